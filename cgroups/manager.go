@@ -1,0 +1,85 @@
+package cgroups
+
+import (
+	"fmt"
+	"path"
+)
+
+// State.Driver values.
+const (
+	DriverV1      = "v1"
+	DriverV2      = "v2"
+	DriverSystemd = "systemd"
+)
+
+var (
+	_ Manager = (*v1Manager)(nil)
+	_ Manager = (*v2Manager)(nil)
+)
+
+// New returns the manager for cfg on this host: systemd when asked,
+// else cgroupfs v1 on legacy and hybrid hosts and cgroupfs v2 on unified
+// ones. Paths are resolved here, once; State keeps them so later
+// commands (run from another cgroup) find the same directories.
+func New(cfg Config) (Manager, error) {
+	if cfg.Path == "" {
+		return nil, fmt.Errorf("cgroups: empty cgroupsPath (the caller supplies DefaultPath)")
+	}
+	if cfg.Systemd {
+		return newSystemd(cfg)
+	}
+	mode, err := HostMode()
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeUnified {
+		return newV2(cfg, cgroupRoot, selfCgroups)
+	}
+	mounts, err := v1Mounts()
+	if err != nil {
+		return nil, err
+	}
+	unified := ""
+	if mode == ModeHybrid {
+		unified = path.Join(cgroupRoot, "unified")
+	}
+	return newV1(cfg, mounts, unified, selfCgroups)
+}
+
+// Load rebuilds a manager from what State returned.
+func Load(st State) (Manager, error) {
+	switch st.Driver {
+	case DriverV1:
+		if len(st.Paths) == 0 {
+			return nil, fmt.Errorf("cgroups: load: v1 state without paths")
+		}
+		m := &v1Manager{cfg: st.Config, paths: make(map[string]string, len(st.Paths))}
+		for k, v := range st.Paths {
+			if !path.IsAbs(v) {
+				return nil, fmt.Errorf("cgroups: load: path %q of %q is not absolute", v, k)
+			}
+			m.paths[k] = v
+		}
+		if _, ok := m.paths[unifiedPathKey]; ok {
+			if mode, err := HostMode(); err == nil && mode == ModeHybrid {
+				m.unifiedMount = path.Join(cgroupRoot, "unified")
+			}
+		}
+		return m, nil
+	case DriverV2:
+		dir := st.Paths[unifiedPathKey]
+		if !path.IsAbs(dir) {
+			return nil, fmt.Errorf("cgroups: load: v2 state without an absolute path (%q)", dir)
+		}
+		return &v2Manager{cfg: st.Config, root: cgroupRoot, dir: dir}, nil
+	case DriverSystemd:
+		return newSystemd(st.Config)
+	}
+	return nil, fmt.Errorf("cgroups: load: unknown driver %q", st.Driver)
+}
+
+// newSystemd will create transient scopes over D-Bus; until then the
+// driver is refused up front rather than half-working.
+func newSystemd(Config) (Manager, error) {
+	return nil, fmt.Errorf("systemd cgroup driver: %w yet", ErrNotSupported)
+}

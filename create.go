@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/libcontainer"
+	"github.com/berth-runtime/berth/specconv"
+)
+
+var createFlags = []cli.Flag{
+	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: the current directory)"},
+	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master when process.terminal is true"},
+	&cli.StringFlag{Name: "pid-file", Usage: "file to write the container's init pid to"},
+	&cli.BoolFlag{Name: "no-pivot", Usage: "use chroot instead of pivot_root"},
+	&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
+	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio (3, 4, ...) to the container"},
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container (its process waits for start)",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags,
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, 1); err != nil {
+			return err
+		}
+		_, err := createContainer(ctx, false)
+		return err
+	},
+}
+
+// createContainer loads the bundle and creates the container.
+func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container, error) {
+	id, err := containerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bundle := ctx.String("bundle")
+	if bundle == "" {
+		if bundle, err = os.Getwd(); err != nil {
+			return nil, fmt.Errorf("--bundle: %w", err)
+		}
+	}
+	if bundle, err = filepath.Abs(bundle); err != nil {
+		return nil, fmt.Errorf("--bundle: %w", err)
+	}
+	spec, err := specconv.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := specconv.Convert(spec, specconv.Options{
+		ID:                id,
+		Bundle:            bundle,
+		NoPivot:           ctx.Bool("no-pivot"),
+		NoNewKeyring:      ctx.Bool("no-new-keyring"),
+		Systemd:           ctx.Bool("systemd-cgroup"),
+		Rootless:          rootless(ctx),
+		DefaultCgroupPath: cgroups.DefaultPath(id),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config.json: %w", err)
+	}
+	preserve := ctx.Int("preserve-fds")
+	if preserve < 0 {
+		return nil, fmt.Errorf("--preserve-fds: %d is negative", preserve)
+	}
+	preserve += listenFDs(cfg.Process)
+	opts := &libcontainer.CreateOpts{
+		ID:            id,
+		Config:        cfg,
+		ConsoleSocket: ctx.String("console-socket"),
+		PidFile:       ctx.String("pid-file"),
+		PreserveFDs:   preserve,
+		Subreaper:     foreground,
+	}
+	if foreground && cfg.Process != nil && cfg.Process.Terminal && opts.ConsoleSocket == "" {
+		relay, err := newTTYRelay()
+		if err != nil {
+			return nil, err
+		}
+		opts.ConsoleConn = relay.remote
+		c, err := libcontainer.Create(rootDir(ctx), opts)
+		relay.remote.Close()
+		if err != nil {
+			relay.close()
+			return nil, err
+		}
+		activeRelay = relay
+		return c, nil
+	}
+	return libcontainer.Create(rootDir(ctx), opts)
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berth-runtime/berth/libcontainer"
+)
+
+var deleteCommand = &cli.Command{
+	Name:      "delete",
+	Usage:     "delete a container and everything it owns",
+	ArgsUsage: "<container-id>",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it still runs"},
+	},
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, 1); err != nil {
+			return err
+		}
+		force := ctx.Bool("force")
+		c, err := loadLocked(ctx)
+		if err != nil {
+			if force && errors.Is(err, libcontainer.ErrNotExist) {
+				// Already gone is success for --force (the shims call
+				// delete, then delete --force); a half-made directory
+				// from an interrupted create goes too.
+				return libcontainer.RemoveBroken(rootDir(ctx), ctx.Args().First())
+			}
+			return err
+		}
+		defer c.Unlock()
+		return c.Delete(force)
+	},
+}

@@ -1,0 +1,456 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/libcontainer/seccomp"
+	"github.com/berth-runtime/berth/nsenter"
+)
+
+// Environment variables that tell `berth init` its fds.
+const (
+	envFifoFD    = "_BERTH_FIFOFD"
+	envConsoleFD = "_BERTH_CONSOLEFD"
+	envSeccompFD = "_BERTH_SECCOMPFD"
+)
+
+// CreateOpts are create's command-line options.
+type CreateOpts struct {
+	ID            string
+	Config        *configs.Config
+	ConsoleSocket string
+	PidFile       string
+	PreserveFDs   int
+	// ConsoleConn, when set, receives the pty master instead of
+	// --console-socket (`run` in the foreground relays the terminal itself).
+	ConsoleConn *os.File
+	// Subreaper: the caller waits for the container (`run` in the
+	// foreground), so init must become our child even after the fork that
+	// puts it in its pid namespace.
+	Subreaper bool
+}
+
+// syncMsg is one JSON line between the parent and `berth init`.
+type syncMsg struct {
+	Type string `json:"type"`
+	Msg  string `json:"msg,omitempty"`
+}
+
+const (
+	msgHooks     = "hooks"
+	msgHooksDone = "hooks-done"
+	msgReady     = "ready"
+	msgError     = "error"
+)
+
+// initConfig is the first JSON line the parent sends to init.
+type initConfig struct {
+	Config      *configs.Config   `json:"config"`
+	State       *specs.State      `json:"state"`
+	PreserveFDs int               `json:"preserveFds"`
+	Console     bool              `json:"console"`
+	Seccomp     *seccomp.Compiled `json:"seccomp,omitempty"`
+	Debug       bool              `json:"debug,omitempty"`
+}
+
+// Create sets the container up and leaves it created: init waits on
+// exec.fifo for `start`.
+func Create(root string, o *CreateOpts) (c *Container, err error) {
+	cfg := o.Config
+	t0 := time.Now()
+	var undo cleanup.Stack
+	defer func() {
+		if err != nil {
+			undo.Run()
+		}
+	}()
+	if cfg.Process == nil {
+		return nil, errors.New("config.json: process: missing (berth cannot create a container without a process)")
+	}
+	if err := checkLSM(cfg); err != nil {
+		return nil, err
+	}
+	var filter *seccomp.Compiled
+	if cfg.Seccomp != nil {
+		// Compiled here, loaded raw by init: init never runs libseccomp.
+		f, skipped, err := seccomp.Compile(cfg.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		if len(skipped) > 0 {
+			logs.Debugf("linux.seccomp: syscalls unknown to libseccomp skipped: %s", strings.Join(skipped, " "))
+		}
+		filter = f
+	}
+	if cfg.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
+		return nil, errors.New("process.terminal is true but no --console-socket was given (needed when berth detaches)")
+	}
+	if !cfg.Process.Terminal && o.ConsoleSocket != "" {
+		return nil, errors.New("--console-socket given but process.terminal is false")
+	}
+
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create --root %s: %w", root, err)
+	}
+	dir := filepath.Join(root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %s %w", o.ID, ErrExist)
+		}
+		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
+	}
+	undo.Push(func() { os.RemoveAll(dir) })
+	c = &Container{root: root, dir: dir, state: State{
+		ID:          o.ID,
+		Bundle:      cfg.Bundle,
+		Rootfs:      cfg.Rootfs,
+		Annotations: cfg.Annotations,
+		Config:      cfg,
+	}}
+
+	fifoPath := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
+	}
+	if uid, gid, ok := rootIDs(cfg); ok {
+		// Init reopens the fifo as the container's root.
+		if err := os.Chown(fifoPath, int(uid), int(gid)); err != nil {
+			return nil, fmt.Errorf("chown %s: %w", fifoPath, err)
+		}
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
+	}
+	defer fifo.Close()
+
+	mgr, err := cgroups.New(cgroups.Config{
+		Path:     cfg.Cgroup.Path,
+		Systemd:  cfg.Cgroup.Systemd,
+		Rootless: cfg.Cgroup.Rootless,
+		ID:       o.ID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", cfg.Cgroup.Path, err)
+	}
+	undo.Push(func() {
+		if err := mgr.Destroy(); err != nil {
+			logs.Warnf("rollback: %v", err)
+		}
+	})
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	parentSock := os.NewFile(uintptr(fds[0]), "init-parent")
+	childSock := os.NewFile(uintptr(fds[1]), "init-child")
+	defer parentSock.Close()
+	defer childSock.Close()
+
+	var console *os.File
+	switch {
+	case o.ConsoleConn != nil:
+		console = o.ConsoleConn
+	case o.ConsoleSocket != "":
+		console, err = dialConsole(o.ConsoleSocket)
+		if err != nil {
+			return nil, err
+		}
+		defer console.Close()
+	}
+
+	// Preserved fds keep their numbers (3..3+n-1); ours follow them.
+	extra := make([]*os.File, 0, o.PreserveFDs+3)
+	for i := 0; i < o.PreserveFDs; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	base := 3 + o.PreserveFDs
+	extra = append(extra, childSock, fifo)
+	env := []string{
+		// One P keeps init's thread count (and pids.limit use) minimal.
+		"GOMAXPROCS=1",
+		nsenter.EnvInitPipe + "=" + strconv.Itoa(base),
+		envFifoFD + "=" + strconv.Itoa(base+1),
+	}
+	if console != nil {
+		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
+		extra = append(extra, console)
+	}
+	if filter != nil && filter.Notify {
+		// listenerPath is a host path: dial it before init pivots.
+		fd, err := seccomp.DialListener(cfg.Seccomp.ListenerPath)
+		if err != nil {
+			return nil, err
+		}
+		listener := os.NewFile(uintptr(fd), "seccomp-listener")
+		defer listener.Close()
+		env = append(env, envSeccompFD+"="+strconv.Itoa(3+len(extra)))
+		extra = append(extra, listener)
+	}
+	if o.Subreaper {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return nil, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
+		}
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{"berth", "init"},
+		Env:        env,
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: extra,
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
+	}
+	childSock.Close()
+	reaped := false
+	undo.Push(func() {
+		cmd.Process.Kill()
+		if !reaped {
+			cmd.Wait()
+		}
+	})
+	logs.Debugf("create %s: spawned init in %s", o.ID, time.Since(t0))
+
+	boot, err := bootstrapFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := nsenter.Handshake(parentSock, boot, func(pid int) error {
+		if err := mgr.Apply(pid); err != nil {
+			return err
+		}
+		if cfg.Process.OOMScoreAdj != nil {
+			p := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
+			if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
+				return fmt.Errorf("process.oomScoreAdj: %w", err)
+			}
+		}
+		if boot.IDMap {
+			return writeIDMaps(pid, cfg)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("init: %w", err)
+	}
+	if pid != cmd.Process.Pid {
+		// The intermediate process exits right after reporting the pid.
+		cmd.Wait()
+		reaped = true
+	}
+	undo.Push(func() { killPid(pid) })
+	c.state.InitPid = pid
+	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
+		return nil, fmt.Errorf("init process %d: %w", pid, err)
+	}
+	c.state.Cgroup = mgr.State()
+	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
+
+	enc := json.NewEncoder(parentSock)
+	dec := json.NewDecoder(parentSock)
+	if err := enc.Encode(&initConfig{
+		Config:      cfg,
+		State:       c.OCIState(Created),
+		PreserveFDs: o.PreserveFDs,
+		Console:     console != nil,
+		Seccomp:     filter,
+		Debug:       logs.Debugging(),
+	}); err != nil {
+		return nil, fmt.Errorf("send config to init: %w", err)
+	}
+	for done := false; !done; {
+		var m syncMsg
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
+				return nil, errors.New("container init exited before it was ready (see its output above)")
+			}
+			return nil, fmt.Errorf("read from init: %w", err)
+		}
+		switch m.Type {
+		case msgHooks:
+			// The conformance suite expects hooks to see "created".
+			st := c.OCIState(Created)
+			if err := runHooks("prestart", cfg.Hooks.Prestart, st); err != nil {
+				return nil, err
+			}
+			if err := runHooks("createRuntime", cfg.Hooks.CreateRuntime, st); err != nil {
+				return nil, err
+			}
+			if err := enc.Encode(&syncMsg{Type: msgHooksDone}); err != nil {
+				return nil, fmt.Errorf("send to init: %w", err)
+			}
+		case msgReady:
+			done = true
+		case msgError:
+			return nil, errors.New(m.Msg)
+		default:
+			return nil, fmt.Errorf("init sent unknown message %q", m.Type)
+		}
+	}
+	logs.Debugf("create %s: init ready in %s", o.ID, time.Since(t0))
+	// Limits go in once init's own setup is done: a small pids.limit must
+	// not stop the Go runtime of init from starting its threads.
+	if r := cfg.Cgroup.Resources; r != nil {
+		if err := mgr.Set(r); err != nil {
+			return nil, err
+		}
+	}
+
+	c.state.Created = time.Now().UTC()
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, pid); err != nil {
+			return nil, err
+		}
+	}
+	logs.Debugf("create %s: done in %s", o.ID, time.Since(t0))
+	return c, nil
+}
+
+// bootstrapFor tells the nsenter constructor what to join and create.
+func bootstrapFor(cfg *configs.Config) (*nsenter.Bootstrap, error) {
+	b := &nsenter.Bootstrap{}
+	for i, ns := range cfg.Namespaces {
+		flag, err := nsenter.NamespaceFlag(string(ns.Type))
+		if err != nil {
+			return nil, fmt.Errorf("linux.namespaces[%d].type: %w", i, err)
+		}
+		if ns.Path != "" {
+			b.Join = append(b.Join, nsenter.Join{Flag: flag, Path: ns.Path})
+		} else {
+			b.CloneFlags |= flag
+		}
+	}
+	if b.CloneFlags&unix.CLONE_NEWUSER != 0 {
+		b.IDMap = len(cfg.UIDMappings) > 0 || len(cfg.GIDMappings) > 0
+	}
+	if b.CloneFlags&unix.CLONE_NEWTIME != 0 && len(cfg.TimeOffsets) > 0 {
+		var sb strings.Builder
+		for clock, off := range cfg.TimeOffsets {
+			fmt.Fprintf(&sb, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+		}
+		b.TimeOffsets = sb.String()
+	}
+	return b, nil
+}
+
+func writeIDMaps(pid int, cfg *configs.Config) error {
+	dir := "/proc/" + strconv.Itoa(pid)
+	write := func(name, field string, m []specs.LinuxIDMapping) error {
+		if len(m) == 0 {
+			return nil
+		}
+		var sb strings.Builder
+		for _, e := range m {
+			fmt.Fprintf(&sb, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
+		}
+		if err := os.WriteFile(dir+"/"+name, []byte(sb.String()), 0); err != nil {
+			return fmt.Errorf("%s: write %s/%s: %w", field, dir, name, err)
+		}
+		return nil
+	}
+	if cfg.Cgroup.Rootless {
+		// An unprivileged caller may only map gids with setgroups denied.
+		if err := os.WriteFile(dir+"/setgroups", []byte("deny"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("write %s/setgroups: %w", dir, err)
+		}
+	}
+	if err := write("uid_map", "linux.uidMappings", cfg.UIDMappings); err != nil {
+		return err
+	}
+	return write("gid_map", "linux.gidMappings", cfg.GIDMappings)
+}
+
+func dialConsole(path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	f, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--pid-file %s: %w", path, err)
+	}
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}
+
+// killPid SIGKILLs pid through a pidfd (no race with pid reuse) and waits
+// for it to exit.
+func killPid(pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	waitPidfd(fd, -1)
+	// Our own child (no pid namespace fork) must be reaped too.
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+}
+
+// waitPidfd waits until the process behind fd exits (timeout in ms, -1 forever).
+func waitPidfd(fd int, timeout int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, timeout)
+		if err == unix.EINTR {
+			continue
+		}
+		return err == nil && n > 0
+	}
+}
+
+// rootIDs returns the host uid and gid that the container's root maps to,
+// when it has a new user namespace.
+func rootIDs(cfg *configs.Config) (uint32, uint32, bool) {
+	if !cfg.Has(configs.NEWUSER) || cfg.NamespacePath(configs.NEWUSER) != "" {
+		return 0, 0, false
+	}
+	uid, uok := hostID(cfg.UIDMappings, 0)
+	gid, gok := hostID(cfg.GIDMappings, 0)
+	return uid, gid, uok && gok
+}
+
+func hostID(m []specs.LinuxIDMapping, id uint32) (uint32, bool) {
+	for _, e := range m {
+		if id >= e.ContainerID && id-e.ContainerID < e.Size {
+			return e.HostID + id - e.ContainerID, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,97 @@
+package libcontainer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runHooks runs each hook with the state on stdin, in order, and stops at
+// the first failure. kind names the hook list in errors ("createRuntime").
+func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	stdin, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("%s hooks: encode state: %w", kind, err)
+	}
+	for i := range hooks {
+		if err := runHook(&hooks[i], stdin); err != nil {
+			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err)
+		}
+	}
+	return nil
+}
+
+// runHooksWarn runs every hook even when some fail (poststart, poststop:
+// the spec says failures are only warnings) and returns the failures.
+func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State) []error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	stdin, err := json.Marshal(st)
+	if err != nil {
+		return []error{fmt.Errorf("%s hooks: encode state: %w", kind, err)}
+	}
+	var errs []error
+	for i := range hooks {
+		if err := runHook(&hooks[i], stdin); err != nil {
+			errs = append(errs, fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err))
+		}
+	}
+	return errs
+}
+
+func runHook(h *specs.Hook, stdin []byte) error {
+	ctx := context.Background()
+	if h.Timeout != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, h.Path)
+	if len(h.Args) > 0 {
+		cmd.Args = h.Args // args[0] is the hook's argv[0], as in execv
+	}
+	cmd.Env = h.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{}
+	}
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// A hook that forks a daemon keeps our pipe open; do not wait for it.
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("timed out after %ds", *h.Timeout)
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) || errors.Is(err, exec.ErrWaitDelay) {
+			if msg := oneLine(out.String()); msg != "" {
+				return fmt.Errorf("%w: %s", err, msg)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// oneLine folds hook output into one bounded line for error messages.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 512 {
+		s = s[:512] + "..."
+	}
+	return s
+}

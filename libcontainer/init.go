@@ -1,0 +1,258 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/nsenter"
+	"github.com/berth-runtime/berth/rootfs"
+)
+
+// Init is `berth init`: it runs inside the container's namespaces (the
+// nsenter constructor put it there), finishes the setup, reports ready,
+// waits on exec.fifo and execs the process. It returns only on failure.
+func Init() error {
+	// Credentials and capabilities are per thread: everything from here to
+	// execve must happen on this one.
+	runtime.LockOSThread()
+	sockFD, err := envFD(nsenter.EnvInitPipe)
+	if err != nil {
+		return err
+	}
+	sock := os.NewFile(uintptr(sockFD), "init-sock")
+	fifoFD, err := envFD(envFifoFD)
+	if err != nil {
+		return err
+	}
+	consoleFD, seccompFD := -1, -1
+	if os.Getenv(envConsoleFD) != "" {
+		if consoleFD, err = envFD(envConsoleFD); err != nil {
+			return err
+		}
+	}
+	if os.Getenv(envSeccompFD) != "" {
+		if seccompFD, err = envFD(envSeccompFD); err != nil {
+			return err
+		}
+	}
+	os.Clearenv()
+
+	dec := json.NewDecoder(sock)
+	enc := json.NewEncoder(sock)
+	var ic initConfig
+	if err := dec.Decode(&ic); err != nil {
+		return fmt.Errorf("init: read config: %w", err)
+	}
+	path, err := setupContainer(&ic, dec, enc, consoleFD)
+	if err != nil {
+		enc.Encode(&syncMsg{Type: msgError, Msg: err.Error()})
+		os.Exit(1)
+	}
+	if err := enc.Encode(&syncMsg{Type: msgReady}); err != nil {
+		os.Exit(1)
+	}
+	sock.Close()
+
+	// Blocks until `berth start` opens the fifo for reading. The fd stays
+	// open (close-on-exec): start sees EOF once execve succeeded, or reads
+	// our error if anything below fails.
+	fifo, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fifoFD), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("init: open exec fifo: %w", err)
+	}
+	unix.Close(fifoFD)
+	if _, err := unix.Write(fifo, []byte{0}); err != nil {
+		return fmt.Errorf("init: write exec fifo: %w", err)
+	}
+	err = execProcess(&ic, path, seccompFD)
+	unix.Write(fifo, []byte(err.Error()))
+	return err
+}
+
+// execProcess runs the startContainer hooks, applies the process's
+// identity and limits, and execs it; it returns only on failure.
+func execProcess(ic *initConfig, path string, seccompFD int) error {
+	cfg := ic.Config
+	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
+		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State); err != nil {
+			return err
+		}
+	}
+	if err := finalizeProcess(ic, seccompFD); err != nil {
+		return err
+	}
+	if err := unix.Exec(path, cfg.Process.Args, cfg.Process.Env); err != nil {
+		return fmt.Errorf("exec %s: %w", path, err)
+	}
+	return nil
+}
+
+func envFD(name string) (int, error) {
+	fd, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || fd < 0 {
+		return -1, fmt.Errorf("init: %s=%q is not an fd number", name, os.Getenv(name))
+	}
+	return fd, nil
+}
+
+// setupContainer does everything that may fail before the container is
+// reported created, and returns the resolved executable.
+func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consoleFD int) (string, error) {
+	cfg := ic.Config
+	if cfg.Process == nil {
+		return "", errors.New("process: missing")
+	}
+	if !cfg.NoNewKeyring {
+		// A fresh session keyring keeps the host's keys out of reach.
+		name := "_ses." + ic.State.ID
+		if _, err := unix.KeyctlJoinSessionKeyring(name); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return "", fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	if err := rootfs.Prepare(cfg); err != nil {
+		return "", err
+	}
+	if h := cfg.Hooks; h != nil {
+		if len(h.Prestart) > 0 || len(h.CreateRuntime) > 0 {
+			if err := enc.Encode(&syncMsg{Type: msgHooks}); err != nil {
+				return "", fmt.Errorf("ask parent to run hooks: %w", err)
+			}
+			var m syncMsg
+			if err := dec.Decode(&m); err != nil || m.Type != msgHooksDone {
+				// The parent reports the hook failure itself.
+				os.Exit(1)
+			}
+		}
+		if err := runHooks("createContainer", h.CreateContainer, ic.State); err != nil {
+			return "", err
+		}
+	}
+	if err := rootfs.Pivot(cfg); err != nil {
+		return "", err
+	}
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return "", fmt.Errorf("hostname: sethostname: %w", err)
+		}
+	}
+	if cfg.Domainname != "" {
+		if err := unix.Setdomainname([]byte(cfg.Domainname)); err != nil {
+			return "", fmt.Errorf("domainname: setdomainname: %w", err)
+		}
+	}
+	if err := writeSysctls(cfg.Sysctl); err != nil {
+		return "", err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return "", fmt.Errorf("setsid: %w", err)
+	}
+	if ic.Console {
+		if err := setupConsole(cfg, consoleFD); err != nil {
+			return "", err
+		}
+	}
+	if err := rootfs.Finalize(cfg); err != nil {
+		return "", err
+	}
+	return lookPath(cfg.Process)
+}
+
+func writeSysctls(sysctl map[string]string) error {
+	for k, v := range sysctl {
+		p := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+			return fmt.Errorf("linux.sysctl %s: write %s: %w", k, p, err)
+		}
+	}
+	return nil
+}
+
+// setupConsole makes a pty in the container's devpts, puts it on stdio and
+// /dev/console, and hands the master to the console socket.
+func setupConsole(cfg *configs.Config, consoleFD int) error {
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		return fmt.Errorf("process.terminal: create pty: %w", err)
+	}
+	defer master.Close()
+	if sz := cfg.Process.ConsoleSize; sz != nil {
+		master.Resize(console.WinSize{Height: uint16(sz.Height), Width: uint16(sz.Width)})
+	}
+	if err := rootfs.MountConsole(slavePath); err != nil {
+		return err
+	}
+	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process.terminal: open %s: %w", slavePath, err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("process.terminal: dup3: %w", err)
+		}
+	}
+	unix.Close(slave)
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("process.terminal: TIOCSCTTY: %w", err)
+	}
+	name := []byte(slavePath)
+	rights := unix.UnixRights(int(master.Fd()))
+	if err := unix.Sendmsg(consoleFD, name, rights, nil, 0); err != nil {
+		return fmt.Errorf("process.terminal: send pty master to console socket: %w", err)
+	}
+	unix.Close(consoleFD)
+	return nil
+}
+
+// lookPath resolves args[0] inside the container, with the container's PATH.
+func lookPath(p *configs.Process) (string, error) {
+	if len(p.Args) == 0 {
+		return "", errors.New("process.args: must not be empty")
+	}
+	name := p.Args[0]
+	if strings.Contains(name, "/") {
+		if err := checkExecutable(name); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", name, err)
+		}
+		return name, nil
+	}
+	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range p.Env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		cand := filepath.Join(dir, name)
+		if checkExecutable(cand) == nil {
+			return cand, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+func checkExecutable(path string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EISDIR
+	}
+	if st.Mode&0o111 == 0 {
+		return unix.EACCES
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/rootfs"
+)
+
+// Start releases a created container's init to exec the process, then
+// runs the poststart hooks.
+func (c *Container) Start() error {
+	switch st := c.Status(); st {
+	case Created:
+	case Stopped:
+		return fmt.Errorf("cannot start container %s: it has stopped", c.state.ID)
+	default:
+		return fmt.Errorf("cannot start container %s: it is %s, not created", c.state.ID, st)
+	}
+	t0 := time.Now()
+	fifoPath := filepath.Join(c.dir, fifoName)
+	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return fmt.Errorf("start container %s: pidfd_open %d: %w", c.state.ID, c.state.InitPid, err)
+	}
+	defer unix.Close(pidfd)
+	// Non-blocking open so a dead init cannot hang us; poll the fifo
+	// together with init's pidfd instead of sleeping.
+	fifo, err := unix.Open(fifoPath, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("start container %s: open %s: %w", c.state.ID, fifoPath, err)
+	}
+	defer unix.Close(fifo)
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("start container %s: poll: %w", c.state.ID, err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			break
+		}
+		if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+			return fmt.Errorf("start container %s: its init process exited before start", c.state.ID)
+		}
+	}
+	var b [1]byte
+	if n, err := unix.Read(fifo, b[:]); n != 1 {
+		return fmt.Errorf("start container %s: read %s: %v", c.state.ID, fifoPath, err)
+	}
+	// Init holds the fifo open until its execve closes it; anything it
+	// writes before that is why the exec failed.
+	msg, err := readToEOF(fifo)
+	os.Remove(fifoPath)
+	if err != nil {
+		return fmt.Errorf("start container %s: read %s: %w", c.state.ID, fifoPath, err)
+	}
+	if msg != "" {
+		return fmt.Errorf("start container %s: %s", c.state.ID, msg)
+	}
+	logs.Debugf("start %s: init released in %s", c.state.ID, time.Since(t0))
+	if h := c.state.Config.Hooks; h != nil {
+		for _, err := range runHooksWarn("poststart", h.Poststart, c.OCIState(Running)) {
+			logs.Warnf("%v", err)
+		}
+	}
+	return nil
+}
+
+// Signal sends sig to init, or with all to every process of the cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	st := c.Status()
+	if st == Stopped {
+		if all {
+			// runc allows kill --all of a stopped container: its
+			// leftover processes may still run.
+			return c.killCgroup(sig)
+		}
+		return fmt.Errorf("cannot signal container %s: it is not running", c.state.ID)
+	}
+	if all {
+		return c.killCgroup(sig)
+	}
+	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return fmt.Errorf("signal container %s: pidfd_open %d: %w", c.state.ID, c.state.InitPid, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
+		return fmt.Errorf("signal container %s: pidfd_send_signal %d: %w", c.state.ID, c.state.InitPid, err)
+	}
+	return nil
+}
+
+func (c *Container) killCgroup(sig unix.Signal) error {
+	mgr, err := cgroups.Load(c.state.Cgroup)
+	if err != nil {
+		return fmt.Errorf("signal container %s: %w", c.state.ID, err)
+	}
+	if err := mgr.Kill(int(sig)); err != nil {
+		return fmt.Errorf("signal all processes of container %s: %w", c.state.ID, err)
+	}
+	return nil
+}
+
+// Delete removes a stopped container (or with force, any container):
+// processes, cgroup and state, then runs the poststop hooks.
+func (c *Container) Delete(force bool) error {
+	st := c.Status()
+	switch st {
+	case Stopped:
+	case Created:
+		// A created container never ran its process; deleting it is how
+		// a caller aborts a create, so it needs no --force.
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %s: it is %s, not stopped (use --force)", c.state.ID, st)
+		}
+	}
+	if st != Stopped {
+		if mgr, err := cgroups.Load(c.state.Cgroup); err == nil && st == Paused {
+			mgr.Thaw()
+		}
+		killPid(c.state.InitPid)
+	}
+	return c.destroy()
+}
+
+// destroy removes what the container owns and runs poststop hooks.
+func (c *Container) destroy() error {
+	var errs []error
+	if mgr, err := cgroups.Load(c.state.Cgroup); err == nil {
+		if err := mgr.Destroy(); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		errs = append(errs, err)
+	}
+	if cfg := c.state.Config; cfg != nil && !cfg.Has(configs.NEWNS) {
+		if err := rootfs.UnmountBelow(cfg.Rootfs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove %s: %w", c.dir, err))
+	}
+	if h := c.state.Config.Hooks; h != nil {
+		for _, err := range runHooksWarn("poststop", h.Poststop, c.OCIState(Stopped)) {
+			logs.Warnf("%v", err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("delete container %s: %w", c.state.ID, errors.Join(errs...))
+	}
+	return nil
+}
+
+// RemoveBroken removes a state directory whose state.json was never
+// written (berth was killed mid-create); used by delete --force.
+func RemoveBroken(root, id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, id)
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	return nil
+}
+
+// readToEOF reads a non-blocking fifo until every writer has closed it.
+func readToEOF(fd int) (string, error) {
+	var out []byte
+	buf := make([]byte, 4096)
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case n > 0:
+			if len(out) < 64<<10 {
+				out = append(out, buf[:n]...)
+			}
+			continue
+		case n == 0 && err == nil:
+			return string(out), nil
+		case err == unix.EAGAIN || err == unix.EINTR:
+		default:
+			return string(out), err
+		}
+		if _, err := unix.Poll(pfd, -1); err != nil && err != unix.EINTR {
+			return string(out), err
+		}
+	}
+}

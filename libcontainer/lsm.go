@@ -1,0 +1,59 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
+)
+
+var apparmorEnabled = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+	return err == nil && strings.HasPrefix(string(b), "Y")
+})
+
+var selinuxEnabled = sync.OnceValue(func() bool {
+	_, err := os.Stat("/sys/fs/selinux/enforce")
+	return err == nil
+})
+
+// checkLSM refuses labels the host cannot apply, as runc does, instead of
+// running the container unconfined.
+func checkLSM(cfg *configs.Config) error {
+	if p := cfg.Process; p != nil {
+		if p.ApparmorProfile != "" && !apparmorEnabled() {
+			return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
+		}
+		if p.SelinuxLabel != "" {
+			if !selinuxEnabled() {
+				return errors.New("process.selinuxLabel: SELinux is not enabled on this host")
+			}
+			return errors.New("process.selinuxLabel: SELinux labels are not supported by berth yet")
+		}
+	}
+	if cfg.MountLabel != "" {
+		if !selinuxEnabled() {
+			return errors.New("linux.mountLabel: SELinux is not enabled on this host")
+		}
+		return errors.New("linux.mountLabel: SELinux labels are not supported by berth yet")
+	}
+	return nil
+}
+
+// applyAppArmor asks the kernel to confine the next execve.
+func applyAppArmor(profile string) error {
+	if profile == "" {
+		return nil
+	}
+	attr := "/proc/self/attr/apparmor/exec"
+	if _, err := os.Stat(attr); err != nil {
+		attr = "/proc/self/attr/exec"
+	}
+	if err := os.WriteFile(attr, []byte("exec "+profile), 0); err != nil {
+		return fmt.Errorf("process.apparmorProfile %s: write %s: %w", profile, attr, err)
+	}
+	return nil
+}

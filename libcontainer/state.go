@@ -1,0 +1,310 @@
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+)
+
+// Status values of the OCI state, plus runc's "paused".
+const (
+	Creating = "creating"
+	Created  = "created"
+	Running  = "running"
+	Paused   = "paused"
+	Stopped  = "stopped"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// ErrNotExist is wrapped by errors for unknown container ids.
+var ErrNotExist = errors.New("does not exist")
+
+// ErrExist is wrapped when creating an id that is taken.
+var ErrExist = errors.New("already exists")
+
+// State is what berth keeps in <root>/<id>/state.json.
+type State struct {
+	ID      string `json:"id"`
+	InitPid int    `json:"initPid"`
+	// InitStartTime is field 22 of /proc/<pid>/stat: it tells a reused
+	// pid from the container's init.
+	InitStartTime uint64            `json:"initStartTime"`
+	Bundle        string            `json:"bundle"`
+	Rootfs        string            `json:"rootfs"`
+	Created       time.Time         `json:"created"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+	Config        *configs.Config   `json:"config"`
+	Cgroup        cgroups.State     `json:"cgroup"`
+}
+
+// Container is a loaded container.
+type Container struct {
+	root  string // --root
+	dir   string // <root>/<id>
+	state State
+	lock  *os.File
+}
+
+// ValidateID refuses ids that could escape --root or break tools.
+func ValidateID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("container id must not be empty")
+	case len(id) > 1024:
+		return fmt.Errorf("container id is %d bytes long; at most 1024 are allowed", len(id))
+	case id == "." || id == ".." || strings.ContainsAny(id, "/\x00"):
+		return fmt.Errorf("invalid container id %q: must not be \".\", \"..\" or contain '/' or NUL", id)
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("invalid container id %q: control characters are not allowed", id)
+		}
+	}
+	return nil
+}
+
+// Load reads the state of container id under root.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("read state of container %s: %w", id, err)
+	}
+	c := &Container{root: root, dir: dir}
+	if err := json.Unmarshal(b, &c.state); err != nil {
+		return nil, fmt.Errorf("state of container %s (%s): %w", id, filepath.Join(dir, stateFile), err)
+	}
+	return c, nil
+}
+
+// Lock serializes commands on one container (flock on its directory).
+func (c *Container) Lock() error {
+	f, err := os.Open(c.dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("container %s %w", c.state.ID, ErrNotExist)
+		}
+		return fmt.Errorf("lock container %s: %w", c.state.ID, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return fmt.Errorf("lock container %s: flock: %w", c.state.ID, err)
+	}
+	c.lock = f
+	return nil
+}
+
+// Unlock releases Lock.
+func (c *Container) Unlock() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+// ID returns the container id.
+func (c *Container) ID() string { return c.state.ID }
+
+// State returns the saved state.
+func (c *Container) State() *State { return &c.state }
+
+// save writes state.json atomically: readers never see a torn file.
+func (c *Container) save() error {
+	b, err := json.Marshal(&c.state)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// procStat returns the state letter and start time of pid.
+func procStat(pid int) (byte, uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// comm may hold spaces and parens: the fields start after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	fields := strings.Fields(string(b[i+2:]))
+	if len(fields) < 20 {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	st, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)
+	}
+	return fields[0][0], st, nil
+}
+
+// initAlive reports whether the saved init still runs (not a zombie, not a
+// reused pid).
+func (c *Container) initAlive() bool {
+	if c.state.InitPid <= 0 {
+		return false
+	}
+	st, start, err := procStat(c.state.InitPid)
+	if err != nil || start != c.state.InitStartTime {
+		return false
+	}
+	return st != 'Z' && st != 'X'
+}
+
+// Status derives the status from the kernel, never from a stored field.
+func (c *Container) Status() string {
+	if !c.initAlive() {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
+		return Created
+	}
+	if mgr, err := cgroups.Load(c.state.Cgroup); err == nil {
+		if frozen, err := mgr.Frozen(); err == nil && frozen {
+			return Paused
+		}
+	}
+	return Running
+}
+
+// OCIState is the state as hooks receive it (the runtime spec's State).
+func (c *Container) OCIState(status string) *specs.State {
+	pid := c.state.InitPid
+	if status == Stopped {
+		pid = 0
+	}
+	return &specs.State{
+		Version:     specs.Version,
+		ID:          c.state.ID,
+		Status:      specs.ContainerState(status),
+		Pid:         pid,
+		Bundle:      c.state.Bundle,
+		Annotations: c.state.Annotations,
+	}
+}
+
+// Info is what `state` and `list` print: the OCI state plus runc's fields.
+type Info struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Info returns the container's current state.
+func (c *Container) Info() *Info {
+	status := c.Status()
+	pid := c.state.InitPid
+	if status == Stopped {
+		pid = 0
+	}
+	return &Info{
+		OCIVersion:  specs.Version,
+		ID:          c.state.ID,
+		Pid:         pid,
+		Status:      status,
+		Bundle:      c.state.Bundle,
+		Rootfs:      c.state.Rootfs,
+		Created:     c.state.Created,
+		Owner:       c.owner(),
+		Annotations: c.state.Annotations,
+	}
+}
+
+// owner is the user owning the state directory, as runc reports it.
+func (c *Container) owner() string {
+	var st unix.Stat_t
+	if err := unix.Stat(c.dir, &st); err != nil {
+		return ""
+	}
+	return userName(st.Uid)
+}
+
+func userName(uid uint32) string {
+	b, err := os.ReadFile("/etc/passwd")
+	if err == nil {
+		want := strconv.FormatUint(uint64(uid), 10)
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.SplitN(line, ":", 4)
+			if len(f) >= 3 && f[2] == want {
+				return f[0]
+			}
+		}
+	}
+	return "#" + strconv.FormatUint(uint64(uid), 10)
+}
+
+// List loads every container under root; unreadable entries are skipped.
+func List(root string) ([]*Container, error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	var out []*Container
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := Load(root, e.Name())
+		if err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,58 @@
+/* Wire format of the bootstrap message (docs/ARCHITECTURE.md) and its
+ * parser. Kept free of side effects so Go can fuzz it. */
+#ifndef BERTH_BOOTSTRAP_H
+#define BERTH_BOOTSTRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BERTH_MAGIC 0x48545242u /* "BRTH" */
+#define BERTH_HDR_LEN 8
+#define BERTH_MAX_BODY 65536
+#define BERTH_ATTR_HDR_LEN 8
+#define BERTH_MAX_JOIN 8 /* one per namespace type */
+#define BERTH_PATH_MAX 4096
+
+enum {
+	BERTH_ATTR_CLONE_FLAGS = 1,
+	BERTH_ATTR_JOIN = 2,
+	BERTH_ATTR_IDMAP = 3,
+	BERTH_ATTR_TIMENS = 4,
+};
+
+enum {
+	BERTH_MSG_READY = 1,
+	BERTH_MSG_ERROR = 2,
+	BERTH_MSG_FINAL = 3,
+	BERTH_MSG_ACK = 2,
+};
+
+/* Every CLONE_NEW* bit berth knows (user, mnt, uts, ipc, net, pid, cgroup, time). */
+#define BERTH_NS_MASK 0x7e020080u
+
+struct berth_join {
+	uint32_t flag;
+	uint32_t off; /* path offset into the parsed buffer */
+	uint32_t len; /* path length, no NUL inside */
+};
+
+/* Offsets rather than pointers so Go can own the buffer (cgo pointer rules). */
+struct berth_bootstrap {
+	uint32_t clone_flags;
+	uint32_t njoin;
+	struct berth_join join[BERTH_MAX_JOIN];
+	uint32_t idmap;
+	uint32_t timens_off;
+	uint32_t timens_len; /* 0: no TIMENS attribute */
+};
+
+/* berth_parse_bootstrap decodes a whole message (header included). It
+ * returns 0, or -1 with a one-line reason in err. */
+int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap *out,
+			  char *err, size_t errlen);
+
+/* berth_ns_name returns the /proc/<pid>/ns file name of one CLONE_NEW* bit,
+ * or NULL if flag is not exactly one known bit. */
+const char *berth_ns_name(uint32_t flag);
+
+#endif

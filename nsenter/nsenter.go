@@ -1,0 +1,310 @@
+// Package nsenter joins and creates the container's namespaces in `berth
+// init` before the Go runtime starts (a C constructor, nsexec.c), and holds
+// the parent's side of that handshake. The wire format is described in
+// docs/ARCHITECTURE.md ("nsenter wire format").
+//
+// Importing this package links the constructor into the binary. It does
+// nothing unless EnvInitPipe is set.
+package nsenter
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// EnvInitPipe names the environment variable holding the fd number of the
+// child's end of the init socketpair. The constructor leaves it set; Go init
+// reads and unsets it.
+const EnvInitPipe = "_BERTH_INITPIPE"
+
+// Wire constants, mirrored in bootstrap.h.
+const (
+	magic       = 0x48545242 // "BRTH"
+	hdrLen      = 8
+	attrHdrLen  = 8
+	maxBody     = 65536
+	pathMax     = 4096
+	maxErrorMsg = 65536
+
+	attrCloneFlags = 1
+	attrJoin       = 2
+	attrIDMap      = 3
+	attrTimeNS     = 4
+
+	msgReady = 1
+	msgError = 2
+	msgFinal = 3
+	msgAck   = 2
+)
+
+// nsMask holds every CLONE_NEW* bit berth knows.
+const nsMask = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+
+// The C side writes host byte order (little-endian on every supported arch).
+var order = binary.NativeEndian
+
+// ErrInitExited is returned by Handshake when init went away before FINAL
+// without saying why.
+var ErrInitExited = errors.New("init exited during namespace setup")
+
+// ChildError is an ERROR record sent by the constructor; init exits 1 after it.
+type ChildError struct{ Msg string }
+
+func (e *ChildError) Error() string { return "namespace setup: " + e.Msg }
+
+// Join is a namespace to join by path.
+type Join struct {
+	Flag uint32 // exactly one unix.CLONE_NEW*
+	Path string
+}
+
+// Bootstrap tells the constructor what to do.
+type Bootstrap struct {
+	CloneFlags  uint32 // namespaces to create
+	Join        []Join // joined in order, except that a user namespace goes first
+	IDMap       bool   // parent writes uid/gid maps after CLONE_NEWUSER
+	TimeOffsets string // content for /proc/self/timens_offsets (needs CLONE_NEWTIME)
+}
+
+var nsTypes = map[string]uint32{
+	"pid":     unix.CLONE_NEWPID,
+	"network": unix.CLONE_NEWNET,
+	"mount":   unix.CLONE_NEWNS,
+	"ipc":     unix.CLONE_NEWIPC,
+	"uts":     unix.CLONE_NEWUTS,
+	"user":    unix.CLONE_NEWUSER,
+	"cgroup":  unix.CLONE_NEWCGROUP,
+	"time":    unix.CLONE_NEWTIME,
+}
+
+// NamespaceFlag maps an OCI namespace type ("network", ...) to its CLONE_NEW* flag.
+func NamespaceFlag(t string) (uint32, error) {
+	f, ok := nsTypes[t]
+	if !ok {
+		return 0, fmt.Errorf("nsenter: unknown namespace type %q", t)
+	}
+	return f, nil
+}
+
+// NsFile maps an OCI namespace type to its file name under /proc/<pid>/ns.
+func NsFile(t string) string {
+	switch t {
+	case "network":
+		return "net"
+	case "mount":
+		return "mnt"
+	}
+	return t
+}
+
+// nsName names one CLONE_NEW* bit as /proc/<pid>/ns does, "" if not exactly one.
+func nsName(flag uint32) string {
+	switch flag {
+	case unix.CLONE_NEWUSER:
+		return "user"
+	case unix.CLONE_NEWNS:
+		return "mnt"
+	case unix.CLONE_NEWUTS:
+		return "uts"
+	case unix.CLONE_NEWIPC:
+		return "ipc"
+	case unix.CLONE_NEWNET:
+		return "net"
+	case unix.CLONE_NEWPID:
+		return "pid"
+	case unix.CLONE_NEWCGROUP:
+		return "cgroup"
+	case unix.CLONE_NEWTIME:
+		return "time"
+	}
+	return ""
+}
+
+// validate applies the same rules as berth_parse_bootstrap, so that
+// whatever Encode produces the constructor accepts.
+func (b *Bootstrap) validate() error {
+	if b.CloneFlags&^nsMask != 0 {
+		return fmt.Errorf("nsenter: clone flags 0x%x have non-namespace bits", b.CloneFlags)
+	}
+	var joined uint32
+	for _, j := range b.Join {
+		name := nsName(j.Flag)
+		switch {
+		case name == "":
+			return fmt.Errorf("nsenter: join %q: flag 0x%x is not a single namespace", j.Path, j.Flag)
+		case joined&j.Flag != 0:
+			return fmt.Errorf("nsenter: join %s %q: namespace joined twice", name, j.Path)
+		case b.CloneFlags&j.Flag != 0:
+			return fmt.Errorf("nsenter: join %s %q: namespace also created", name, j.Path)
+		case j.Path == "":
+			return fmt.Errorf("nsenter: join %s: empty path", name)
+		case len(j.Path) >= pathMax:
+			return fmt.Errorf("nsenter: join %s: path of %d bytes is too long", name, len(j.Path))
+		case strings.IndexByte(j.Path, 0) >= 0:
+			return fmt.Errorf("nsenter: join %s %q: path contains NUL", name, j.Path)
+		}
+		joined |= j.Flag
+	}
+	if b.IDMap && b.CloneFlags&unix.CLONE_NEWUSER == 0 {
+		return errors.New("nsenter: id maps without a new user namespace")
+	}
+	if b.TimeOffsets != "" {
+		if b.CloneFlags&unix.CLONE_NEWTIME == 0 {
+			return errors.New("nsenter: time offsets without a new time namespace")
+		}
+		if strings.IndexByte(b.TimeOffsets, 0) >= 0 {
+			return errors.New("nsenter: time offsets contain NUL")
+		}
+	}
+	return nil
+}
+
+// Encode validates b and returns the bootstrap message.
+func (b *Bootstrap) Encode() ([]byte, error) {
+	if err := b.validate(); err != nil {
+		return nil, err
+	}
+	size := hdrLen
+	if b.CloneFlags != 0 {
+		size += attrHdrLen + 4
+	}
+	for _, j := range b.Join {
+		size += attrHdrLen + 4 + len(j.Path)
+	}
+	if b.IDMap {
+		size += attrHdrLen + 1
+	}
+	if b.TimeOffsets != "" {
+		size += attrHdrLen + len(b.TimeOffsets)
+	}
+	if size-hdrLen > maxBody {
+		return nil, fmt.Errorf("nsenter: bootstrap of %d bytes exceeds %d", size-hdrLen, maxBody)
+	}
+
+	buf := make([]byte, hdrLen, size)
+	order.PutUint32(buf, magic)
+	order.PutUint32(buf[4:], uint32(size-hdrLen))
+	attr := func(typ uint16, n int) {
+		buf = order.AppendUint16(buf, typ)
+		buf = order.AppendUint16(buf, 0)
+		buf = order.AppendUint32(buf, uint32(n))
+	}
+	if b.CloneFlags != 0 {
+		attr(attrCloneFlags, 4)
+		buf = order.AppendUint32(buf, b.CloneFlags)
+	}
+	for _, j := range b.Join {
+		attr(attrJoin, 4+len(j.Path))
+		buf = order.AppendUint32(buf, j.Flag)
+		buf = append(buf, j.Path...)
+	}
+	if b.IDMap {
+		attr(attrIDMap, 1)
+		buf = append(buf, 1)
+	}
+	if b.TimeOffsets != "" {
+		attr(attrTimeNS, len(b.TimeOffsets))
+		buf = append(buf, b.TimeOffsets...)
+	}
+	return buf, nil
+}
+
+// Handshake runs the parent's side of the namespace setup on conn (the
+// parent's end of the init socketpair; the parent must have closed its copy
+// of the child's end). It sends b, answers READY by calling onReady(pid)
+// (may be nil) and then ACK, and returns the pid from FINAL: the process that
+// runs Go init. When a pid or time namespace is involved that is a
+// grandchild, and the direct child exits 0 by itself (the caller reaps it).
+// On error the caller must kill and reap the child.
+func Handshake(conn *os.File, b *Bootstrap, onReady func(pid int) error) (int, error) {
+	msg, err := b.Encode()
+	if err != nil {
+		return 0, err
+	}
+	return handshake(conn, msg, onReady)
+}
+
+func handshake(conn *os.File, msg []byte, onReady func(pid int) error) (int, error) {
+	if _, err := conn.Write(msg); err != nil {
+		return 0, writeErr("send bootstrap", err)
+	}
+	ready := false
+	var rec [8]byte
+	for {
+		if _, err := io.ReadFull(conn, rec[:]); err != nil {
+			return 0, readErr("read from init", err)
+		}
+		typ, val := order.Uint32(rec[:]), int32(order.Uint32(rec[4:]))
+		switch typ {
+		case msgReady:
+			if ready {
+				return 0, errors.New("nsenter: init sent READY twice")
+			}
+			if val <= 0 {
+				return 0, fmt.Errorf("nsenter: READY with bad pid %d", val)
+			}
+			ready = true
+			if onReady != nil {
+				if err := onReady(int(val)); err != nil {
+					// Without ACK init would wait forever; EOF makes it exit 1.
+					shutdownWrite(conn)
+					return 0, err
+				}
+			}
+			var ack [4]byte
+			order.PutUint32(ack[:], msgAck)
+			if _, err := conn.Write(ack[:]); err != nil {
+				return 0, writeErr("send ACK", err)
+			}
+		case msgFinal:
+			if !ready {
+				return 0, errors.New("nsenter: init sent FINAL before READY")
+			}
+			if val <= 0 {
+				return 0, fmt.Errorf("nsenter: FINAL with bad pid %d", val)
+			}
+			return int(val), nil
+		case msgError:
+			n := uint32(val)
+			if n > maxErrorMsg {
+				return 0, fmt.Errorf("nsenter: ERROR message of %d bytes exceeds %d", n, maxErrorMsg)
+			}
+			text := make([]byte, n)
+			if _, err := io.ReadFull(conn, text); err != nil {
+				return 0, readErr("read ERROR message", err)
+			}
+			return 0, &ChildError{Msg: string(text)}
+		default:
+			return 0, fmt.Errorf("nsenter: unknown message type %d from init", typ)
+		}
+	}
+}
+
+func readErr(what string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("nsenter: %s: %w", what, ErrInitExited)
+	}
+	return fmt.Errorf("nsenter: %s: %w", what, err)
+}
+
+func writeErr(what string, err error) error {
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("nsenter: %s: %w", what, ErrInitExited)
+	}
+	return fmt.Errorf("nsenter: %s: %w", what, err)
+}
+
+func shutdownWrite(conn *os.File) {
+	// SyscallConn, unlike Fd, leaves the fd in non-blocking mode.
+	if rc, err := conn.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_WR) })
+	}
+}

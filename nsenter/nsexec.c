@@ -1,0 +1,313 @@
+/* Constructor run by `berth init` before the Go runtime starts any thread:
+ * setns(2) into a user namespace and unshare(CLONE_NEWUSER) both require a
+ * single-threaded caller, and a new pid/time namespace is only entered by
+ * children, which Go cannot fork safely itself. Protocol: docs/ARCHITECTURE.md. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define BERTH_MAX_ERR 8192
+
+static int initfd = -1;
+
+static int send_all(const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		/* MSG_NOSIGNAL: a vanished parent must not kill us with SIGPIPE. */
+		ssize_t w = send(initfd, c, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* read_full returns 0 on success, 1 on EOF, -1 on error. */
+static int read_full(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n > 0) {
+		ssize_t r = read(fd, c, n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return 1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	char rec[8 + BERTH_MAX_ERR];
+	uint32_t type = BERTH_MSG_ERROR, n;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(rec + 8, BERTH_MAX_ERR, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		r = 0;
+	n = (uint32_t)r < BERTH_MAX_ERR ? (uint32_t)r : BERTH_MAX_ERR - 1;
+	memcpy(rec, &type, 4);
+	memcpy(rec + 4, &n, 4);
+	/* Without a socket (bad env) stderr is the only way to say why. */
+	if (initfd < 0 || send_all(rec, 8 + n) < 0)
+		dprintf(STDERR_FILENO, "berth nsenter: %.*s\n", (int)n, rec + 8);
+	_exit(1);
+}
+
+static void send_pid(uint32_t type, pid_t pid)
+{
+	int32_t rec[2] = {(int32_t)type, (int32_t)pid};
+
+	if (send_all(rec, sizeof(rec)) < 0)
+		die("send %s to parent: %s", type == BERTH_MSG_READY ? "READY" : "FINAL",
+		    strerror(errno));
+}
+
+/* ns_names renders a CLONE_NEW* set for error messages ("mnt|uts|net"). */
+static const char *ns_names(uint32_t flags, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t bit = 1; bit != 0; bit <<= 1) {
+		const char *name = (flags & bit) ? berth_ns_name(bit) : NULL;
+		if (name == NULL)
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", used ? "|" : "", name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+static int parse_fd(const char *s)
+{
+	long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > 0x7fffffff)
+			return -1;
+	}
+	return (int)v;
+}
+
+/* The message and the opened namespace fds; static so the constructor's
+ * stack stays small and nothing is touched unless we are init. */
+static uint8_t msgbuf[BERTH_HDR_LEN + BERTH_MAX_BODY];
+
+static void join_namespaces(const struct berth_bootstrap *bs, int *joined_user, int *joined_pid)
+{
+	char path[BERTH_PATH_MAX];
+	int fds[BERTH_MAX_JOIN];
+	uint32_t i;
+
+	/* Open every path before any setns: joining a mount namespace would
+	 * change how the remaining paths resolve. */
+	for (i = 0; i < bs->njoin; i++) {
+		const struct berth_join *j = &bs->join[i];
+		memcpy(path, msgbuf + j->off, j->len);
+		path[j->len] = '\0';
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			die("open %s %s: %s", berth_ns_name(j->flag), path, strerror(errno));
+	}
+	/* User first: it grants the capabilities the other joins need. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < bs->njoin; i++) {
+			const struct berth_join *j = &bs->join[i];
+			if ((j->flag == CLONE_NEWUSER) != (pass == 0))
+				continue;
+			if (setns(fds[i], (int)j->flag) < 0) {
+				int e = errno;
+				memcpy(path, msgbuf + j->off, j->len);
+				path[j->len] = '\0';
+				die("setns %s %s: %s", berth_ns_name(j->flag), path, strerror(e));
+			}
+			close(fds[i]);
+			if (j->flag == CLONE_NEWUSER)
+				*joined_user = 1;
+			if (j->flag == CLONE_NEWPID)
+				*joined_pid = 1;
+		}
+	}
+}
+
+static void become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0)
+		die("setresgid 0 in user namespace: %s", strerror(errno));
+	/* EPERM: the parent wrote "deny" to /proc/<pid>/setgroups (rootless). */
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		die("setgroups in user namespace: %s", strerror(errno));
+	if (setresuid(0, 0, 0) < 0)
+		die("setresuid 0 in user namespace: %s", strerror(errno));
+}
+
+static void write_timens(const struct berth_bootstrap *bs)
+{
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	ssize_t w;
+
+	if (fd < 0)
+		die("open /proc/self/timens_offsets: %s", strerror(errno));
+	/* One write: the kernel parses the whole buffer as a set of lines. */
+	w = write(fd, msgbuf + bs->timens_off, bs->timens_len);
+	if (w < 0)
+		die("write /proc/self/timens_offsets: %s", strerror(errno));
+	if ((size_t)w != bs->timens_len)
+		die("write /proc/self/timens_offsets: short write %zd of %u", w, bs->timens_len);
+	close(fd);
+}
+
+/* fork_init forks the process that enters the new pid/time namespace. The
+ * intermediate reports the child's pid and exits; the child continues only
+ * after FINAL is on the wire, so nothing it writes can precede FINAL. */
+static void fork_init(void)
+{
+	int p[2];
+	pid_t pid;
+	char ok;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die("pipe2 for fork: %s", strerror(errno));
+	/* glibc fork, not raw clone: Go aborts on glibc's stale thread state. */
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* The kernel cleared any parent-death signal on fork, and we keep
+		 * it that way: our parent exits right away by design. Init learns
+		 * of berth's death through EOF on the init socket instead. */
+		close(p[1]);
+		for (;;) {
+			ssize_t r = read(p[0], &ok, 1);
+			if (r == 1)
+				break;
+			if (r < 0 && errno == EINTR)
+				continue;
+			_exit(1); /* the intermediate failed and already reported it */
+		}
+		close(p[0]);
+		return;
+	}
+	close(p[0]);
+	send_pid(BERTH_MSG_FINAL, pid);
+	ok = 1;
+	if (write(p[1], &ok, 1) != 1)
+		die("release init %d: %s", pid, strerror(errno));
+	/* _exit: no atexit handlers or stdio flushing in the intermediate. */
+	_exit(0);
+}
+
+__attribute__((constructor)) static void berth_nsenter(void)
+{
+	const char *env = getenv("_BERTH_INITPIPE");
+	struct berth_bootstrap bs;
+	char err[256], names[64];
+	int joined_user = 0, joined_pid = 0, pdeath = 0, fd, fl;
+	uint32_t magic, body, ack, rest;
+
+	if (env == NULL)
+		return;
+	fd = parse_fd(env);
+	fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
+	if (fl < 0)
+		die("_BERTH_INITPIPE=%s is not an open fd", env);
+	initfd = fd;
+	/* Our reads assume blocking I/O; a parent may hand us a non-blocking end. */
+	if ((fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		die("fcntl clear O_NONBLOCK on init socket %d: %s", fd, strerror(errno));
+
+	/* Set by the parent; credential changes clear it, so remember it. */
+	if (prctl(PR_GET_PDEATHSIG, &pdeath) < 0)
+		pdeath = 0;
+
+	switch (read_full(fd, msgbuf, BERTH_HDR_LEN)) {
+	case -1: die("read bootstrap header: %s", strerror(errno));
+	case 1: die("read bootstrap header: unexpected EOF");
+	}
+	/* Check the header before trusting its length for the next read. */
+	memcpy(&magic, msgbuf, 4);
+	memcpy(&body, msgbuf + 4, 4);
+	if (magic != BERTH_MAGIC)
+		die("bootstrap: bad magic 0x%08x", magic);
+	if (body > BERTH_MAX_BODY)
+		die("bootstrap: attribute length %u exceeds %u", body, BERTH_MAX_BODY);
+	switch (read_full(fd, msgbuf + BERTH_HDR_LEN, body)) {
+	case -1: die("read bootstrap attributes: %s", strerror(errno));
+	case 1: die("read bootstrap attributes: unexpected EOF");
+	}
+	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
+		die("%s", err);
+
+	join_namespaces(&bs, &joined_user, &joined_pid);
+	if (bs.clone_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			die("unshare user: %s", strerror(errno));
+	}
+
+	/* Always: the parent puts us in the cgroup before a cgroup ns exists. */
+	send_pid(BERTH_MSG_READY, getpid());
+	switch (read_full(fd, &ack, sizeof(ack))) {
+	case -1: die("read ACK: %s", strerror(errno));
+	case 1: die("read ACK: parent closed the init socket");
+	}
+	if (ack != BERTH_MSG_ACK)
+		die("read ACK: got message type %u", ack);
+
+	/* Without id maps, uid 0 does not exist in a new user namespace. */
+	if (joined_user || ((bs.clone_flags & CLONE_NEWUSER) && bs.idmap))
+		become_root();
+
+	rest = bs.clone_flags & ~(uint32_t)CLONE_NEWUSER;
+	if (rest != 0 && unshare((int)rest) < 0)
+		die("unshare %s: %s", ns_names(rest, names, sizeof(names)), strerror(errno));
+	if (bs.timens_len > 0)
+		write_timens(&bs);
+
+	if ((rest & (CLONE_NEWPID | CLONE_NEWTIME)) || joined_pid) {
+		fork_init();
+		return;
+	}
+	/* No fork: our parent is still berth, so keep its death signal. */
+	if (pdeath != 0 && prctl(PR_SET_PDEATHSIG, pdeath) < 0)
+		die("prctl PR_SET_PDEATHSIG: %s", strerror(errno));
+	send_pid(BERTH_MSG_FINAL, getpid());
+}

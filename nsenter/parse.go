@@ -1,0 +1,35 @@
+package nsenter
+
+/*
+#cgo CFLAGS: -Wall
+#include "bootstrap.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"unsafe"
+)
+
+// parseBootstrap runs the constructor's C parser on msg, so tests and the
+// fuzzer exercise the exact code init uses.
+func parseBootstrap(msg []byte) (*Bootstrap, error) {
+	var out C.struct_berth_bootstrap
+	var cerr [256]C.char
+	var p *C.uint8_t
+	if len(msg) > 0 {
+		p = (*C.uint8_t)(unsafe.Pointer(&msg[0]))
+	}
+	if C.berth_parse_bootstrap(p, C.size_t(len(msg)), &out, &cerr[0], C.size_t(len(cerr))) != 0 {
+		return nil, errors.New(C.GoString(&cerr[0]))
+	}
+	b := &Bootstrap{CloneFlags: uint32(out.clone_flags), IDMap: out.idmap != 0}
+	for i := 0; i < int(out.njoin); i++ {
+		j := out.join[i]
+		b.Join = append(b.Join, Join{Flag: uint32(j.flag), Path: string(msg[j.off : j.off+j.len])})
+	}
+	if out.timens_len > 0 {
+		b.TimeOffsets = string(msg[out.timens_off : out.timens_off+out.timens_len])
+	}
+	return b, nil
+}

@@ -1,0 +1,319 @@
+// Package rootfs builds a container's root filesystem from inside its
+// mount namespace: the configured mounts, device nodes and /dev symlinks,
+// pivot_root (or chroot), then masked and read-only paths.
+//
+// Every path inside the rootfs is resolved by the kernel with the rootfs
+// as its root (openat2 RESOLVE_IN_ROOT), missing directories are created
+// relative to already-verified directory fds, and mounts are made onto
+// the opened fd (move_mount, or mount(2) on /proc/self/fd/N), so a
+// symlink planted in the rootfs can never redirect a mount to the host.
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"golang.org/x/sys/unix"
+)
+
+// preparer carries the state of one Prepare call.
+type preparer struct {
+	cfg    *configs.Config
+	rootFd int // O_PATH fd of the rootfs bind mount
+	// devTop is the root fd of a config mount on /dev that asked for ro:
+	// it is mounted rw and made ro once the devices exist.
+	devTop int
+}
+
+// Prepare runs before pivot_root inside the container's mount namespace:
+// it sets the propagation of the mount tree, bind-mounts the rootfs on
+// itself, performs cfg.Mounts in order, then creates the devices, the
+// /dev symlinks and the /dev/console placeholder.
+func Prepare(cfg *configs.Config) error {
+	if !filepath.IsAbs(cfg.Rootfs) {
+		return fmt.Errorf("rootfs %q: must be an absolute path", cfg.Rootfs)
+	}
+	newNS := cfg.Has(configs.NEWNS)
+	if newNS {
+		if err := prepareRoot(cfg); err != nil {
+			return err
+		}
+	}
+	// Without a mount namespace the mounts land in the caller's namespace,
+	// below the rootfs, as the config asks (runc does the same); delete
+	// unmounts them.
+	rootFd, err := unix.Open(cfg.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs %s: %w", cfg.Rootfs, err)
+	}
+	p := &preparer{cfg: cfg, rootFd: rootFd, devTop: -1}
+	defer p.close()
+
+	for i := range cfg.Mounts {
+		if err := p.mount(&cfg.Mounts[i]); err != nil {
+			return err
+		}
+	}
+	if !bindsDev(cfg) {
+		if err := p.setupDev(); err != nil {
+			return err
+		}
+		if cfg.Process != nil && cfg.Process.Terminal {
+			if err := p.consolePlaceholder(); err != nil {
+				return err
+			}
+		}
+	}
+	if p.devTop >= 0 {
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := setattr(p.devTop, false, &attr, "/dev ro"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *preparer) close() {
+	unix.Close(p.rootFd)
+	if p.devTop >= 0 {
+		unix.Close(p.devTop)
+	}
+}
+
+// prepareRoot sets the propagation of the whole tree (rslave by default,
+// so no mount made here reaches the host) and makes the rootfs a mount
+// point, which pivot_root requires.
+func prepareRoot(cfg *configs.Config) error {
+	flags := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if cfg.RootPropagation != 0 {
+		flags = cfg.RootPropagation
+	}
+	if err := unix.Mount("", "/", "", flags, ""); err != nil {
+		return fmt.Errorf("set propagation of /: mount: %w", err)
+	}
+	if flags&(unix.MS_SHARED|unix.MS_UNBINDABLE) != 0 {
+		// A shared parent makes pivot_root fail and an unbindable one
+		// makes the bind below fail: make just that one mount private.
+		if err := makeParentPrivate(cfg.Rootfs); err != nil {
+			return err
+		}
+	}
+	if err := unix.Mount(cfg.Rootfs, cfg.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs %s on itself: %w", cfg.Rootfs, err)
+	}
+	return nil
+}
+
+// makeParentPrivate makes the mount containing dir private. Walking up
+// while the mount id stays the same finds its mount point without
+// parsing mountinfo.
+func makeParentPrivate(dir string) error {
+	id, err := pathMountID(dir)
+	if err != nil {
+		return err
+	}
+	cur := filepath.Clean(dir)
+	for cur != "/" {
+		parent := filepath.Dir(cur)
+		pid, err := pathMountID(parent)
+		if err != nil {
+			return err
+		}
+		if pid != id {
+			break
+		}
+		cur = parent
+	}
+	if err := unix.Mount("", cur, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", cur, err)
+	}
+	return nil
+}
+
+func pathMountID(p string) (uint64, error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID, &stx); err != nil {
+		return 0, fmt.Errorf("statx %s: %w", p, err)
+	}
+	return stx.Mnt_id, nil
+}
+
+// bindsDev reports whether the config bind-mounts /dev, in which case the
+// container brings its own device nodes.
+func bindsDev(cfg *configs.Config) bool {
+	for i := range cfg.Mounts {
+		if cfg.Mounts[i].IsBind() && filepath.Clean(cfg.Mounts[i].Destination) == "/dev" {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *preparer) mount(m *configs.Mount) error {
+	switch {
+	case m.IsBind():
+		return p.bind(m)
+	case m.Type == "cgroup":
+		return p.cgroup(m)
+	default:
+		return p.fsMount(m, m.Type, m.Source, m.Data)
+	}
+}
+
+func hasIDMap(m *configs.Mount) bool {
+	return len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
+}
+
+// bind clones the source tree detached (open_tree), applies the mount
+// attributes to the clone before anyone can see it, then attaches it to
+// the destination fd. No remount step, no window where it is writable.
+func (p *preparer) bind(m *configs.Mount) error {
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(p.cfg.Bundle, src)
+	}
+	treeFlags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if m.Flags&unix.MS_REC != 0 {
+		treeFlags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, src, treeFlags)
+	if err != nil {
+		return fmt.Errorf("bind %s on %s: open_tree: %w", src, m.Destination, err)
+	}
+	defer unix.Close(tree)
+	var st unix.Stat_t
+	if err := unix.Fstat(tree, &st); err != nil {
+		return fmt.Errorf("bind %s on %s: fstat: %w", src, m.Destination, err)
+	}
+	if err := applyAttrs(tree, m); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", src, m.Destination, err)
+	}
+	return p.attach(tree, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags)
+}
+
+// applyAttrs sets the per-mount flags, the recursive attributes and the
+// id mapping on a detached tree.
+func applyAttrs(tree int, m *configs.Mount) error {
+	if set, clr := attrsFromFlags(m.Flags, m.ClearedFlags); set|clr != 0 {
+		if err := setattr(tree, false, &unix.MountAttr{Attr_set: set, Attr_clr: clr}, "flags"); err != nil {
+			return err
+		}
+	}
+	set := m.RecAttrSet &^ unix.MOUNT_ATTR_IDMAP
+	clr := m.RecAttrClr &^ unix.MOUNT_ATTR_IDMAP
+	if set|clr != 0 {
+		if (set|clr)&unix.MOUNT_ATTR__ATIME != 0 {
+			clr |= unix.MOUNT_ATTR__ATIME
+		}
+		if err := setattr(tree, true, &unix.MountAttr{Attr_set: set, Attr_clr: clr}, "recursive flags"); err != nil {
+			return err
+		}
+	}
+	if hasIDMap(m) {
+		return idmapTree(tree, m.UIDMappings, m.GIDMappings, m.RecAttrSet&unix.MOUNT_ATTR_IDMAP != 0)
+	}
+	return nil
+}
+
+// attach moves a detached tree onto dest inside the root, creating dest
+// (a file when file is set), then applies the propagation flags.
+func (p *preparer) attach(tree int, dest string, file bool, props []uintptr) error {
+	l, err := resolveLeaf(p.rootFd, dest, true, true)
+	if err != nil {
+		return fmt.Errorf("mount on %s: %w", dest, err)
+	}
+	defer l.close()
+	dstFd, err := l.ensure(file)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dstFd)
+	if err := unix.MoveMount(tree, "", dstFd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount on %s: %w", dest, err)
+	}
+	return setPropagation(tree, props, dest)
+}
+
+// fsMount mounts a new filesystem instance on dest with mount(2), since
+// the data string is only understood by the legacy interface. The target
+// is the opened destination's /proc/self/fd path.
+func (p *preparer) fsMount(m *configs.Mount, fstype, source, data string) error {
+	_, err := p.fsMountTop(m, fstype, source, data, false)
+	return err
+}
+
+// fsMountTop is fsMount that, with wantTop, also returns an O_PATH fd of
+// the root of the new mount.
+func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wantTop bool) (int, error) {
+	if hasIDMap(m) {
+		return -1, fmt.Errorf("mount %s on %s: id-mapped mounts: %w (only bind mounts)", fstype, m.Destination, unix.EOPNOTSUPP)
+	}
+	l, err := resolveLeaf(p.rootFd, m.Destination, true, true)
+	if err != nil {
+		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
+	}
+	defer l.close()
+	dstFd, err := l.ensure(false)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(dstFd)
+
+	flags := flagsFromAttrs(m.RecAttrSet, m.RecAttrClr, m.Flags&^msPropagation)
+	devRO := l.rel == "dev" && flags&unix.MS_RDONLY != 0
+	if devRO {
+		flags &^= unix.MS_RDONLY
+	}
+	if err := unix.Mount(source, procFd(dstFd), fstype, flags, data); err != nil {
+		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
+	}
+	if len(m.PropagationFlags) == 0 && !devRO && !wantTop {
+		return -1, nil
+	}
+	top, err := mountTop(l, dstFd)
+	if err != nil {
+		return -1, err
+	}
+	if devRO {
+		if p.devTop >= 0 {
+			unix.Close(p.devTop)
+		}
+		if p.devTop, err = unix.Dup(top); err != nil {
+			p.devTop = -1
+			unix.Close(top)
+			return -1, fmt.Errorf("dup /dev mount fd: %w", err)
+		}
+	}
+	if err := setPropagation(top, m.PropagationFlags, m.Destination); err != nil {
+		unix.Close(top)
+		return -1, err
+	}
+	if !wantTop {
+		unix.Close(top)
+		return -1, nil
+	}
+	return top, nil
+}
+
+// mountTop opens the mount just made on the leaf. The name is looked up
+// again in the verified parent (no symlinks allowed), which crosses into
+// the new mount; the mount id check proves it is not the old directory.
+func mountTop(l *leaf, under int) (int, error) {
+	fd, err := l.open()
+	if err != nil {
+		return -1, err
+	}
+	newID, err1 := mountID(fd)
+	oldID, err2 := mountID(under)
+	if err := errors.Join(err1, err2); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("statx /%s: %w", l.rel, err)
+	}
+	if newID == oldID {
+		unix.Close(fd)
+		return -1, fmt.Errorf("mount on /%s: new mount not found there", l.rel)
+	}
+	return fd, nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+
+	"github.com/containerd/console"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/libcontainer"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+)
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container; in the foreground, exit with its status",
+	ArgsUsage: "<container-id>",
+	Flags: append([]cli.Flag{
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the container"},
+		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+	}, createFlags...),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, 1); err != nil {
+			return err
+		}
+		detach := ctx.Bool("detach")
+		var sigs chan os.Signal
+		if !detach {
+			// Catch signals before the container exists so none is lost.
+			sigs = make(chan os.Signal, 32)
+			signal.Notify(sigs)
+		}
+		c, err := createContainer(ctx, !detach)
+		if err != nil {
+			return err
+		}
+		if err := c.Start(); err != nil {
+			c.Delete(true)
+			return err
+		}
+		if detach {
+			return nil
+		}
+		code := waitForeground(c, sigs)
+		if !ctx.Bool("keep") {
+			if err := c.Delete(true); err != nil {
+				logs.Warnf("%v", err)
+			}
+		}
+		return &exitError{code}
+	},
+}
+
+// waitForeground forwards signals to init and returns its exit status
+// (128+N when killed by signal N). berth is init's subreaper here.
+func waitForeground(c *libcontainer.Container, sigs chan os.Signal) int {
+	pid := c.State().InitPid
+	done := make(chan int, 1)
+	go func() {
+		for {
+			var ws unix.WaitStatus
+			wpid, err := unix.Wait4(-1, &ws, 0, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				done <- 255
+				return
+			}
+			if wpid != pid {
+				continue // an orphan of the container reparented to us
+			}
+			if ws.Signaled() {
+				done <- 128 + int(ws.Signal())
+			} else {
+				done <- ws.ExitStatus()
+			}
+			return
+		}
+	}()
+	relay := activeRelay
+	if relay != nil {
+		relay.start()
+	}
+	for {
+		select {
+		case code := <-done:
+			if relay != nil {
+				relay.finish()
+			}
+			signal.Stop(sigs)
+			return code
+		case s := <-sigs:
+			sig := s.(unix.Signal)
+			switch sig {
+			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+				// SIGURG is the Go runtime's preemption signal.
+			case unix.SIGWINCH:
+				if relay != nil {
+					relay.resize()
+				}
+			default:
+				unix.Kill(pid, sig)
+			}
+		}
+	}
+}
+
+// listenFDs passes socket-activation fds (LISTEN_FDS) on to the container,
+// as runc does, and returns how many.
+func listenFDs(p *configs.Process) int {
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n <= 0 || p == nil {
+		return 0
+	}
+	p.Env = append(p.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+	return n
+}
+
+// ttyRelay connects berth's own terminal to the container's pty when
+// `run` stays in the foreground without --console-socket.
+type ttyRelay struct {
+	local, remote *os.File
+	master        console.Console
+	host          console.Console
+	copied        chan struct{}
+}
+
+var activeRelay *ttyRelay
+
+func newTTYRelay() (*ttyRelay, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("console socketpair: %w", err)
+	}
+	return &ttyRelay{local: os.NewFile(uintptr(fds[0]), "console-local"), remote: os.NewFile(uintptr(fds[1]), "console-remote")}, nil
+}
+
+func (r *ttyRelay) close() {
+	r.local.Close()
+	r.remote.Close()
+}
+
+func (r *ttyRelay) start() {
+	buf := make([]byte, 256)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(int(r.local.Fd()), buf, oob, 0)
+	r.local.Close()
+	if err != nil {
+		logs.Warnf("receive pty master: %v", err)
+		return
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		logs.Warnf("receive pty master: no fd")
+		return
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		logs.Warnf("receive pty master: no fd")
+		return
+	}
+	master, err := console.ConsoleFromFile(os.NewFile(uintptr(fds[0]), "pty-master"))
+	if err != nil {
+		logs.Warnf("pty master: %v", err)
+		return
+	}
+	r.master = master
+	if host, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		r.host = host
+		host.SetRaw()
+		r.resize()
+	}
+	r.copied = make(chan struct{})
+	go io.Copy(master, os.Stdin)
+	go func() {
+		io.Copy(os.Stdout, master)
+		close(r.copied)
+	}()
+}
+
+func (r *ttyRelay) resize() {
+	if r.host != nil && r.master != nil {
+		r.master.ResizeFrom(r.host)
+	}
+}
+
+func (r *ttyRelay) finish() {
+	if r.copied != nil {
+		<-r.copied // the pty hangs up once every holder of the slave is gone
+	}
+	if r.host != nil {
+		r.host.Reset()
+	}
+	if r.master != nil {
+		r.master.Close()
+	}
+}

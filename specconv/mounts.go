@@ -1,0 +1,261 @@
+package specconv
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+type optKind uint8
+
+const (
+	optSet      optKind = iota // MS_* flag to set
+	optClear                   // MS_* flag to clear
+	optProp                    // propagation, applied after the mount
+	optRecSet                  // MOUNT_ATTR_* to set recursively
+	optRecClear                // MOUNT_ATTR_* to clear recursively
+	optRecAtime                // MOUNT_ATTR_ atime mode (an enum, not a bit)
+	optNoop                    // recognised, nothing to do ("defaults")
+	optIgnored                 // accepted but not implemented ("tmpcopyup")
+	optIDMap
+	optRIDMap
+)
+
+type optDef struct {
+	kind optKind
+	val  uint64
+}
+
+// mountOpts is every option berth understands; anything else is
+// filesystem data. Features derives its mountOptions list from it.
+var mountOpts = map[string]optDef{
+	"defaults": {optNoop, 0},
+
+	"ro":            {optSet, unix.MS_RDONLY},
+	"rw":            {optClear, unix.MS_RDONLY},
+	"nosuid":        {optSet, unix.MS_NOSUID},
+	"suid":          {optClear, unix.MS_NOSUID},
+	"nodev":         {optSet, unix.MS_NODEV},
+	"dev":           {optClear, unix.MS_NODEV},
+	"noexec":        {optSet, unix.MS_NOEXEC},
+	"exec":          {optClear, unix.MS_NOEXEC},
+	"sync":          {optSet, unix.MS_SYNCHRONOUS},
+	"async":         {optClear, unix.MS_SYNCHRONOUS},
+	"dirsync":       {optSet, unix.MS_DIRSYNC},
+	"remount":       {optSet, unix.MS_REMOUNT},
+	"mand":          {optSet, unix.MS_MANDLOCK},
+	"nomand":        {optClear, unix.MS_MANDLOCK},
+	"noatime":       {optSet, unix.MS_NOATIME},
+	"atime":         {optClear, unix.MS_NOATIME},
+	"nodiratime":    {optSet, unix.MS_NODIRATIME},
+	"diratime":      {optClear, unix.MS_NODIRATIME},
+	"relatime":      {optSet, unix.MS_RELATIME},
+	"norelatime":    {optClear, unix.MS_RELATIME},
+	"strictatime":   {optSet, unix.MS_STRICTATIME},
+	"nostrictatime": {optClear, unix.MS_STRICTATIME},
+	"lazytime":      {optSet, unix.MS_LAZYTIME},
+	"nolazytime":    {optClear, unix.MS_LAZYTIME},
+	"silent":        {optSet, unix.MS_SILENT},
+	"loud":          {optClear, unix.MS_SILENT},
+	"iversion":      {optSet, unix.MS_I_VERSION},
+	"noiversion":    {optClear, unix.MS_I_VERSION},
+	"nosymfollow":   {optSet, unix.MS_NOSYMFOLLOW},
+	"symfollow":     {optClear, unix.MS_NOSYMFOLLOW},
+	"bind":          {optSet, unix.MS_BIND},
+	"rbind":         {optSet, unix.MS_BIND | unix.MS_REC},
+
+	"shared":      {optProp, unix.MS_SHARED},
+	"rshared":     {optProp, unix.MS_SHARED | unix.MS_REC},
+	"private":     {optProp, unix.MS_PRIVATE},
+	"rprivate":    {optProp, unix.MS_PRIVATE | unix.MS_REC},
+	"slave":       {optProp, unix.MS_SLAVE},
+	"rslave":      {optProp, unix.MS_SLAVE | unix.MS_REC},
+	"unbindable":  {optProp, unix.MS_UNBINDABLE},
+	"runbindable": {optProp, unix.MS_UNBINDABLE | unix.MS_REC},
+
+	"rro":          {optRecSet, unix.MOUNT_ATTR_RDONLY},
+	"rrw":          {optRecClear, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid":      {optRecSet, unix.MOUNT_ATTR_NOSUID},
+	"rsuid":        {optRecClear, unix.MOUNT_ATTR_NOSUID},
+	"rnodev":       {optRecSet, unix.MOUNT_ATTR_NODEV},
+	"rdev":         {optRecClear, unix.MOUNT_ATTR_NODEV},
+	"rnoexec":      {optRecSet, unix.MOUNT_ATTR_NOEXEC},
+	"rexec":        {optRecClear, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime":  {optRecSet, unix.MOUNT_ATTR_NODIRATIME},
+	"rdiratime":    {optRecClear, unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow": {optRecSet, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rsymfollow":   {optRecClear, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	// mount_setattr(2) takes one atime mode, so the "no" forms pick the
+	// mode the kernel would otherwise use: relatime is its default, and
+	// "not relatime" is taken to mean strictatime (as mount(8) suggests).
+	"rrelatime":      {optRecAtime, unix.MOUNT_ATTR_RELATIME},
+	"ratime":         {optRecAtime, unix.MOUNT_ATTR_RELATIME},
+	"rnostrictatime": {optRecAtime, unix.MOUNT_ATTR_RELATIME},
+	"rnoatime":       {optRecAtime, unix.MOUNT_ATTR_NOATIME},
+	"rstrictatime":   {optRecAtime, unix.MOUNT_ATTR_STRICTATIME},
+	"rnorelatime":    {optRecAtime, unix.MOUNT_ATTR_STRICTATIME},
+
+	"idmap":     {optIDMap, 0},
+	"ridmap":    {optRIDMap, 0},
+	"tmpcopyup": {optIgnored, 0},
+}
+
+// ParseMountOptions turns fstab-style options into configs.Mount flags.
+// Later options win over earlier ones ("ro,rw" is rw). Unknown options are
+// filesystem data, comma-joined into Data in their original order. "idmap"
+// and "ridmap" are accepted but leave no trace in the result (Convert
+// turns them into UIDMappings/GIDMappings); "tmpcopyup" is ignored.
+func ParseMountOptions(opts []string) (configs.Mount, error) {
+	m, _, err := parseMountOptions(opts)
+	return m, err
+}
+
+// parseMountOptions also reports whether "idmap" or "ridmap" was given.
+// configs.Mount cannot tell the two apart yet: both become plain mappings.
+func parseMountOptions(opts []string) (m configs.Mount, idmap bool, err error) {
+	var data []string
+	for i, o := range opts {
+		if o == "" {
+			return m, false, fieldErr(elem{"options", i}.String(), "empty mount option")
+		}
+		if strings.IndexByte(o, 0) >= 0 {
+			return m, false, fieldErr(elem{"options", i}.String(), "%q contains a NUL byte", o)
+		}
+		d, ok := mountOpts[o]
+		if !ok {
+			data = append(data, o)
+			continue
+		}
+		switch d.kind {
+		case optSet:
+			m.Flags |= uintptr(d.val)
+			m.ClearedFlags &^= uintptr(d.val)
+		case optClear:
+			m.ClearedFlags |= uintptr(d.val)
+			m.Flags &^= uintptr(d.val)
+		case optProp:
+			m.PropagationFlags = append(m.PropagationFlags, uintptr(d.val))
+		case optRecSet:
+			m.RecAttrSet |= d.val
+			m.RecAttrClr &^= d.val
+		case optRecClear:
+			m.RecAttrClr |= d.val
+			m.RecAttrSet &^= d.val
+		case optRecAtime:
+			// The kernel wants the whole atime field cleared and one mode set.
+			m.RecAttrClr |= unix.MOUNT_ATTR__ATIME
+			m.RecAttrSet = m.RecAttrSet&^unix.MOUNT_ATTR__ATIME | d.val
+		case optIDMap, optRIDMap:
+			idmap = true
+		}
+	}
+	m.Data = strings.Join(data, ",")
+	return m, idmap, nil
+}
+
+// knownMountOptions is the sorted list of options for the features document.
+func knownMountOptions(idmap bool) []string {
+	out := make([]string, 0, len(mountOpts))
+	for name, d := range mountOpts {
+		switch d.kind {
+		case optIgnored:
+			continue
+		case optIDMap, optRIDMap:
+			if !idmap {
+				continue
+			}
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// convertMounts converts the mounts in order. uidMap/gidMap are the
+// container's user namespace mappings (if it has one), which "idmap"
+// mounts without mappings of their own borrow.
+func convertMounts(mounts []specs.Mount, bundle string, uidMap, gidMap []specs.LinuxIDMapping) ([]configs.Mount, error) {
+	if len(mounts) == 0 {
+		return nil, nil
+	}
+	out := make([]configs.Mount, 0, len(mounts))
+	for i := range mounts {
+		sm := &mounts[i]
+		f := elem{"mounts", i}
+		if sm.Destination == "" {
+			return nil, fieldErr(f.at(".destination"), "missing")
+		}
+		if msg := nulMsg(sm.Destination); msg != "" {
+			return nil, msgErr(f.at(".destination"), msg)
+		}
+		m, idmap, err := parseMountOptions(sm.Options)
+		if err != nil {
+			return nil, prefixErr(f.String(), err)
+		}
+		// Relative destinations are deprecated but mean relative to "/".
+		if filepath.IsAbs(sm.Destination) {
+			m.Destination = filepath.Clean(sm.Destination)
+		} else {
+			m.Destination = filepath.Clean("/" + sm.Destination)
+		}
+		m.Type = sm.Type
+		if sm.Type == "bind" {
+			m.Flags |= unix.MS_BIND
+		}
+		if msg := nulMsg(sm.Type); msg != "" {
+			return nil, msgErr(f.at(".type"), msg)
+		}
+		if msg := nulMsg(sm.Source); msg != "" {
+			return nil, msgErr(f.at(".source"), msg)
+		}
+		if m.IsBind() {
+			if sm.Source == "" {
+				return nil, fieldErr(f.at(".source"), "missing (bind mounts need a source)")
+			}
+			// Bind sources are absolute or relative to the bundle.
+			if filepath.IsAbs(sm.Source) {
+				m.Source = filepath.Clean(sm.Source)
+			} else {
+				m.Source = filepath.Join(bundle, sm.Source)
+			}
+		} else {
+			m.Source = sm.Source
+			if sm.Type == "" && m.Flags&unix.MS_REMOUNT == 0 && len(m.PropagationFlags) == 0 {
+				return nil, fieldErr(f.at(".type"), "missing (only bind, remount and propagation-only mounts may omit it)")
+			}
+		}
+
+		if (len(sm.UIDMappings) == 0) != (len(sm.GIDMappings) == 0) {
+			if len(sm.UIDMappings) == 0 {
+				return nil, fieldErr(f.at(".uidMappings"), "missing (gidMappings must come with uidMappings)")
+			}
+			return nil, fieldErr(f.at(".gidMappings"), "missing (uidMappings must come with gidMappings)")
+		}
+		if idmap || len(sm.UIDMappings) > 0 {
+			if !m.IsBind() {
+				return nil, fieldErr(f.at(".options"), "id-mapped mounts must be bind mounts")
+			}
+			switch {
+			case len(sm.UIDMappings) > 0:
+				if err := checkIDMappings(f.at(".uidMappings"), sm.UIDMappings); err != nil {
+					return nil, err
+				}
+				if err := checkIDMappings(f.at(".gidMappings"), sm.GIDMappings); err != nil {
+					return nil, err
+				}
+				m.UIDMappings, m.GIDMappings = sm.UIDMappings, sm.GIDMappings
+			case len(uidMap) > 0 && len(gidMap) > 0:
+				// The spec lets idmap without mappings use the container's.
+				m.UIDMappings, m.GIDMappings = uidMap, gidMap
+			default:
+				return nil, fieldErr(f.at(".options"), "idmap needs uidMappings and gidMappings on the mount or in linux")
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package specconv
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"golang.org/x/sys/unix"
+)
+
+func TestParseMountOptionsEachOption(t *testing.T) {
+	const atime = unix.MOUNT_ATTR__ATIME
+	tests := []struct {
+		opt  string
+		want configs.Mount
+	}{
+		{"defaults", configs.Mount{}},
+		{"ro", configs.Mount{Flags: unix.MS_RDONLY}},
+		{"rw", configs.Mount{ClearedFlags: unix.MS_RDONLY}},
+		{"nosuid", configs.Mount{Flags: unix.MS_NOSUID}},
+		{"suid", configs.Mount{ClearedFlags: unix.MS_NOSUID}},
+		{"nodev", configs.Mount{Flags: unix.MS_NODEV}},
+		{"dev", configs.Mount{ClearedFlags: unix.MS_NODEV}},
+		{"noexec", configs.Mount{Flags: unix.MS_NOEXEC}},
+		{"exec", configs.Mount{ClearedFlags: unix.MS_NOEXEC}},
+		{"sync", configs.Mount{Flags: unix.MS_SYNCHRONOUS}},
+		{"async", configs.Mount{ClearedFlags: unix.MS_SYNCHRONOUS}},
+		{"dirsync", configs.Mount{Flags: unix.MS_DIRSYNC}},
+		{"remount", configs.Mount{Flags: unix.MS_REMOUNT}},
+		{"mand", configs.Mount{Flags: unix.MS_MANDLOCK}},
+		{"nomand", configs.Mount{ClearedFlags: unix.MS_MANDLOCK}},
+		{"noatime", configs.Mount{Flags: unix.MS_NOATIME}},
+		{"atime", configs.Mount{ClearedFlags: unix.MS_NOATIME}},
+		{"nodiratime", configs.Mount{Flags: unix.MS_NODIRATIME}},
+		{"diratime", configs.Mount{ClearedFlags: unix.MS_NODIRATIME}},
+		{"relatime", configs.Mount{Flags: unix.MS_RELATIME}},
+		{"norelatime", configs.Mount{ClearedFlags: unix.MS_RELATIME}},
+		{"strictatime", configs.Mount{Flags: unix.MS_STRICTATIME}},
+		{"nostrictatime", configs.Mount{ClearedFlags: unix.MS_STRICTATIME}},
+		{"lazytime", configs.Mount{Flags: unix.MS_LAZYTIME}},
+		{"nolazytime", configs.Mount{ClearedFlags: unix.MS_LAZYTIME}},
+		{"silent", configs.Mount{Flags: unix.MS_SILENT}},
+		{"loud", configs.Mount{ClearedFlags: unix.MS_SILENT}},
+		{"iversion", configs.Mount{Flags: unix.MS_I_VERSION}},
+		{"noiversion", configs.Mount{ClearedFlags: unix.MS_I_VERSION}},
+		{"nosymfollow", configs.Mount{Flags: unix.MS_NOSYMFOLLOW}},
+		{"symfollow", configs.Mount{ClearedFlags: unix.MS_NOSYMFOLLOW}},
+		{"bind", configs.Mount{Flags: unix.MS_BIND}},
+		{"rbind", configs.Mount{Flags: unix.MS_BIND | unix.MS_REC}},
+		{"shared", configs.Mount{PropagationFlags: []uintptr{unix.MS_SHARED}}},
+		{"rshared", configs.Mount{PropagationFlags: []uintptr{unix.MS_SHARED | unix.MS_REC}}},
+		{"private", configs.Mount{PropagationFlags: []uintptr{unix.MS_PRIVATE}}},
+		{"rprivate", configs.Mount{PropagationFlags: []uintptr{unix.MS_PRIVATE | unix.MS_REC}}},
+		{"slave", configs.Mount{PropagationFlags: []uintptr{unix.MS_SLAVE}}},
+		{"rslave", configs.Mount{PropagationFlags: []uintptr{unix.MS_SLAVE | unix.MS_REC}}},
+		{"unbindable", configs.Mount{PropagationFlags: []uintptr{unix.MS_UNBINDABLE}}},
+		{"runbindable", configs.Mount{PropagationFlags: []uintptr{unix.MS_UNBINDABLE | unix.MS_REC}}},
+		{"rro", configs.Mount{RecAttrSet: unix.MOUNT_ATTR_RDONLY}},
+		{"rrw", configs.Mount{RecAttrClr: unix.MOUNT_ATTR_RDONLY}},
+		{"rnosuid", configs.Mount{RecAttrSet: unix.MOUNT_ATTR_NOSUID}},
+		{"rsuid", configs.Mount{RecAttrClr: unix.MOUNT_ATTR_NOSUID}},
+		{"rnodev", configs.Mount{RecAttrSet: unix.MOUNT_ATTR_NODEV}},
+		{"rdev", configs.Mount{RecAttrClr: unix.MOUNT_ATTR_NODEV}},
+		{"rnoexec", configs.Mount{RecAttrSet: unix.MOUNT_ATTR_NOEXEC}},
+		{"rexec", configs.Mount{RecAttrClr: unix.MOUNT_ATTR_NOEXEC}},
+		{"rnodiratime", configs.Mount{RecAttrSet: unix.MOUNT_ATTR_NODIRATIME}},
+		{"rdiratime", configs.Mount{RecAttrClr: unix.MOUNT_ATTR_NODIRATIME}},
+		{"rnosymfollow", configs.Mount{RecAttrSet: unix.MOUNT_ATTR_NOSYMFOLLOW}},
+		{"rsymfollow", configs.Mount{RecAttrClr: unix.MOUNT_ATTR_NOSYMFOLLOW}},
+		{"rrelatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_RELATIME}},
+		{"ratime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_RELATIME}},
+		{"rnostrictatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_RELATIME}},
+		{"rnoatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_NOATIME}},
+		{"rstrictatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
+		{"rnorelatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
+		{"idmap", configs.Mount{}},
+		{"ridmap", configs.Mount{}},
+		{"tmpcopyup", configs.Mount{}},
+		{"mode=755", configs.Mount{Data: "mode=755"}},
+		{"newinstance", configs.Mount{Data: "newinstance"}},
+		{"bogus", configs.Mount{Data: "bogus"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.opt, func(t *testing.T) {
+			got, err := ParseMountOptions([]string{tc.opt})
+			if err != nil {
+				t.Fatalf("ParseMountOptions(%q): %v", tc.opt, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ParseMountOptions(%q) = %+v, want %+v", tc.opt, got, tc.want)
+			}
+		})
+	}
+}
+
+// Every option in the table above must be one the parser knows, so that
+// Features (derived from the same table) stays truthful.
+func TestParseMountOptionsTableCoversEveryKnownOption(t *testing.T) {
+	for name := range mountOpts {
+		m, err := ParseMountOptions([]string{name})
+		if err != nil || m.Data != "" {
+			t.Errorf("%q: known option treated as data or error: %+v, %v", name, m, err)
+		}
+	}
+}
+
+func TestParseMountOptionsCombinations(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []string
+		want configs.Mount
+	}{
+		{"later rw undoes ro", []string{"ro", "rw"},
+			configs.Mount{ClearedFlags: unix.MS_RDONLY}},
+		{"later ro undoes rw", []string{"rw", "ro"},
+			configs.Mount{Flags: unix.MS_RDONLY}},
+		{"later rrw undoes rro", []string{"rro", "rrw"},
+			configs.Mount{RecAttrClr: unix.MOUNT_ATTR_RDONLY}},
+		{"last recursive atime mode wins", []string{"rnoatime", "rstrictatime"},
+			configs.Mount{RecAttrClr: unix.MOUNT_ATTR__ATIME, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
+		{"recursive atime keeps other recursive bits", []string{"rro", "rnoatime"},
+			configs.Mount{RecAttrClr: unix.MOUNT_ATTR__ATIME, RecAttrSet: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOATIME}},
+		{"data keeps order and joins with commas", []string{"nosuid", "mode=755", "strictatime", "size=65536k", "uid=5"},
+			configs.Mount{Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k,uid=5"}},
+		{"propagation flags keep order", []string{"rprivate", "shared"},
+			configs.Mount{PropagationFlags: []uintptr{unix.MS_PRIVATE | unix.MS_REC, unix.MS_SHARED}}},
+		{"rbind ro bind mount", []string{"rbind", "ro", "nosuid", "nodev", "noexec"},
+			configs.Mount{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}},
+		{"nil options", nil, configs.Mount{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseMountOptions(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseMountOptionsErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []string
+		field string
+	}{
+		{"empty option", []string{"ro", ""}, "options[1]"},
+		{"NUL byte", []string{"mode=7\x0055"}, "options[0]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseMountOptions(tc.opts)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), tc.field+": ") {
+				t.Errorf("error %q does not start with %q", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestKnownMountOptions(t *testing.T) {
+	tests := []struct {
+		name      string
+		idmap     bool
+		wantIDMap bool
+	}{
+		{"with idmap", true, true},
+		{"without idmap", false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := knownMountOptions(tc.idmap)
+			has := map[string]bool{}
+			for _, o := range got {
+				has[o] = true
+			}
+			if has["idmap"] != tc.wantIDMap || has["ridmap"] != tc.wantIDMap {
+				t.Errorf("idmap listed = %v/%v, want %v", has["idmap"], has["ridmap"], tc.wantIDMap)
+			}
+			if has["tmpcopyup"] {
+				t.Error("tmpcopyup is ignored, so it must not be advertised")
+			}
+			for _, must := range []string{"ro", "rbind", "rro", "rnoatime", "runbindable", "defaults", "nosymfollow"} {
+				if !has[must] {
+					t.Errorf("%q missing", must)
+				}
+			}
+		})
+	}
+}

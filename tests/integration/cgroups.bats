@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# Cgroups (v1 hierarchies of this hybrid host): where a container's cgroup
+# is, the limits written to it, and its removal on delete.
+
+load helpers
+
+V1_CONTROLLERS="cpu cpuacct cpuset memory devices freezer blkio pids"
+
+# v1_mounted CONTROLLER: true when the host mounts that v1 hierarchy.
+v1_mounted() {
+	[[ -e $CGROUP_MNT/$1/cgroup.procs ]]
+}
+
+@test "the container's cgroup is /<id> in every v1 controller" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	n=0
+	for c in $V1_CONTROLLERS; do
+		v1_mounted "$c" || continue
+		n=$((n + 1))
+		[ -d "$CGROUP_MNT/$c/$id" ] || fail "no $CGROUP_MNT/$c/$id"
+		grep -qx "$pid" "$CGROUP_MNT/$c/$id/cgroup.procs" || fail "$pid is not in $c/$id"
+	done
+	[ "$n" -gt 0 ]
+}
+
+@test "linux.resources.memory.limit lands in memory.limit_in_bytes, seen from inside too" {
+	v1_mounted memory || fail "no v1 memory hierarchy"
+	update_config '.linux.resources.memory.limit = 67108864'
+	set_args sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /tmp/inside; sleep 1000'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CGROUP_MNT/memory/$id/memory.limit_in_bytes")" = 67108864 ]
+	wait_for_file "$BUNDLE/rootfs/tmp/inside"
+	[ "$(cat "$BUNDLE/rootfs/tmp/inside")" = 67108864 ]
+}
+
+@test "linux.resources.pids.limit lands in pids.max and is enforced" {
+	v1_mounted pids || fail "no v1 pids hierarchy"
+	update_config '.linux.resources.pids.limit = 4'
+	# A subshell forks until a fork fails (which ends it), then sh carries on.
+	set_args sh -c '(for i in 1 2 3 4 5 6; do sleep 1000 & done) 2>/dev/null; echo forked > /tmp/forked; exec sleep 1000'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CGROUP_MNT/pids/$id/pids.max")" = 4 ]
+	wait_for_file "$BUNDLE/rootfs/tmp/forked"
+	[ "$(cat "$CGROUP_MNT/pids/$id/pids.current")" -le 4 ]
+	[ "$(cat "$CGROUP_MNT/pids/$id/pids.events" | awk '/^max/ {print $2}')" -gt 0 ]
+}
+
+@test "linux.resources.cpu shares and quota land in the cpu controller" {
+	v1_mounted cpu || fail "no v1 cpu hierarchy"
+	update_config '.linux.resources.cpu = {shares: 512, quota: 50000, period: 100000}'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CGROUP_MNT/cpu/$id/cpu.shares")" = 512 ]
+	[ "$(cat "$CGROUP_MNT/cpu/$id/cpu.cfs_period_us")" = 100000 ]
+	[ "$(cat "$CGROUP_MNT/cpu/$id/cpu.cfs_quota_us")" = 50000 ]
+}
+
+@test "linux.cgroupsPath is honoured" {
+	set_args sleep 1000
+	id=$(new_id)
+	path=/berth-test-$id/ctr
+	register_cgroup "$path"
+	UPDATE_CONFIG_ARGS=(--arg p "$path")
+	update_config '.linux.cgroupsPath = $p | .linux.resources.pids.limit = 50'
+	UPDATE_CONFIG_ARGS=()
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	for c in memory pids; do
+		v1_mounted "$c" || continue
+		grep -qx "$pid" "$CGROUP_MNT/$c$path/cgroup.procs" || fail "$pid is not in $c$path"
+		[ ! -e "$CGROUP_MNT/$c/$id" ] || fail "$c/$id exists too"
+	done
+	[ "$(cat "$CGROUP_MNT/pids$path/pids.max")" = 50 ]
+}
+
+@test "delete removes the container's cgroup" {
+	update_config '.linux.resources.pids.limit = 50'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ -n "$(cgroup_dirs "$id")" ]
+	run berth delete --force "$id"
+	[ "$status" -eq 0 ]
+	left=$(cgroup_dirs "$id")
+	[ -z "$left" ] || fail "left behind: $left"
+}
+
+@test "delete removes the cgroup of a cgroupsPath, but not its parent's siblings" {
+	id=$(new_id)
+	parent=/berth-test-$id
+	register_cgroup "$parent/ctr"
+	register_cgroup "$parent/sibling"
+	for c in $V1_CONTROLLERS; do
+		v1_mounted "$c" && mkdir -p "$CGROUP_MNT/$c$parent/sibling"
+	done
+	UPDATE_CONFIG_ARGS=(--arg p "$parent/ctr")
+	update_config '.linux.cgroupsPath = $p'
+	UPDATE_CONFIG_ARGS=()
+	set_args sleep 1000
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth delete --force "$id"
+	[ "$status" -eq 0 ]
+	[ -z "$(cgroup_dirs "$parent/ctr")" ]
+	[ -d "$CGROUP_MNT/pids$parent/sibling" ]
+	for c in $V1_CONTROLLERS; do
+		v1_mounted "$c" && rmdir "$CGROUP_MNT/$c$parent/sibling" "$CGROUP_MNT/$c$parent"
+	done
+}
+
+@test "a cgroup is removed when its container's process exits under run" {
+	update_config '.linux.resources.pids.limit = 50'
+	set_args true
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	left=$(cgroup_dirs "$id")
+	[ -z "$left" ] || fail "left behind: $left"
+}

@@ -1,0 +1,276 @@
+#!/usr/bin/env bats
+# The container lifecycle: create, start, run, kill, delete.
+
+load helpers
+
+# A process that is PID 1 of its namespace ignores signals it has no handler
+# for, so the long-running containers here trap the ones the tests send.
+# On SIGTERM it writes "TERM" to /out/signal (a bind mount of $TESTDIR/out).
+trapping_container() {
+	mkdir -p "$TESTDIR/out"
+	add_mount "{\"destination\": \"/out\", \"type\": \"bind\", \"source\": \"$TESTDIR/out\", \"options\": [\"rbind\", \"rw\"]}"
+	set_args sh -c 'trap "echo TERM > /out/signal; exit 0" TERM; sleep 1000 & wait $!'
+}
+
+@test "create leaves the container created; start makes it running; kill stops it; delete removes it" {
+	trapping_container
+	id=$(new_id)
+
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$id" status)" = created ]
+	pid=$(state_field "$id" pid)
+	pid_alive "$pid"
+
+	run berth start "$id"
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$id" status)" = running ]
+	[ "$(state_field "$id" pid)" = "$pid" ]
+
+	run berth kill "$id"
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+	[ "$(cat "$TESTDIR/out/signal")" = TERM ]
+
+	run berth delete "$id"
+	[ "$status" -eq 0 ]
+	run berth state "$id"
+	[ "$status" -eq 1 ]
+	[ ! -e "$ROOT/$id" ]
+}
+
+@test "the process does not run before start" {
+	set_args sh -c 'echo ran > /tmp/ran'
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	sleep 0.3
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ]
+	run berth start "$id"
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+	[ "$(cat "$BUNDLE/rootfs/tmp/ran")" = ran ]
+}
+
+@test "start of a running container fails and leaves it running" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth start "$id"
+	[ "$status" -eq 1 ]
+	[ "$(state_field "$id" status)" = running ]
+}
+
+@test "run in the foreground passes the process's output and exit status" {
+	set_args sh -c 'echo out-line; echo err-line >&2; exit 3'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 3 ]
+	[[ $output == *out-line* ]]
+	[[ $output == *err-line* ]]
+	# without --keep, run deletes the container once it exits
+	run berth state "$id"
+	[ "$status" -eq 1 ]
+	[ ! -e "$ROOT/$id" ]
+}
+
+@test "run exits 0 when the process exits 0" {
+	set_args true
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+}
+
+@test "run exits 128+N when the process is killed by signal N from outside" {
+	set_args sleep 1000
+	id=$(new_id)
+	(
+		set +e
+		berth run --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/run.out" 2>&1
+		echo $? >"$TESTDIR/run.status"
+	) &
+	runner=$!
+	track_pid "$runner"
+	wait_for_status "$id" running
+	run berth kill "$id" KILL
+	[ "$status" -eq 0 ]
+	wait "$runner" || true
+	[ "$(cat "$TESTDIR/run.status")" -eq 137 ]
+}
+
+@test "run exits 128+N when the process kills itself with signal N" {
+	# Without a pid namespace the process is not an init and can signal itself.
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sh -c 'kill -USR1 $$; sleep 5'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 138 ] # SIGUSR1 is 10
+}
+
+@test "run -d returns at once and leaves the container running" {
+	set_args sleep 1000
+	id=$(new_id)
+	start=$SECONDS
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ $((SECONDS - start)) -lt 20 ]
+	[ "$(state_field "$id" status)" = running ]
+	pid_alive "$(state_field "$id" pid)"
+}
+
+@test "run --detach is the long form of -d" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run --detach --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(state_field "$id" status)" = running ]
+}
+
+@test "run --keep keeps the stopped container until delete" {
+	set_args sh -c 'exit 7'
+	id=$(new_id)
+	run berth run --keep --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 7 ]
+	[ "$(state_field "$id" status)" = stopped ]
+	run berth delete "$id"
+	[ "$status" -eq 0 ]
+	run berth state "$id"
+	[ "$status" -eq 1 ]
+}
+
+@test "run uses the current directory as the bundle by default" {
+	set_args sh -c 'echo from-cwd-bundle'
+	id=$(new_id)
+	cd "$BUNDLE"
+	run berth run "$id"
+	[ "$status" -eq 0 ]
+	[[ $output == *from-cwd-bundle* ]]
+}
+
+@test "create --pid-file writes the pid of the container's process" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth create --pid-file "$TESTDIR/pidfile" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(cat "$TESTDIR/pidfile")
+	[ "$pid" = "$(state_field "$id" pid)" ]
+	pid_alive "$pid"
+}
+
+@test "run -d --pid-file writes the pid of the running process" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --pid-file "$TESTDIR/pidfile" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(cat "$TESTDIR/pidfile")
+	[ "$pid" = "$(state_field "$id" pid)" ]
+	[ "$(cat "/proc/$pid/comm")" = sleep ]
+}
+
+@test "delete --force removes a running container and kills its process" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	pid_alive "$pid"
+
+	run berth delete --force "$id"
+	[ "$status" -eq 0 ]
+	run berth state "$id"
+	[ "$status" -eq 1 ]
+	[ ! -e "$ROOT/$id" ]
+	for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.05; done
+	! pid_alive "$pid"
+}
+
+@test "delete -f removes a created container" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	run berth delete -f "$id"
+	[ "$status" -eq 0 ]
+	run berth state "$id"
+	[ "$status" -eq 1 ]
+	for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.05; done
+	! pid_alive "$pid"
+}
+
+@test "delete without --force refuses a running container" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth delete "$id"
+	[ "$status" -eq 1 ]
+	[ "$(state_field "$id" status)" = running ]
+}
+
+@test "delete of a nonexistent id fails" {
+	id=$(new_id)
+	run berth delete "$id"
+	[ "$status" -eq 1 ]
+	[[ $output == *"container $id does not exist"* ]]
+}
+
+@test "kill accepts a signal as SIGTERM, TERM and 15" {
+	trapping_container
+	for sig in SIGTERM TERM 15; do
+		id=$(new_id)
+		rm -f "$TESTDIR/out/signal"
+		run_detached berth run -d --bundle "$BUNDLE" "$id"
+		[ "$status" -eq 0 ]
+		run berth kill "$id" "$sig"
+		[ "$status" -eq 0 ]
+		wait_for_status "$id" stopped
+		[ "$(cat "$TESTDIR/out/signal")" = TERM ]
+		run berth delete "$id"
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "kill KILL stops a process that traps nothing" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth kill "$id" KILL
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+}
+
+@test "kill with an unknown signal fails and leaves the container running" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth kill "$id" SIGNOTREAL
+	[ "$status" -eq 1 ]
+	[[ $output == *NOTREAL* ]]
+	[ "$(state_field "$id" status)" = running ]
+}
+
+@test "kill of a nonexistent id fails" {
+	id=$(new_id)
+	run berth kill "$id" KILL
+	[ "$status" -eq 1 ]
+	[[ $output == *"container $id does not exist"* ]]
+}
+
+@test "kill --all signals every process of the container" {
+	mkdir -p "$TESTDIR/out"
+	add_mount "{\"destination\": \"/out\", \"type\": \"bind\", \"source\": \"$TESTDIR/out\", \"options\": [\"rbind\", \"rw\"]}"
+	# A child with its own handler: only kill --all reaches it.
+	set_args sh -c 'sh -c "trap \"echo child > /out/child; exit 0\" USR1; echo ready > /out/ready; sleep 1000 & wait \$!" & trap "" USR1; sleep 1000 & wait $!; wait'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	wait_for_file "$TESTDIR/out/ready"
+	run berth kill --all "$id" USR1
+	[ "$status" -eq 0 ]
+	wait_for_file "$TESTDIR/out/child"
+	[ "$(cat "$TESTDIR/out/child")" = child ]
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# `berth list`: every container in --root, as a table, JSON or ids.
+
+load helpers
+
+# Two containers: one created, one running.
+two_containers() {
+	set_args sleep 1000
+	id_created=$(new_id)
+	id_running=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id_created"
+	[ "$status" -eq 0 ]
+	run_detached berth run -d --bundle "$BUNDLE" "$id_running"
+	[ "$status" -eq 0 ]
+}
+
+@test "list prints a table with runc's header and one row per container" {
+	two_containers
+	run berth list
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	read -ra header <<<"${lines[0]}"
+	[ "${header[*]}" = "ID PID STATUS BUNDLE CREATED OWNER" ]
+
+	row=$(printf '%s\n' "${lines[@]:1}" | grep "^$id_created ")
+	read -ra f <<<"$row"
+	[ "${f[0]}" = "$id_created" ]
+	[ "${f[1]}" = "$(state_field "$id_created" pid)" ]
+	[ "${f[2]}" = created ]
+	[ "${f[3]}" = "$BUNDLE" ]
+	[[ ${f[4]} =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
+
+	row=$(printf '%s\n' "${lines[@]:1}" | grep "^$id_running ")
+	read -ra f <<<"$row"
+	[ "${f[1]}" = "$(state_field "$id_running" pid)" ]
+	[ "${f[2]}" = running ]
+}
+
+@test "list of an empty root prints only the header" {
+	run berth list
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	read -ra header <<<"${lines[0]}"
+	[ "${header[*]}" = "ID PID STATUS BUNDLE CREATED OWNER" ]
+}
+
+@test "list --format json prints every container's state" {
+	two_containers
+	run berth list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'type' <<<"$output")" = array ]
+	[ "$(jq -r 'length' <<<"$output")" -eq 2 ]
+	c=$(jq -c --arg id "$id_created" '.[] | select(.id == $id)' <<<"$output")
+	[ "$(jq -r .status <<<"$c")" = created ]
+	[ "$(jq -r .pid <<<"$c")" = "$(state_field "$id_created" pid)" ]
+	[ "$(jq -r .bundle <<<"$c")" = "$BUNDLE" ]
+	jq -e '.created | test("^[0-9]{4}-")' <<<"$c"
+	r=$(jq -c --arg id "$id_running" '.[] | select(.id == $id)' <<<"$output")
+	[ "$(jq -r .status <<<"$r")" = running ]
+}
+
+@test "list -f json is the short form of --format json" {
+	two_containers
+	run berth list -f json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].id] | sort | join(" ")' <<<"$output")" = "$(printf '%s\n' "$id_created" "$id_running" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+}
+
+@test "list --format json of an empty root has no entries" {
+	run berth list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'length' <<<"$output")" -eq 0 ]
+}
+
+@test "list -q prints only the ids" {
+	two_containers
+	run berth list -q
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort)" = "$(printf '%s\n' "$id_created" "$id_running" | sort)" ]
+}
+
+@test "list --quiet is the long form of -q" {
+	two_containers
+	run berth list --quiet
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "list shows a stopped container as stopped" {
+	set_args true
+	id=$(new_id)
+	run berth run --keep --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r --arg id "$id" '.[] | select(.id == $id) | .status' <<<"$output")" = stopped ]
+}
+
+@test "list does not show deleted containers" {
+	two_containers
+	run berth delete --force "$id_running"
+	[ "$status" -eq 0 ]
+	run berth list -q
+	[ "$status" -eq 0 ]
+	[ "$output" = "$id_created" ]
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# Namespaces: created, joined by path, and what the process sees in them.
+
+load helpers
+
+teardown() {
+	local rc=0
+	berth_teardown || rc=$?
+	if [[ -n ${NETNS:-} ]]; then
+		ip netns del "$NETNS" 2>/dev/null || rc=1
+	fi
+	return $rc
+}
+
+# traversable: lets an unprivileged host uid (a user namespace's root)
+# reach $BUNDLE: bats makes its run directories mode 0700.
+traversable() {
+	local d=$BUNDLE
+	while [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+userns_config() {
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]'
+	traversable
+}
+
+@test "the process is PID 1 and sees only its own processes" {
+	set_args sh -c 'echo "pid $$"; ls /proc | grep -c "^[0-9]"'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pid 1" ]
+	# sh, ls and grep at most
+	[ "${lines[1]}" -le 3 ]
+}
+
+@test "the container gets the hostname from config.json and the host keeps its own" {
+	host=$(hostname)
+	update_config '.hostname = "berth-ns-test"'
+	set_args hostname
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = berth-ns-test ]
+	[ "$(hostname)" = "$host" ]
+}
+
+@test "a new network namespace has only lo" {
+	set_args ls /sys/class/net
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = lo ]
+}
+
+@test "each namespace in config.json is new, the others are the host's" {
+	update_config '.linux.namespaces = [{type: "pid"}, {type: "mount"}, {type: "uts"}, {type: "ipc"}]'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	for ns in pid mnt uts ipc; do
+		[ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")" ] || fail "$ns is the host's"
+	done
+	for ns in net user; do
+		[ "$(readlink "/proc/$pid/ns/$ns")" = "$(readlink "/proc/self/ns/$ns")" ] || fail "$ns is not the host's"
+	done
+}
+
+@test "a namespace with a path is joined" {
+	NETNS=berth-$(new_id)
+	ip netns add "$NETNS"
+	want=$(stat -L -c %i "/run/netns/$NETNS")
+	UPDATE_CONFIG_ARGS=(--arg p "/run/netns/$NETNS")
+	update_config '.linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $p else . end]'
+	UPDATE_CONFIG_ARGS=()
+	set_args readlink /proc/self/ns/net
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "net:[$want]" ]
+}
+
+@test "two containers joining one network namespace share it" {
+	NETNS=berth-$(new_id)
+	ip netns add "$NETNS"
+	UPDATE_CONFIG_ARGS=(--arg p "/run/netns/$NETNS")
+	update_config '.linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $p else . end]'
+	UPDATE_CONFIG_ARGS=()
+	set_args sleep 1000
+	a=$(new_id)
+	b=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$a"
+	[ "$status" -eq 0 ]
+	run_detached berth run -d --bundle "$BUNDLE" "$b"
+	[ "$status" -eq 0 ]
+	pa=$(state_field "$a" pid)
+	pb=$(state_field "$b" pid)
+	[ "$(readlink "/proc/$pa/ns/net")" = "$(readlink "/proc/$pb/ns/net")" ]
+	[ "$(readlink "/proc/$pa/ns/pid")" != "$(readlink "/proc/$pb/ns/pid")" ]
+}
+
+@test "a user namespace maps container root to the configured host ids" {
+	userns_config
+	set_args sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	read -ra uidmap <<<"${lines[0]}"
+	read -ra gidmap <<<"${lines[1]}"
+	[ "${uidmap[*]}" = "0 100000 65536" ]
+	[ "${gidmap[*]}" = "0 200000 65536" ]
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" = 0 ]
+}
+
+@test "a user namespace's root is an unprivileged host uid" {
+	userns_config
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	[ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = 100000 ]
+	[ "$(awk '/^Gid:/ {print $2}' "/proc/$pid/status")" = 200000 ]
+	[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+}
+
+@test "a cgroup namespace shows the container's cgroup as its root" {
+	update_config 'if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{type: "cgroup"}] end'
+	set_args cat /proc/self/cgroup
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -gt 0 ]
+	for l in "${lines[@]}"; do
+		[ "${l##*:}" = / ] || fail "not at the root: $l"
+	done
+}
+
+@test "a time namespace applies linux.timeOffsets" {
+	[ -e /proc/self/ns/time ] || fail "this kernel has no time namespaces"
+	update_config '.linux.namespaces += [{type: "time"}]
+		| .linux.timeOffsets = {monotonic: {secs: 864000, nanosecs: 0}, boottime: {secs: 1728000, nanosecs: 0}}'
+	set_args sh -c 'cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime'
+	id=$(new_id)
+	host_uptime=$(cut -d. -f1 /proc/uptime)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "${lines[@]}" | grep -Eq '^monotonic +864000 +0$'
+	printf '%s\n' "${lines[@]}" | grep -Eq '^boottime +1728000 +0$'
+	# /proc/uptime counts boot time, moved by the offset
+	up=${lines[-1]}
+	[ "$up" -ge $((host_uptime + 1728000)) ]
+	[ "$up" -lt $((host_uptime + 1728000 + 60)) ]
+}

@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# The container's process: args, env, cwd, user, umask, rlimits,
+# no_new_privs, capabilities, oom_score_adj and the terminal.
+
+load helpers
+
+# status_field NAME: prints the value of NAME from /proc/self/status lines in
+# $output.
+status_field() {
+	printf '%s\n' "${lines[@]}" | awk -v k="$1:" '$1 == k { $1 = ""; sub(/^[ \t]+/, ""); print }'
+}
+
+@test "args[0] is found through PATH from process.env" {
+	mkdir -p "$BUNDLE/rootfs/opt/tools"
+	printf '#!/bin/sh\necho "mytool ran with $*"\n' >"$BUNDLE/rootfs/opt/tools/mytool"
+	chmod +x "$BUNDLE/rootfs/opt/tools/mytool"
+	update_config '.process.env = ["PATH=/opt/tools:/bin"]'
+	set_args mytool one two
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "mytool ran with one two" ]
+}
+
+@test "args[0] with a slash is used as a path" {
+	set_args /bin/echo by-path
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = by-path ]
+}
+
+@test "args reach the process unchanged" {
+	set_args sh -c 'for a in "$@"; do echo "[$a]"; done' argv0 "two words" '' '$HOME' '*'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "[two words]" ]
+	[ "${lines[1]}" = "[]" ]
+	[ "${lines[2]}" = '[$HOME]' ]
+	[ "${lines[3]}" = "[*]" ]
+}
+
+@test "the process gets exactly process.env" {
+	update_config '.process.env = ["PATH=/bin", "FOO=bar baz", "EMPTY="]'
+	set_args sh -c 'echo "FOO=$FOO"; echo "EMPTY=${EMPTY-unset}"; env | grep -c "^HOST_ONLY=" || true'
+	id=$(new_id)
+	HOST_ONLY=leak run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "FOO=bar baz" ]
+	[ "${lines[1]}" = "EMPTY=" ]
+	[ "${lines[2]}" = 0 ]
+}
+
+@test "the process starts in process.cwd" {
+	mkdir -p "$BUNDLE/rootfs/work/dir"
+	update_config '.process.cwd = "/work/dir"'
+	set_args pwd
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = /work/dir ]
+}
+
+@test "the process runs as process.user uid, gid and additionalGids" {
+	update_config '.process.user = {uid: 1000, gid: 1001, additionalGids: [10, 20]}'
+	set_args cat /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	read -ra uids <<<"$(status_field Uid)"
+	read -ra gids <<<"$(status_field Gid)"
+	read -ra groups <<<"$(status_field Groups)"
+	[ "${uids[*]}" = "1000 1000 1000 1000" ]
+	[ "${gids[*]}" = "1001 1001 1001 1001" ]
+	[ "$(printf '%s\n' "${groups[@]}" | sort -n | tr '\n' ' ')" = "10 20 " ]
+}
+
+@test "a non-root process can write only what its uid may" {
+	update_config '.process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c 'touch /root/x 2>/dev/null && echo root-dir-writable || echo root-dir-refused; touch /tmp/x && stat -c %u:%g /tmp/x'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = root-dir-refused ]
+	[ "${lines[1]}" = 1000:1000 ]
+}
+
+@test "process.user.umask sets the umask" {
+	update_config '.process.user.umask = 63' # 0077
+	set_args sh -c 'umask; touch /tmp/f; stat -c %a /tmp/f'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0077 ]
+	[ "${lines[1]}" = 600 ]
+}
+
+@test "process.rlimits set soft and hard limits" {
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -ge 512 ]
+	update_config '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 256, hard: 512}, {type: "RLIMIT_CORE", soft: 0, hard: 0}]'
+	set_args sh -c 'grep -E "^Max (open files|core file size)" /proc/self/limits'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	nofile=$(printf '%s\n' "${lines[@]}" | grep '^Max open files')
+	core=$(printf '%s\n' "${lines[@]}" | grep '^Max core file size')
+	read -ra f <<<"${nofile#Max open files}"
+	[ "${f[0]} ${f[1]}" = "256 512" ]
+	read -ra f <<<"${core#Max core file size}"
+	[ "${f[0]} ${f[1]}" = "0 0" ]
+}
+
+@test "noNewPrivileges true sets no_new_privs" {
+	update_config '.process.noNewPrivileges = true'
+	set_args cat /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(status_field NoNewPrivs)" = 1 ]
+}
+
+@test "noNewPrivileges false leaves no_new_privs unset" {
+	update_config '.process.noNewPrivileges = false'
+	set_args cat /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(status_field NoNewPrivs)" = 0 ]
+}
+
+@test "process.capabilities set the bounding, effective, permitted, inheritable and ambient sets" {
+	# CAP_CHOWN is bit 0, CAP_KILL bit 5, CAP_NET_BIND_SERVICE bit 10
+	update_config '.process.capabilities = {
+		bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		effective: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		inheritable: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+		ambient: ["CAP_NET_BIND_SERVICE"]}'
+	set_args cat /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(status_field CapBnd)" = 0000000000000421 ]
+	[ "$(status_field CapEff)" = 0000000000000421 ]
+	[ "$(status_field CapPrm)" = 0000000000000421 ]
+	[ "$(status_field CapInh)" = 0000000000000420 ]
+	[ "$(status_field CapAmb)" = 0000000000000400 ]
+}
+
+@test "a non-root process keeps only its ambient capabilities" {
+	update_config '.process.user = {uid: 1000, gid: 1000}
+		| .process.capabilities = {
+		bounding: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
+		effective: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
+		permitted: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
+		inheritable: ["CAP_NET_BIND_SERVICE"],
+		ambient: ["CAP_NET_BIND_SERVICE"]}'
+	set_args cat /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(status_field CapBnd)" = 0000000000000401 ]
+	[ "$(status_field CapEff)" = 0000000000000400 ]
+	[ "$(status_field CapPrm)" = 0000000000000400 ]
+}
+
+@test "without capabilities a root process cannot chown" {
+	update_config '.process.capabilities = {bounding: [], effective: [], permitted: []}'
+	set_args sh -c 'touch /tmp/f; chown 1000 /tmp/f 2>/dev/null && echo chowned || echo refused; grep CapEff /proc/self/status'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = refused ]
+	[[ ${lines[1]} == *0000000000000000 ]]
+}
+
+@test "process.oomScoreAdj sets oom_score_adj" {
+	update_config '.process.oomScoreAdj = 500'
+	set_args cat /proc/self/oom_score_adj
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = 500 ]
+}
+
+# start_recvtty: a console-socket receiver writing the terminal's output to
+# $TESTDIR/tty.out.
+start_recvtty() {
+	[ -x "$RECVTTY" ] || fail "no $RECVTTY (make recvtty)"
+	SOCK=$TESTDIR/console.sock
+	"$RECVTTY" -pid-file "$TESTDIR/recvtty.pid" "$SOCK" </dev/null >"$TESTDIR/tty.out" 2>"$TESTDIR/recvtty.err" &
+	RECVTTY_PID=$!
+	track_pid "$RECVTTY_PID"
+	wait_for_file "$TESTDIR/recvtty.pid"
+	[ -S "$SOCK" ]
+}
+
+@test "terminal true sends a pty master to --console-socket, with the process's stdio on the pty" {
+	start_recvtty
+	update_config '.process.terminal = true'
+	set_args sh -c '[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo "all-stdio-is-a-tty"; echo "tty:$(tty)"'
+	id=$(new_id)
+	run_detached berth run -d --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	# recvtty ends when the container's side of the pty closes
+	for _ in $(seq 200); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	! pid_alive "$RECVTTY_PID" || fail "the terminal is still open after 10s"
+	wait "$RECVTTY_PID"
+	out=$(tr -d '\r' <"$TESTDIR/tty.out")
+	echo "$out"
+	grep -qx all-stdio-is-a-tty <<<"$out"
+	grep -Eqx 'tty:/dev/(console|pts/[0-9]+)' <<<"$out"
+}
+
+@test "create --console-socket: the terminal carries output once started" {
+	start_recvtty
+	update_config '.process.terminal = true'
+	set_args sh -c 'echo started-on-tty'
+	id=$(new_id)
+	run_detached berth create --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth start "$id"
+	[ "$status" -eq 0 ]
+	for _ in $(seq 200); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	! pid_alive "$RECVTTY_PID" || fail "the terminal is still open after 10s"
+	grep -q started-on-tty "$TESTDIR/tty.out"
+}
