@@ -8,7 +8,7 @@ FUZZTIME ?= 10s
 
 export CGO_ENABLED := 1
 
-.PHONY: all berth recvtty deps test vet unit fuzz integration demo clean
+.PHONY: all berth recvtty deps test vet unit fuzz integration demo clean bench soak test-cgroup2
 
 all: berth
 
@@ -41,6 +41,21 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
+
+# Side-by-side benchmarks against runc and crun (issue: performance).
+bench: deps
+	$(MAKE) berth
+	bench/run.sh
+
+# 1,000 create/start/kill/delete cycles, then a leak count.
+soak: deps
+	$(MAKE) berth
+	scripts/soak.sh
+
+# The cgroup tests on a pure cgroup v2 kernel, in a qemu VM.
+test-cgroup2: deps
+	$(MAKE) berth
+	scripts/vm/cgroup2.sh
 
 demo: deps
 	$(MAKE) berth

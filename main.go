@@ -73,14 +73,8 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
 			deleteCommand, listCommand, specCommand, featuresCommand,
-			notImplemented("exec", "execute a new process inside a container"),
-			notImplemented("ps", "list the processes of a container"),
-			notImplemented("pause", "pause every process of a container"),
-			notImplemented("resume", "resume a paused container"),
-			notImplemented("update", "update a container's resource limits"),
-			notImplemented("events", "show container events and stats"),
-			notImplemented("checkpoint", "checkpoint a running container"),
-			notImplemented("restore", "restore a container from a checkpoint"),
+			execCommand, psCommand, pauseCommand, resumeCommand, updateCommand,
+			eventsCommand, checkpointCommand, restoreCommand,
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main reports errors

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/logs"
-	"github.com/berth-runtime/berth/libcontainer"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
@@ -46,7 +45,7 @@ var runCommand = &cli.Command{
 		if detach {
 			return nil
 		}
-		code := waitForeground(c, sigs)
+		code := waitForeground(c.State().InitPid, sigs)
 		if !ctx.Bool("keep") {
 			if err := c.Delete(true); err != nil {
 				logs.Warnf("%v", err)
@@ -56,10 +55,9 @@ var runCommand = &cli.Command{
 	},
 }
 
-// waitForeground forwards signals to init and returns its exit status
-// (128+N when killed by signal N). berth is init's subreaper here.
-func waitForeground(c *libcontainer.Container, sigs chan os.Signal) int {
-	pid := c.State().InitPid
+// waitForeground forwards signals to pid and returns its exit status
+// (128+N when killed by signal N). berth is its subreaper here.
+func waitForeground(pid int, sigs chan os.Signal) int {
 	done := make(chan int, 1)
 	go func() {
 		for {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/berth-runtime/berth/cgroups"
 	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/internal/fault"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/libcontainer/seccomp"
@@ -68,6 +68,8 @@ type initConfig struct {
 	Console     bool              `json:"console"`
 	Seccomp     *seccomp.Compiled `json:"seccomp,omitempty"`
 	Debug       bool              `json:"debug,omitempty"`
+	// Exec: the process joins a running container (no rootfs setup).
+	Exec bool `json:"exec,omitempty"`
 }
 
 // Create sets the container up and leaves it created: init waits on
@@ -117,6 +119,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
 	}
 	undo.Push(func() { os.RemoveAll(dir) })
+	fault.Point("create:statedir")
 	c = &Container{root: root, dir: dir, state: State{
 		ID:          o.ID,
 		Bundle:      cfg.Bundle,
@@ -155,44 +158,20 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			logs.Warnf("rollback: %v", err)
 		}
 	})
+	fault.Point("create:cgroup")
 
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("socketpair: %w", err)
-	}
-	parentSock := os.NewFile(uintptr(fds[0]), "init-parent")
-	childSock := os.NewFile(uintptr(fds[1]), "init-child")
-	defer parentSock.Close()
-	defer childSock.Close()
-
-	var console *os.File
+	var files []initFile
+	files = append(files, initFile{envFifoFD, fifo})
 	switch {
 	case o.ConsoleConn != nil:
-		console = o.ConsoleConn
+		files = append(files, initFile{envConsoleFD, o.ConsoleConn})
 	case o.ConsoleSocket != "":
-		console, err = dialConsole(o.ConsoleSocket)
+		console, err := dialConsole(o.ConsoleSocket)
 		if err != nil {
 			return nil, err
 		}
 		defer console.Close()
-	}
-
-	// Preserved fds keep their numbers (3..3+n-1); ours follow them.
-	extra := make([]*os.File, 0, o.PreserveFDs+3)
-	for i := 0; i < o.PreserveFDs; i++ {
-		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	base := 3 + o.PreserveFDs
-	extra = append(extra, childSock, fifo)
-	env := []string{
-		// One P keeps init's thread count (and pids.limit use) minimal.
-		"GOMAXPROCS=1",
-		nsenter.EnvInitPipe + "=" + strconv.Itoa(base),
-		envFifoFD + "=" + strconv.Itoa(base+1),
-	}
-	if console != nil {
-		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
-		extra = append(extra, console)
+		files = append(files, initFile{envConsoleFD, console})
 	}
 	if filter != nil && filter.Notify {
 		// listenerPath is a host path: dial it before init pivots.
@@ -202,70 +181,46 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		}
 		listener := os.NewFile(uintptr(fd), "seccomp-listener")
 		defer listener.Close()
-		env = append(env, envSeccompFD+"="+strconv.Itoa(3+len(extra)))
-		extra = append(extra, listener)
+		files = append(files, initFile{envSeccompFD, listener})
 	}
-	if o.Subreaper {
-		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-			return nil, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
-		}
-	}
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{"berth", "init"},
-		Env:        env,
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		ExtraFiles: extra,
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start init: %w", err)
-	}
-	childSock.Close()
-	reaped := false
-	undo.Push(func() {
-		cmd.Process.Kill()
-		if !reaped {
-			cmd.Wait()
-		}
-	})
-	logs.Debugf("create %s: spawned init in %s", o.ID, time.Since(t0))
-
 	boot, err := bootstrapFor(cfg)
 	if err != nil {
 		return nil, err
 	}
-	pid, err := nsenter.Handshake(parentSock, boot, func(pid int) error {
-		if err := mgr.Apply(pid); err != nil {
-			return err
-		}
-		if cfg.Process.OOMScoreAdj != nil {
-			p := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
-			if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
-				return fmt.Errorf("process.oomScoreAdj: %w", err)
+	proc, err := spawnInit(&initSpawn{
+		preserve:  o.PreserveFDs,
+		files:     files,
+		subreaper: o.Subreaper,
+		boot:      boot,
+		onReady: func(pid int) error {
+			if err := mgr.Apply(pid); err != nil {
+				return err
 			}
-		}
-		if boot.IDMap {
-			return writeIDMaps(pid, cfg)
-		}
-		return nil
-	})
+			if cfg.Process.OOMScoreAdj != nil {
+				p := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
+				if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
+					return fmt.Errorf("process.oomScoreAdj: %w", err)
+				}
+			}
+			if boot.IDMap {
+				return writeIDMaps(pid, cfg)
+			}
+			return nil
+		},
+	}, &undo)
 	if err != nil {
-		return nil, fmt.Errorf("init: %w", err)
+		return nil, err
 	}
-	if pid != cmd.Process.Pid {
-		// The intermediate process exits right after reporting the pid.
-		cmd.Wait()
-		reaped = true
-	}
-	undo.Push(func() { killPid(pid) })
+	fault.Point("create:init-started")
+	parentSock, pid := proc.sock, proc.pid
+	defer parentSock.Close()
 	c.state.InitPid = pid
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
 	c.state.Cgroup = mgr.State()
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
+	fault.Point("create:namespaces")
 
 	enc := json.NewEncoder(parentSock)
 	dec := json.NewDecoder(parentSock)
@@ -273,7 +228,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		Config:      cfg,
 		State:       c.OCIState(Created),
 		PreserveFDs: o.PreserveFDs,
-		Console:     console != nil,
+		Console:     o.ConsoleConn != nil || o.ConsoleSocket != "",
 		Seccomp:     filter,
 		Debug:       logs.Debugging(),
 	}); err != nil {
@@ -289,6 +244,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		}
 		switch m.Type {
 		case msgHooks:
+			fault.Point("create:hooks")
 			// The conformance suite expects hooks to see "created".
 			st := c.OCIState(Created)
 			if err := runHooks("prestart", cfg.Hooks.Prestart, st); err != nil {
@@ -317,6 +273,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		}
 	}
 
+	fault.Point("create:before-state")
 	c.state.Created = time.Now().UTC()
 	if err := c.save(); err != nil {
 		return nil, err

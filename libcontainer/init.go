@@ -30,10 +30,7 @@ func Init() error {
 		return err
 	}
 	sock := os.NewFile(uintptr(sockFD), "init-sock")
-	fifoFD, err := envFD(envFifoFD)
-	if err != nil {
-		return err
-	}
+	fifoEnv := os.Getenv(envFifoFD)
 	consoleFD, seccompFD := -1, -1
 	if os.Getenv(envConsoleFD) != "" {
 		if consoleFD, err = envFD(envConsoleFD); err != nil {
@@ -52,6 +49,14 @@ func Init() error {
 	var ic initConfig
 	if err := dec.Decode(&ic); err != nil {
 		return fmt.Errorf("init: read config: %w", err)
+	}
+	if ic.Exec {
+		execInit(&ic, sock, consoleFD)
+		os.Exit(1)
+	}
+	fifoFD, err := strconv.Atoi(fifoEnv)
+	if err != nil {
+		return fmt.Errorf("init: %s=%q is not an fd number", envFifoFD, fifoEnv)
 	}
 	path, err := setupContainer(&ic, dec, enc, consoleFD)
 	if err != nil {
@@ -157,9 +162,13 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 		return "", fmt.Errorf("setsid: %w", err)
 	}
 	if ic.Console {
-		if err := setupConsole(cfg, consoleFD); err != nil {
+		if err := setupConsole(cfg, consoleFD, true); err != nil {
 			return "", err
 		}
+	}
+	// runc creates a missing cwd; images rely on it.
+	if err := os.MkdirAll(cfg.Process.Cwd, 0o755); err != nil {
+		return "", fmt.Errorf("process.cwd %s: %w", cfg.Process.Cwd, err)
 	}
 	if err := rootfs.Finalize(cfg); err != nil {
 		return "", err
@@ -179,7 +188,7 @@ func writeSysctls(sysctl map[string]string) error {
 
 // setupConsole makes a pty in the container's devpts, puts it on stdio and
 // /dev/console, and hands the master to the console socket.
-func setupConsole(cfg *configs.Config, consoleFD int) error {
+func setupConsole(cfg *configs.Config, consoleFD int, devConsole bool) error {
 	master, slavePath, err := console.NewPty()
 	if err != nil {
 		return fmt.Errorf("process.terminal: create pty: %w", err)
@@ -188,8 +197,10 @@ func setupConsole(cfg *configs.Config, consoleFD int) error {
 	if sz := cfg.Process.ConsoleSize; sz != nil {
 		master.Resize(console.WinSize{Height: uint16(sz.Height), Width: uint16(sz.Width)})
 	}
-	if err := rootfs.MountConsole(slavePath); err != nil {
-		return err
+	if devConsole {
+		if err := rootfs.MountConsole(slavePath); err != nil {
+			return err
+		}
 	}
 	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {

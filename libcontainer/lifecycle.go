@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/fault"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/rootfs"
@@ -55,6 +56,7 @@ func (c *Container) Start() error {
 			return fmt.Errorf("start container %s: its init process exited before start", c.state.ID)
 		}
 	}
+	fault.Point("start:before-release")
 	var b [1]byte
 	if n, err := unix.Read(fifo, b[:]); n != 1 {
 		return fmt.Errorf("start container %s: read %s: %v", c.state.ID, fifoPath, err)
@@ -70,6 +72,7 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start container %s: %s", c.state.ID, msg)
 	}
 	logs.Debugf("start %s: init released in %s", c.state.ID, time.Since(t0))
+	fault.Point("start:before-poststart")
 	if h := c.state.Config.Hooks; h != nil {
 		for _, err := range runHooksWarn("poststart", h.Poststart, c.OCIState(Running)) {
 			logs.Warnf("%v", err)
@@ -134,6 +137,7 @@ func (c *Container) Delete(force bool) error {
 		}
 		killPid(c.state.InitPid)
 	}
+	fault.Point("delete:killed")
 	return c.destroy()
 }
 

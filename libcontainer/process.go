@@ -19,6 +19,9 @@ import (
 func finalizeProcess(ic *initConfig, seccompFD int) error {
 	cfg := ic.Config
 	p := cfg.Process
+	if err := applyProcessAttrs(cfg); err != nil {
+		return err
+	}
 	for _, rl := range p.Rlimits {
 		lim := unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}
 		if err := unix.Prlimit(0, rl.Type, &lim, nil); err != nil {

@@ -229,3 +229,15 @@ func checkCPUList(field, s string) error {
 	}
 	return nil
 }
+
+// ConvertProcess checks and converts a process for `exec` into the
+// container c (its user namespace decides which ids are valid).
+func ConvertProcess(sp *specs.Process, c *configs.Config) (*configs.Process, error) {
+	userNew := c.Has(configs.NEWUSER) && c.NamespacePath(configs.NEWUSER) == ""
+	return convertProcess(sp, c, userNew)
+}
+
+// CapabilityNumbers maps capability names ("CAP_CHOWN") to numbers.
+func CapabilityNumbers(names []string) ([]int, error) {
+	return capSet("capabilities", names)
+}

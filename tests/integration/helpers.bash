@@ -338,3 +338,15 @@ berth_teardown() {
 		return 1
 	fi
 }
+
+# start_recvtty: a console-socket receiver writing the terminal's output to
+# $TESTDIR/tty.out.
+start_recvtty() {
+	[ -x "$RECVTTY" ] || fail "no $RECVTTY (make recvtty)"
+	SOCK=$TESTDIR/console.sock
+	"$RECVTTY" -pid-file "$TESTDIR/recvtty.pid" "$SOCK" </dev/null >"$TESTDIR/tty.out" 2>"$TESTDIR/recvtty.err" &
+	RECVTTY_PID=$!
+	track_pid "$RECVTTY_PID"
+	wait_for_file "$TESTDIR/recvtty.pid"
+	[ -S "$SOCK" ]
+}

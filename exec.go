@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/berth-runtime/berth/libcontainer"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/specconv"
+)
+
+var execCommand = &cli.Command{
+	Name:      "exec",
+	Usage:     "execute a new process inside a container",
+	ArgsUsage: "<container-id> <command> [args...]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master with --tty"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE)"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "uid[:gid] to run as"},
+		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional gids"},
+		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "process.json (an OCI process) instead of the arguments"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
+		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label of the process"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile of the process"},
+		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
+		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (bounding, effective and permitted sets)"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "accepted for runc compatibility; sub-cgroups are not supported yet"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
+	},
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() < 1 {
+			return fmt.Errorf("exec: a container id is required")
+		}
+		if len(ctx.StringSlice("cgroup")) > 0 {
+			return fmt.Errorf("exec --cgroup: sub-cgroups are not supported yet")
+		}
+		detach := ctx.Bool("detach")
+		var sigs chan os.Signal
+		if !detach {
+			sigs = make(chan os.Signal, 32)
+			signal.Notify(sigs)
+		}
+		c, err := loadLocked(ctx)
+		if err != nil {
+			return err
+		}
+		p, err := execProcess(ctx, c.State().Config)
+		if err != nil {
+			c.Unlock()
+			return err
+		}
+		preserve := ctx.Int("preserve-fds")
+		if preserve < 0 {
+			c.Unlock()
+			return fmt.Errorf("--preserve-fds: %d is negative", preserve)
+		}
+		opts := &libcontainer.ExecOpts{
+			Process:       p,
+			ConsoleSocket: ctx.String("console-socket"),
+			PidFile:       ctx.String("pid-file"),
+			PreserveFDs:   preserve,
+			IgnorePaused:  ctx.Bool("ignore-paused"),
+			Subreaper:     !detach,
+		}
+		var relay *ttyRelay
+		if !detach && p.Terminal && opts.ConsoleSocket == "" {
+			if relay, err = newTTYRelay(); err != nil {
+				c.Unlock()
+				return err
+			}
+			opts.ConsoleConn = relay.remote
+		}
+		pid, err := c.Exec(opts)
+		// Other commands on this container need not wait for our process.
+		c.Unlock()
+		if relay != nil {
+			relay.remote.Close()
+			if err != nil {
+				relay.close()
+			}
+		}
+		if err != nil || detach {
+			return err
+		}
+		activeRelay = relay
+		return &exitError{waitForeground(pid, sigs)}
+	},
+}
+
+// execProcess builds the process from --process, or from the container's
+// own process with the command line's changes.
+func execProcess(ctx *cli.Context, cfg *configs.Config) (*configs.Process, error) {
+	if path := ctx.String("process"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--process: %w", err)
+		}
+		var sp specs.Process
+		if err := json.Unmarshal(b, &sp); err != nil {
+			return nil, fmt.Errorf("--process %s: %w", path, err)
+		}
+		p, err := specconv.ConvertProcess(&sp, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("--process %s: %w", path, err)
+		}
+		return p, nil
+	}
+	args := ctx.Args().Tail()
+	if len(args) == 0 {
+		return nil, fmt.Errorf("exec: a command is required after the container id")
+	}
+	if cfg.Process == nil {
+		return nil, fmt.Errorf("exec: the container has no process to take defaults from")
+	}
+	p := *cfg.Process
+	p.Args = args
+	p.Terminal = ctx.Bool("tty")
+	p.ConsoleSize = nil
+	p.Env = append(slices.Clip(p.Env), ctx.StringSlice("env")...)
+	for _, e := range ctx.StringSlice("env") {
+		if !strings.Contains(e, "=") {
+			return nil, fmt.Errorf("--env %q: must be KEY=VALUE", e)
+		}
+	}
+	if cwd := ctx.String("cwd"); cwd != "" {
+		p.Cwd = cwd
+	}
+	if u := ctx.String("user"); u != "" {
+		uid, gid, hasGID, err := libcontainer.ParseUser(u)
+		if err != nil {
+			return nil, err
+		}
+		p.UID = uid
+		if hasGID {
+			p.GID = gid
+		}
+	}
+	if gids := ctx.Int64Slice("additional-gids"); len(gids) > 0 {
+		p.AdditionalGids = nil
+		for _, g := range gids {
+			if g < 0 || g > 1<<32-2 {
+				return nil, fmt.Errorf("--additional-gids: %d is out of range", g)
+			}
+			p.AdditionalGids = append(p.AdditionalGids, uint32(g))
+		}
+	}
+	if ctx.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	if a := ctx.String("apparmor"); a != "" {
+		p.ApparmorProfile = a
+	}
+	if l := ctx.String("process-label"); l != "" {
+		p.SelinuxLabel = l
+	}
+	if names := ctx.StringSlice("cap"); len(names) > 0 {
+		caps, err := addCaps(p.Capabilities, names)
+		if err != nil {
+			return nil, err
+		}
+		p.Capabilities = caps
+	}
+	return &p, nil
+}
+
+// addCaps adds --cap names to the bounding, effective and permitted sets.
+// Inheritable stays as it was (CVE-2022-29162: an inheritable cap would
+// survive the exec of a file with inheritable file caps), and so does
+// ambient, which the kernel only allows for inheritable caps.
+func addCaps(base *configs.Capabilities, names []string) (*configs.Capabilities, error) {
+	var c configs.Capabilities
+	if base != nil {
+		c = *base
+	}
+	sp := &specs.LinuxCapabilities{}
+	for _, n := range names {
+		n = strings.ToUpper(n)
+		if !strings.HasPrefix(n, "CAP_") {
+			n = "CAP_" + n
+		}
+		sp.Bounding = append(sp.Bounding, n)
+	}
+	nums, err := specconv.CapabilityNumbers(sp.Bounding)
+	if err != nil {
+		return nil, fmt.Errorf("--cap: %w", err)
+	}
+	add := func(set []int) []int {
+		out := slices.Clone(set)
+		for _, n := range nums {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	c.Bounding, c.Effective, c.Permitted = add(c.Bounding), add(c.Effective), add(c.Permitted)
+	return &c, nil
+}

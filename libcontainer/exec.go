@@ -1,0 +1,219 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/libcontainer/seccomp"
+	"github.com/berth-runtime/berth/nsenter"
+)
+
+// ExecOpts are exec's options, with the process already resolved.
+type ExecOpts struct {
+	Process       *configs.Process
+	ConsoleSocket string
+	ConsoleConn   *os.File // `exec -t` in the foreground relays the pty itself
+	PidFile       string
+	PreserveFDs   int
+	IgnorePaused  bool
+	Subreaper     bool // the caller waits for the process
+}
+
+// Exec starts a new process in the container's namespaces and cgroup, and
+// returns its pid once execve has succeeded.
+func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
+	switch st := c.Status(); st {
+	case Running, Created:
+	case Paused:
+		if !o.IgnorePaused {
+			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
+		}
+	default:
+		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, st)
+	}
+	p := o.Process
+	if p.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
+		return 0, errors.New("exec --tty needs --console-socket when berth detaches")
+	}
+	if !p.Terminal && o.ConsoleSocket != "" {
+		return 0, errors.New("--console-socket given without --tty")
+	}
+	if p.ApparmorProfile != "" && !apparmorEnabled() {
+		return 0, errors.New("exec --apparmor: AppArmor is not enabled on this host")
+	}
+	if p.SelinuxLabel != "" {
+		return 0, errors.New("exec --process-label: SELinux labels are not supported on this host")
+	}
+	cfg := *c.state.Config
+	cfg.Process = p
+	var filter *seccomp.Compiled
+	if cfg.Seccomp != nil {
+		if filter, _, err = seccomp.Compile(cfg.Seccomp); err != nil {
+			return 0, err
+		}
+		if filter.Notify {
+			return 0, errors.New("exec: linux.seccomp with SCMP_ACT_NOTIFY is not supported for exec yet")
+		}
+	}
+	mgr, err := cgroups.Load(c.state.Cgroup)
+	if err != nil {
+		return 0, fmt.Errorf("exec: %w", err)
+	}
+
+	var undo cleanup.Stack
+	defer func() {
+		if err != nil {
+			undo.Run()
+		}
+	}()
+	var files []initFile
+	switch {
+	case o.ConsoleConn != nil:
+		files = append(files, initFile{envConsoleFD, o.ConsoleConn})
+	case o.ConsoleSocket != "":
+		console, err := dialConsole(o.ConsoleSocket)
+		if err != nil {
+			return 0, err
+		}
+		defer console.Close()
+		files = append(files, initFile{envConsoleFD, console})
+	}
+	boot, err := c.joinBootstrap()
+	if err != nil {
+		return 0, err
+	}
+	proc, err := spawnInit(&initSpawn{
+		preserve:  o.PreserveFDs,
+		files:     files,
+		subreaper: o.Subreaper,
+		boot:      boot,
+		onReady:   mgr.Apply,
+	}, &undo)
+	if err != nil {
+		return 0, err
+	}
+	defer proc.sock.Close()
+	if err := json.NewEncoder(proc.sock).Encode(&initConfig{
+		Config:      &cfg,
+		State:       c.OCIState(Running),
+		PreserveFDs: o.PreserveFDs,
+		Console:     len(files) > 0,
+		Seccomp:     filter,
+		Exec:        true,
+	}); err != nil {
+		return 0, fmt.Errorf("send process to init: %w", err)
+	}
+	// The socket is close-on-exec in init: EOF alone means execve worked.
+	var m syncMsg
+	switch err := json.NewDecoder(proc.sock).Decode(&m); {
+	case errors.Is(err, io.EOF):
+	case errors.Is(err, unix.ECONNRESET):
+		return 0, errors.New("exec: init exited before the process started (see its output above)")
+	case err != nil:
+		return 0, fmt.Errorf("exec: read from init: %w", err)
+	case m.Type == msgError:
+		return 0, errors.New(m.Msg)
+	default:
+		return 0, fmt.Errorf("exec: init sent unknown message %q", m.Type)
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, proc.pid); err != nil {
+			return 0, err
+		}
+	}
+	return proc.pid, nil
+}
+
+// joinBootstrap joins every namespace of the container, through its
+// init's /proc entries (a pid reused since then is caught by Status).
+func (c *Container) joinBootstrap() (*nsenter.Bootstrap, error) {
+	b := &nsenter.Bootstrap{}
+	dir := fmt.Sprintf("/proc/%d/ns/", c.state.InitPid)
+	for _, ns := range c.state.Config.Namespaces {
+		flag, err := nsenter.NamespaceFlag(string(ns.Type))
+		if err != nil {
+			return nil, err
+		}
+		b.Join = append(b.Join, nsenter.Join{Flag: flag, Path: dir + nsenter.NsFile(string(ns.Type))})
+	}
+	if _, start, err := procStat(c.state.InitPid); err != nil || start != c.state.InitStartTime {
+		return nil, fmt.Errorf("cannot exec in container %s: its init process is gone", c.state.ID)
+	}
+	return b, nil
+}
+
+// execInit is `berth init` for exec: the namespaces are joined already;
+// only the process itself is set up.
+func execInit(ic *initConfig, sock *os.File, consoleFD int) error {
+	cfg := ic.Config
+	unix.CloseOnExec(int(sock.Fd()))
+	fail := func(err error) error {
+		json.NewEncoder(sock).Encode(&syncMsg{Type: msgError, Msg: err.Error()})
+		return err
+	}
+	if cfg.NoPivot {
+		// A chrooted container's root is not its mount namespace's root.
+		if err := unix.Chroot("/proc/1/root"); err != nil {
+			return fail(fmt.Errorf("exec: chroot into the container: %w", err))
+		}
+	}
+	if ic.Console {
+		if _, err := unix.Setsid(); err != nil {
+			return fail(fmt.Errorf("setsid: %w", err))
+		}
+		if err := setupConsole(cfg, consoleFD, false); err != nil {
+			return fail(err)
+		}
+	}
+	path, err := lookPath(cfg.Process)
+	if err != nil {
+		return fail(err)
+	}
+	if err := finalizeProcess(ic, -1); err != nil {
+		return fail(err)
+	}
+	if err := unix.Exec(path, cfg.Process.Args, cfg.Process.Env); err != nil {
+		return fail(fmt.Errorf("exec %s: %w", path, err))
+	}
+	return nil
+}
+
+// ParseUser parses exec's -u "uid[:gid]".
+func ParseUser(s string) (uid, gid uint32, hasGID bool, err error) {
+	u, g, hasGID := strings.Cut(s, ":")
+	if uid, err = parseID(u); err != nil {
+		return 0, 0, false, fmt.Errorf("--user %q: %w", s, err)
+	}
+	if hasGID {
+		if gid, err = parseID(g); err != nil {
+			return 0, 0, false, fmt.Errorf("--user %q: %w", s, err)
+		}
+	}
+	return uid, gid, hasGID, nil
+}
+
+func parseID(s string) (uint32, error) {
+	var n uint64
+	if s == "" {
+		return 0, errors.New("empty id")
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("%q is not a numeric id", s)
+		}
+		n = n*10 + uint64(r-'0')
+		if n > 1<<32-2 {
+			return 0, fmt.Errorf("%q is out of range", s)
+		}
+	}
+	return uint32(n), nil
+}

@@ -1,0 +1,4 @@
+package main
+
+// pauseCommand is replaced by the real command when it lands.
+var pauseCommand = notImplemented("pause", "pause every process of a container")
