@@ -78,8 +78,21 @@ func newApp() *cli.App {
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main reports errors
+		OnUsageError:    usageError,
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = usageError
 	}
 	return app
+}
+
+// usageError keeps a bad flag to the one-line error every failure gets,
+// instead of urfave's usage text.
+func usageError(ctx *cli.Context, err error, _ bool) error {
+	if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != ctx.App.Name {
+		return fmt.Errorf("%s: %w", ctx.Command.Name, err)
+	}
+	return err
 }
 
 func notImplemented(name, usage string) *cli.Command {

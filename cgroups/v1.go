@@ -263,9 +263,13 @@ func (m *v1Manager) Kill(sig int) error {
 // cgroup from every hierarchy.
 func (m *v1Manager) Destroy() error {
 	var errs []error
-	_, hasFreezer := m.paths["freezer"]
-	if err := signalAll(m, unix.SIGKILL, hasFreezer, true); err != nil && !isNotExist(err) {
-		errs = append(errs, fmt.Errorf("destroy: %w", err))
+	// An empty cgroup stays empty (nothing can fork into it): skip the
+	// freeze-kill-thaw round on the common path, a container that exited.
+	if pids, err := m.Pids(); err != nil || len(pids) > 0 {
+		_, hasFreezer := m.paths["freezer"]
+		if err := signalAll(m, unix.SIGKILL, hasFreezer, true); err != nil && !isNotExist(err) {
+			errs = append(errs, fmt.Errorf("destroy: %w", err))
+		}
 	}
 	for _, dir := range m.dirs() {
 		if err := removeCgroup(dir); err != nil {

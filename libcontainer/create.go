@@ -70,6 +70,8 @@ type initConfig struct {
 	Debug       bool              `json:"debug,omitempty"`
 	// Exec: the process joins a running container (no rootfs setup).
 	Exec bool `json:"exec,omitempty"`
+
+	timings string // init's phase durations, reported with ready
 }
 
 // Create sets the container up and leaves it created: init waits on
@@ -257,6 +259,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 				return nil, fmt.Errorf("send to init: %w", err)
 			}
 		case msgReady:
+			if m.Msg != "" {
+				logs.Debugf("create %s: init phases: %s", o.ID, m.Msg)
+			}
 			done = true
 		case msgError:
 			return nil, errors.New(m.Msg)

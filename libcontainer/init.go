@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
@@ -63,7 +64,7 @@ func Init() error {
 		enc.Encode(&syncMsg{Type: msgError, Msg: err.Error()})
 		os.Exit(1)
 	}
-	if err := enc.Encode(&syncMsg{Type: msgReady}); err != nil {
+	if err := enc.Encode(&syncMsg{Type: msgReady, Msg: ic.timings}); err != nil {
 		os.Exit(1)
 	}
 	sock.Close()
@@ -117,6 +118,8 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 	if cfg.Process == nil {
 		return "", errors.New("process: missing")
 	}
+	ph := &phases{on: ic.Debug, last: time.Now()}
+	defer func() { ic.timings = ph.String() }()
 	if !cfg.NoNewKeyring {
 		// A fresh session keyring keeps the host's keys out of reach.
 		name := "_ses." + ic.State.ID
@@ -124,9 +127,11 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 			return "", fmt.Errorf("join session keyring: %w", err)
 		}
 	}
+	ph.mark("keyring")
 	if err := rootfs.Prepare(cfg); err != nil {
 		return "", err
 	}
+	ph.mark("mounts")
 	if h := cfg.Hooks; h != nil {
 		if len(h.Prestart) > 0 || len(h.CreateRuntime) > 0 {
 			if err := enc.Encode(&syncMsg{Type: msgHooks}); err != nil {
@@ -142,9 +147,11 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 			return "", err
 		}
 	}
+	ph.mark("hooks")
 	if err := rootfs.Pivot(cfg); err != nil {
 		return "", err
 	}
+	ph.mark("pivot")
 	if cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 			return "", fmt.Errorf("hostname: sethostname: %w", err)
@@ -161,11 +168,13 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 	if _, err := unix.Setsid(); err != nil {
 		return "", fmt.Errorf("setsid: %w", err)
 	}
+	ph.mark("hostname+sysctl")
 	if ic.Console {
 		if err := setupConsole(cfg, consoleFD, true); err != nil {
 			return "", err
 		}
 	}
+	ph.mark("console")
 	// runc creates a missing cwd; images rely on it.
 	if err := os.MkdirAll(cfg.Process.Cwd, 0o755); err != nil {
 		return "", fmt.Errorf("process.cwd %s: %w", cfg.Process.Cwd, err)
@@ -173,8 +182,29 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 	if err := rootfs.Finalize(cfg); err != nil {
 		return "", err
 	}
-	return lookPath(cfg.Process)
+	ph.mark("masked+readonly")
+	path, err := lookPath(cfg.Process)
+	ph.mark("lookpath")
+	return path, err
 }
+
+// phases records how long each step of init took, for --debug.
+type phases struct {
+	on   bool
+	last time.Time
+	sb   strings.Builder
+}
+
+func (p *phases) mark(name string) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	fmt.Fprintf(&p.sb, " %s=%s", name, now.Sub(p.last).Round(time.Microsecond))
+	p.last = now
+}
+
+func (p *phases) String() string { return strings.TrimSpace(p.sb.String()) }
 
 func writeSysctls(sysctl map[string]string) error {
 	for k, v := range sysctl {

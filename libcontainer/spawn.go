@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -65,8 +66,14 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 			return nil, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
 		}
 	}
+	self, err := sealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(self)
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
+		// Resolved by the child before execve closes the fd.
+		Path:       "/proc/self/fd/" + strconv.Itoa(self),
 		Args:       []string{"berth", "init"},
 		Env:        env,
 		Stdin:      os.Stdin,
@@ -96,4 +103,56 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	}
 	undo.Push(func() { killPid(pid) })
 	return &initProc{pid: pid, sock: parentSock}, nil
+}
+
+// sealedSelf returns an fd of berth's own binary on a private, read-only,
+// detached mount (CVE-2019-5736): init runs from it, so a container that
+// reaches init's /proc/<pid>/exe, or execs "#!/proc/self/exe", can only
+// open it read-only (EROFS). open_tree+mount_setattr cost two syscalls and
+// no copy; the mount disappears with the last process using it. Without
+// the privilege to clone mounts (rootless), a sealed memfd copy is used.
+func sealedSelf() (int, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err == nil {
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+		if err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err == nil {
+			return fd, nil
+		}
+		unix.Close(fd)
+		return -1, fmt.Errorf("protect berth binary: mount_setattr: %w", err)
+	}
+	if err != unix.EPERM && err != unix.ENOSYS {
+		return -1, fmt.Errorf("protect berth binary: open_tree /proc/self/exe: %w", err)
+	}
+	return memfdSelf()
+}
+
+// memfdSelf copies the binary into a sealed memfd (the rootless path).
+func memfdSelf() (int, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return -1, fmt.Errorf("protect berth binary: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("berth", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return -1, fmt.Errorf("protect berth binary: memfd_create: %w", err)
+	}
+	dst := os.NewFile(uintptr(fd), "berth-memfd")
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return -1, fmt.Errorf("protect berth binary: copy: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return -1, fmt.Errorf("protect berth binary: seal memfd: %w", err)
+	}
+	nfd, err := unix.Dup(fd) // keep the fd past dst's finalizer
+	dst.Close()
+	if err != nil {
+		return -1, fmt.Errorf("protect berth binary: %w", err)
+	}
+	unix.CloseOnExec(nfd)
+	return nfd, nil
 }

@@ -193,3 +193,13 @@ create_fails() {
 		[[ ${lines[0]} == *"not implemented yet"* ]] || fail "$cmd: ${lines[0]}"
 	done
 }
+
+@test "an unknown flag is a one-line error, not the usage text" {
+	run berth kill --no-such-flag x
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"kill: flag provided but not defined"* ]]
+	run berth --no-such-flag list
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+}

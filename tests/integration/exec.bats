@@ -160,3 +160,14 @@ start_sleeper() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"container nosuch-container does not exist"* ]]
 }
+
+@test "exec into a paused container fails unless --ignore-paused" {
+	start_sleeper
+	run berth pause "$ID"
+	[ "$status" -eq 0 ]
+	run berth exec "$ID" true
+	[ "$status" -eq 1 ]
+	[[ $output == *"it is paused (use --ignore-paused)"* ]]
+	run berth resume "$ID"
+	[ "$status" -eq 0 ]
+}

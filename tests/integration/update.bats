@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# update: new limits land in the v1 cgroup files and are merged into the
+# saved linux.resources, so later updates start from them.
+
+load helpers
+
+assert_error() {
+	[ "$status" -eq 1 ] || fail "status $status, want 1"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
+	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
+}
+
+# start_sleeper: a detached container with a 32 MiB memory limit; sets id.
+start_sleeper() {
+	update_config '.linux.resources.memory.limit = 33554432'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "run: $output"
+}
+
+# cg CONTROLLER FILE: a file of the container's v1 cgroup.
+cg() {
+	cat "$CGROUP_MNT/$1/$id/$2"
+}
+
+# saved: the linux.resources berth keeps for the container.
+saved() {
+	jq -c "${1:-.}" <<<"$(jq '.config.cgroup.resources' "$ROOT/$id/state.json")"
+}
+
+@test "update flags land in the cgroup files" {
+	start_sleeper
+	[ "$(cg memory memory.limit_in_bytes)" -eq 33554432 ]
+	run berth update --memory 64m --pids-limit=20 --cpu-quota 50000 --cpu-period=100000 "$id"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(cg memory memory.limit_in_bytes)" -eq 67108864 ]
+	[ "$(cg pids pids.max)" -eq 20 ]
+	[ "$(cg cpu cpu.cfs_quota_us)" -eq 50000 ]
+	[ "$(cg cpu cpu.cfs_period_us)" -eq 100000 ]
+	run berth update --memory-reservation=16M --memory-swap 1g --cpu-share 512 --cpuset-cpus 0 --pids-limit -1 "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cg memory memory.soft_limit_in_bytes)" -eq 16777216 ]
+	[ "$(cg memory memory.memsw.limit_in_bytes)" -eq 1073741824 ]
+	[ "$(cg cpu cpu.shares)" -eq 512 ]
+	[ "$(cg cpuset cpuset.cpus)" = 0 ]
+	[ "$(cg pids pids.max)" = max ]
+	# -1 lifts the memory limit (memory+swap first, as the kernel wants).
+	run berth update --memory-swap -1 --memory -1 "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cg memory memory.limit_in_bytes)" -ge $((1 << 62)) ]
+}
+
+@test "update -r FILE and -r - apply a JSON linux.resources" {
+	start_sleeper
+	echo '{"memory": {"limit": 50331648}, "pids": {"limit": 30}}' >"$TESTDIR/res.json"
+	run berth update -r "$TESTDIR/res.json" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cg memory memory.limit_in_bytes)" -eq 50331648 ]
+	[ "$(cg pids pids.max)" -eq 30 ]
+	run berth update --resources - "$id" <<<'{"cpu": {"quota": 20000, "period": 100000}}'
+	[ "$status" -eq 0 ]
+	[ "$(cg cpu cpu.cfs_quota_us)" -eq 20000 ]
+	# Docker sends zero shares and weight meaning "unset".
+	run berth update --resources=- "$id" <<<'{"cpu": {"shares": 0, "quota": 30000}, "blockIO": {"weight": 0}, "memory": {"limit": 41943040, "swap": 0}, "pids": {"limit": 0}}'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg cpu cpu.shares)" -eq 1024 ]
+	[ "$(cg cpu cpu.cfs_quota_us)" -eq 30000 ]
+	[ "$(cg memory memory.limit_in_bytes)" -eq 41943040 ]
+	[ "$(cg pids pids.max)" -eq 30 ]
+	[ "$(saved '.pids.limit')" -eq 30 ]
+	[ "$(saved '.cpu.shares')" = null ]
+}
+
+@test "a second update keeps the first one's values in the saved state" {
+	start_sleeper
+	devices=$(saved '.devices')
+	[ "$devices" != null ]
+	berth update --memory 64m --cpu-quota 40000 "$id"
+	berth update --pids-limit 25 --cpu-period 200000 "$id"
+	[ "$(saved '.memory.limit')" -eq 67108864 ]
+	[ "$(saved '.cpu.quota')" -eq 40000 ]
+	[ "$(saved '.cpu.period')" -eq 200000 ]
+	[ "$(saved '.pids.limit')" -eq 25 ]
+	# The container's device rules are kept as they were.
+	[ "$(saved '.devices')" = "$devices" ]
+	[ "$(cg pids pids.max)" -eq 25 ]
+	[ "$(cg cpu cpu.cfs_quota_us)" -eq 40000 ]
+	[ "$(cg cpu cpu.cfs_period_us)" -eq 200000 ]
+}
+
+@test "update errors: bad values exit 1 with one line and change nothing" {
+	start_sleeper
+	before=$(saved)
+	for args in "--memory 12x" "--memory=-5" "--cpu-quota abc" "--cpu-period -1" "--pids-limit 1.5" \
+		"--blkio-weight 5" "--cpu-share 99999999999999999999" "--l3-cache-schema L3:0=f" "--mem-bw-schema MB:0=50" \
+		"--bogus 1"; do
+		# shellcheck disable=SC2086
+		run berth update $args "$id"
+		assert_error
+	done
+	run berth update --memory 12x "$id"
+	[ "$output" = 'berth: update: invalid value "12x" for --memory: not a size (want -1, or a number with an optional unit k, m, g, t, p)' ]
+	run berth update --l3-cache-schema L3:0=f "$id"
+	[ "$output" = 'berth: update: --l3-cache-schema: not supported: no Intel RDT' ]
+	run berth update -r "$TESTDIR/nonexistent.json" "$id"
+	assert_error
+	[[ $output == *nonexistent.json* ]]
+	run berth update -r - "$id" <<<'{"memory": '
+	assert_error
+	# The kernel refuses shares of 1 after the memory limit was written:
+	# the old limit is put back.
+	run berth update --memory 64m --cpu-share 1 "$id"
+	assert_error
+	[[ $output == *linux.resources.cpu.shares* ]]
+	[ "$(cg memory memory.limit_in_bytes)" -eq 33554432 ]
+	[ "$(saved)" = "$before" ]
+}
+
+@test "update of an unknown or stopped container fails" {
+	run berth update --memory 64m nosuch-container
+	assert_error
+	[ "$output" = "berth: container nosuch-container does not exist" ]
+	set_args true
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+	run berth update --memory 64m "$id"
+	assert_error
+	[[ $output == *"container not running"* ]]
+	run berth update "$id"
+	assert_error
+}
