@@ -36,8 +36,9 @@ unit:
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
+# The core suite, then the clients (containerd, CRI, podman, Docker) driving berth.
 integration: berth recvtty
-	scripts/integration.sh
+	scripts/integration.sh tests/integration tests/integration/clients
 
 test: deps
 	$(MAKE) berth recvtty
@@ -45,6 +46,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
+	$(MAKE) test-cgroup2
 
 # Side-by-side benchmarks against runc and crun (issue: performance).
 bench: deps

@@ -70,9 +70,15 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The child moves ExtraFiles into place (dup3 onto 3.., using numbers
+	// from 3+len(extra) up as scratch) before execve reads this path: keep
+	// our fd above every number that shuffle can touch.
+	if hi, err := unix.FcntlInt(uintptr(self), unix.F_DUPFD_CLOEXEC, 2*(3+len(extra))+8); err == nil {
+		unix.Close(self)
+		self = hi
+	}
 	defer unix.Close(self)
 	cmd := &exec.Cmd{
-		// Resolved by the child before execve closes the fd.
 		Path:       "/proc/self/fd/" + strconv.Itoa(self),
 		Args:       []string{"berth", "init"},
 		Env:        env,

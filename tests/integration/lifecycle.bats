@@ -274,3 +274,13 @@ trapping_container() {
 	wait_for_file "$TESTDIR/out/child"
 	[ "$(cat "$TESTDIR/out/child")" = child ]
 }
+
+@test "run works when berth inherits nothing but stdio" {
+	set_args true
+	id=$(new_id)
+	# With only fds 0-2 open, berth's own fds get the low numbers that the
+	# child's fd shuffle uses; init must still start.
+	run bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@"' \
+		_ "$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+}
