@@ -8,7 +8,7 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 TAGS    := urfave_cli_no_docs netgo osusergo
 LDFLAGS := -s -w -linkmode external -extldflags -static -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
 RECVTTY := tests/integration/tools/bin/recvtty
-FUZZTIME ?= 10s
+FUZZTIME ?= 5s
 
 export CGO_ENABLED := 1
 
@@ -47,6 +47,7 @@ test: deps
 	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) test-cgroup2
+	SOAK_CYCLES=100 scripts/soak.sh
 
 # Side-by-side benchmarks against runc and crun (issue: performance).
 bench: deps

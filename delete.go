@@ -22,7 +22,7 @@ var deleteCommand = &cli.Command{
 		force := ctx.Bool("force")
 		c, err := loadLocked(ctx)
 		if err != nil {
-			if force && errors.Is(err, libcontainer.ErrNotExist) {
+			if force && (errors.Is(err, libcontainer.ErrNotExist) || errors.Is(err, libcontainer.ErrBroken)) {
 				// Already gone is success for --force (the shims call
 				// delete, then delete --force); a half-made directory
 				// from an interrupted create goes too.

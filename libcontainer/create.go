@@ -128,7 +128,14 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		Rootfs:      cfg.Rootfs,
 		Annotations: cfg.Annotations,
 		Config:      cfg,
+		InCreate:    true,
 	}}
+	// Held for the whole create: a parallel start or delete of this id
+	// waits for it to finish or fail.
+	if err := c.Lock(); err != nil {
+		return nil, err
+	}
+	defer c.Unlock()
 
 	fifoPath := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
@@ -160,6 +167,12 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			logs.Warnf("rollback: %v", err)
 		}
 	})
+	// From here on berth may leave a cgroup and an init behind if it is
+	// killed: a state naming them lets delete --force clean up.
+	c.state.Cgroup = mgr.State()
+	if err := c.save(); err != nil {
+		return nil, err
+	}
 	fault.Point("create:cgroup")
 
 	var files []initFile
@@ -220,7 +233,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
-	c.state.Cgroup = mgr.State()
+	if err := c.save(); err != nil {
+		return nil, err
+	}
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
 	fault.Point("create:namespaces")
 
@@ -280,6 +295,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 
 	fault.Point("create:before-state")
 	c.state.Created = time.Now().UTC()
+	c.state.InCreate = false
 	if err := c.save(); err != nil {
 		return nil, err
 	}

@@ -171,13 +171,14 @@ func (c *Container) destroy() error {
 }
 
 // RemoveBroken removes a state directory whose state.json was never
-// written (berth was killed mid-create); used by delete --force.
+// written, or cannot be decoded (berth was killed mid-create, or the disk
+// was full); used by delete --force.
 func RemoveBroken(root, id string) error {
 	if err := ValidateID(id); err != nil {
 		return err
 	}
 	dir := filepath.Join(root, id)
-	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+	if _, err := Load(root, id); err == nil || !(errors.Is(err, ErrNotExist) || errors.Is(err, ErrBroken)) {
 		return nil
 	}
 	if err := os.RemoveAll(dir); err != nil {

@@ -38,6 +38,10 @@ var ErrNotExist = errors.New("does not exist")
 // ErrExist is wrapped when creating an id that is taken.
 var ErrExist = errors.New("already exists")
 
+// ErrBroken is wrapped when a state.json cannot be decoded (berth was
+// killed while writing it, or the disk was full).
+var ErrBroken = errors.New("state is unreadable")
+
 // State is what berth keeps in <root>/<id>/state.json.
 type State struct {
 	ID      string `json:"id"`
@@ -51,6 +55,9 @@ type State struct {
 	Annotations   map[string]string `json:"annotations,omitempty"`
 	Config        *configs.Config   `json:"config"`
 	Cgroup        cgroups.State     `json:"cgroup"`
+	// InCreate is set while create runs: if berth dies meanwhile, the
+	// state still names the cgroup and init for delete --force.
+	InCreate bool `json:"inCreate,omitempty"`
 }
 
 // Container is a loaded container.
@@ -94,7 +101,7 @@ func Load(root, id string) (*Container, error) {
 	}
 	c := &Container{root: root, dir: dir}
 	if err := json.Unmarshal(b, &c.state); err != nil {
-		return nil, fmt.Errorf("state of container %s (%s): %w", id, filepath.Join(dir, stateFile), err)
+		return nil, fmt.Errorf("container %s: %w: %s: %v", id, ErrBroken, filepath.Join(dir, stateFile), err)
 	}
 	return c, nil
 }
@@ -145,7 +152,8 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err == nil {
+	_, err = tmp.Write(data)
+	if err == nil {
 		err = tmp.Chmod(mode)
 	}
 	if err == nil {
@@ -203,7 +211,12 @@ func (c *Container) Status() string {
 	if !c.initAlive() {
 		return Stopped
 	}
-	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
+	if c.state.InCreate {
+		return Creating
+	}
+	// Created means init still waits on the fifo. If a start was killed
+	// after releasing init, the fifo stays but init has exec'd the process.
+	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil && c.initIsBerth() {
 		return Created
 	}
 	if mgr, err := cgroups.Load(c.state.Cgroup); err == nil {
@@ -307,4 +320,22 @@ func List(root string) ([]*Container, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// initIsBerth reports whether init still runs berth's binary, i.e. has not
+// exec'd the container's process yet (init runs from a mount of the same
+// file, so the inode matches our own).
+func (c *Container) initIsBerth() bool {
+	var self, init unix.Stat_t
+	if unix.Stat("/proc/self/exe", &self) != nil {
+		return true
+	}
+	exe := "/proc/" + strconv.Itoa(c.state.InitPid) + "/exe"
+	if unix.Stat(exe, &init) != nil {
+		return true
+	}
+	if target, _ := os.Readlink(exe); strings.HasPrefix(target, "/memfd:berth") {
+		return true // the rootless copy of berth
+	}
+	return self.Dev == init.Dev && self.Ino == init.Ino
 }

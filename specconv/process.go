@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -24,6 +26,9 @@ func convertProcess(sp *specs.Process, c *configs.Config, userNew bool) (*config
 		return nil, err
 	}
 	if err := checkEnv("process.env", sp.Env); err != nil {
+		return nil, err
+	}
+	if err := checkExecSize(sp); err != nil {
 		return nil, err
 	}
 	p := &configs.Process{
@@ -240,4 +245,41 @@ func ConvertProcess(sp *specs.Process, c *configs.Config) (*configs.Process, err
 // CapabilityNumbers maps capability names ("CAP_CHOWN") to numbers.
 func CapabilityNumbers(names []string) ([]int, error) {
 	return capSet("capabilities", names)
+}
+
+// maxArgStrlen is the kernel's limit on one execve string (32 pages).
+const maxArgStrlen = 131072
+
+// checkExecSize refuses args and env that execve(2) would refuse later
+// with E2BIG, so that create fails instead of start: each string is at
+// most 128 KiB and all of them, with their pointers, at most a quarter of
+// the stack limit (capped at 6 MiB, as the kernel does).
+func checkExecSize(sp *specs.Process) error {
+	total := 0
+	for _, list := range []struct {
+		field string
+		strs  []string
+	}{{"process.args", sp.Args}, {"process.env", sp.Env}} {
+		for i, a := range list.strs {
+			if len(a)+1 > maxArgStrlen {
+				return fieldErr(elem{list.field, i}.String(), "%d bytes; execve(2) takes at most %d per string", len(a)+1, maxArgStrlen)
+			}
+			total += len(a) + 1 + 8
+		}
+	}
+	stack := uint64(8 << 20)
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &lim) == nil && lim.Cur != unix.RLIM_INFINITY {
+		stack = lim.Cur
+	}
+	for _, r := range sp.Rlimits {
+		if r.Type == "RLIMIT_STACK" {
+			stack = r.Soft
+		}
+	}
+	max := min(stack/4, 6<<20)
+	if uint64(total) > max {
+		return fieldErr("process.env", "args and env take %d bytes; execve(2) takes at most %d", total, max)
+	}
+	return nil
 }

@@ -56,3 +56,14 @@ fds_listed() {
 	wait_for_status "$id" stopped
 	[ "$(cat "$BUNDLE/rootfs/tmp/got")" = "kept until start" ]
 }
+
+@test "LISTEN_FDS passes socket-activation fds on with LISTEN_PID=1" {
+	echo "activated" >"$TESTDIR/fd3"
+	set_args sh -c "cat <&3; echo \"LISTEN_FDS=\$LISTEN_FDS LISTEN_PID=\$LISTEN_PID\"; $FDS_SCRIPT"
+	id=$(new_id)
+	LISTEN_FDS=1 run berth run --bundle "$BUNDLE" "$id" 3<"$TESTDIR/fd3" 4</dev/null
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = activated ]
+	[ "${lines[1]}" = "LISTEN_FDS=1 LISTEN_PID=1" ]
+	[ "$(fds_listed)" = "0 1 2 3 " ]
+}

@@ -1,0 +1,360 @@
+#!/usr/bin/env bats
+# Reliability: berth killed at each named fault point (BERTH_FAULT=<point>
+# makes berth SIGKILL itself there), failures of the host around it (hooks
+# that hang, a read-only or full --root, a missing rootfs or executable), and
+# races between commands. After each: `state` tells the truth, `delete
+# --force` removes everything and the id can be created again.
+
+load helpers
+
+setup() {
+	berth_setup
+	set_args sleep 1000
+}
+
+teardown() {
+	# Mounts a test made for --root (mount_tmpfs): gone before the shared
+	# teardown looks for mounts under the test dir.
+	local m r id
+	# Containers a test made under another --root (one on such a mount).
+	if [[ -n ${TESTDIR:-} && -s $TESTDIR/roots ]]; then
+		while read -r r; do
+			for id in $(cat "$TESTDIR/ids"); do
+				[[ -e $r/$id ]] && timeout 30 "$BERTH" --root "$r" delete --force "$id" >/dev/null 2>&1
+			done
+		done <"$TESTDIR/roots"
+	fi
+	if [[ -n ${TESTDIR:-} && -s $TESTDIR/mounts ]]; then
+		while read -r m; do
+			mountpoint -q "$m" && umount -l "$m"
+			rmdir "$m" 2>/dev/null || true
+		done < <(sort -r "$TESTDIR/mounts")
+	fi
+	berth_teardown
+}
+
+# faulty POINT ARG...: berth (with this test's --root) that kills itself at
+# fault point POINT.
+faulty() {
+	local point=$1
+	shift
+	BERTH_FAULT=$point timeout --kill-after=5 "$BERTH_CMD_TIMEOUT" "$BERTH" --root "$ROOT" "$@"
+}
+
+# cgroup_pids ID: the live processes in the cgroups of container ID (any
+# hierarchy, any depth).
+cgroup_pids() {
+	local d
+	for d in $(cgroup_dirs "$1"); do
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
+	done | sort -un
+}
+
+# assert_gone PID...: each process exits within 5s.
+assert_gone() {
+	local pid i
+	for pid in "$@"; do
+		for ((i = 0; i < 100; i++)); do
+			pid_alive "$pid" || break
+			sleep 0.05
+		done
+		if pid_alive "$pid"; then
+			fail "process $pid is still alive: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+		fi
+	done
+	return 0
+}
+
+# assert_state ID WANT: `berth state ID` reports status WANT (or one of
+# "a|b"), or with WANT "none" fails with "container ID does not exist".
+assert_state() {
+	local id=$1 want=$2 got
+	run berth state "$id"
+	if [[ $want == none ]]; then
+		[ "$status" -eq 1 ] || fail "state of $id: status $status, want 1 (no state.json): $output"
+		[[ $output == *"container $id does not exist"* ]] || fail "state of $id: $output"
+		return 0
+	fi
+	[ "$status" -eq 0 ] || fail "state of $id failed: $output"
+	got=$(jq -r .status <<<"$output") || fail "state of $id is not JSON: $output"
+	[[ "|$want|" == *"|$got|"* ]] || fail "state of $id: status '$got', want '$want'"
+}
+
+# force_delete_cleans ID PID...: `delete --force ID` succeeds and leaves no
+# state dir, no cgroup, no runtime process, and none of the PIDs (the
+# processes found in the container's cgroups beforehand, its init).
+force_delete_cleans() {
+	local id=$1
+	shift
+	run berth delete --force "$id"
+	[ "$status" -eq 0 ] || fail "delete --force $id: status $status: $output"
+	assert_gone "$@"
+	assert_nothing_left "$id"
+}
+
+# recreate_works ID: a new container with the same id can be created (and
+# deleted again).
+recreate_works() {
+	local id=$1
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create of $id again: status $status: $output"
+	assert_state "$id" created
+	run berth delete --force "$id"
+	[ "$status" -eq 0 ] || fail "delete of the recreated $id: $output"
+	assert_nothing_left "$id"
+}
+
+# create_fault POINT: create killed at POINT exits 137 (the point was
+# reached); then state tells the truth: "does not exist" while no state.json
+# was written; once berth writes one early (so that delete can find the
+# cgroup), "created" or "creating" while a process of the container lives,
+# else "stopped". Then delete --force cleans up and the id works again.
+create_fault() {
+	local point=$1 pids
+	id=$(new_id)
+	status=0
+	faulty "$point" create --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/create.out" 2>&1 || status=$?
+	[ "$status" -eq 137 ] || fail "create with BERTH_FAULT=$point: status $status, want 137 (SIGKILL): $(cat "$TESTDIR/create.out")"
+	pids=$(cgroup_pids "$id")
+	if [[ ! -e $ROOT/$id/state.json ]]; then
+		assert_state "$id" none
+	elif [[ -n $pids ]]; then
+		assert_state "$id" "created|creating"
+	else
+		assert_state "$id" stopped
+	fi
+	force_delete_cleans "$id" $pids
+	recreate_works "$id"
+}
+
+@test "fault create:statedir: state tells the truth; delete --force cleans; the id works again" {
+	create_fault create:statedir
+}
+
+@test "fault create:cgroup: state tells the truth; delete --force removes the cgroup; the id works again" {
+	create_fault create:cgroup
+}
+
+@test "fault create:init-started: state tells the truth; delete --force removes the cgroup and the init; the id works again" {
+	create_fault create:init-started
+}
+
+@test "fault create:namespaces: state tells the truth; delete --force removes the cgroup and the init; the id works again" {
+	create_fault create:namespaces
+}
+
+@test "fault create:hooks (a prestart hook exists): state tells the truth; delete --force removes the cgroup and the init; the id works again" {
+	UPDATE_CONFIG_ARGS=(--arg t "$(type -P true)")
+	update_config '.hooks = {prestart: [{path: $t}]}'
+	UPDATE_CONFIG_ARGS=()
+	create_fault create:hooks
+}
+
+@test "fault create:before-state: state tells the truth; delete --force removes the cgroup and the waiting init; the id works again" {
+	create_fault create:before-state
+}
+
+@test "fault start:before-release: state tells what runs; delete --force kills the init; the id works again" {
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	run faulty start:before-release start "$id"
+	[ "$status" -eq 137 ]
+	# Once start opened the fifo, init was free to go on (no startContainer
+	# hook holds it): it execs the container's process. What runs decides
+	# what state must say: still berth's init is "created", else "running".
+	berth_ino=$(stat -L -c %d:%i "$BERTH")
+	want=created
+	for _ in $(seq 100); do
+		if [[ $(stat -L -c %d:%i "/proc/$pid/exe" 2>/dev/null) != "$berth_ino" ]]; then
+			want=running
+			break
+		fi
+		sleep 0.05
+	done
+	assert_state "$id" "$want"
+	pids=$(cgroup_pids "$id")
+	force_delete_cleans "$id" "$pid" $pids
+	recreate_works "$id"
+}
+
+@test "fault start:before-poststart: state says running; delete --force kills it; the id works again" {
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	run faulty start:before-poststart start "$id"
+	[ "$status" -eq 137 ]
+	assert_state "$id" running
+	[ "$(cat "/proc/$pid/comm")" = sleep ]
+	pids=$(cgroup_pids "$id")
+	force_delete_cleans "$id" "$pid" $pids
+	recreate_works "$id"
+}
+
+@test "fault delete:killed: state says stopped; delete --force finishes the delete; the id works again" {
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	run faulty delete:killed delete --force "$id"
+	[ "$status" -eq 137 ]
+	assert_gone "$pid"
+	assert_state "$id" stopped
+	force_delete_cleans "$id" "$pid"
+	recreate_works "$id"
+}
+
+# --- failures around create ------------------------------------------------
+
+# create_fails_cleanly: the last create (status, output from a file, so a
+# leftover init cannot hold a pipe) failed with exit 1 and exactly one line
+# "berth: ..."; nothing is left for $id.
+create_fails_cleanly() {
+	[ "$status" -eq 1 ] || fail "create: status $status, want 1: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "create: want one line of error, got ${#lines[@]}: $output"
+	[[ ${lines[0]} == "berth: "* ]] || fail "create: error does not start with 'berth: ': ${lines[0]}"
+	assert_nothing_left "$id"
+}
+
+@test "a prestart or createRuntime hook that hangs past its timeout fails create with one line naming it; nothing is left" {
+	# The hook records its pid, then hangs.
+	cat >"$TESTDIR/hang-hook" <<-EOF
+		#!/bin/sh
+		echo \$\$ > "$TESTDIR/\$1.pid"
+		exec sleep 1000
+	EOF
+	chmod +x "$TESTDIR/hang-hook"
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	for kind in prestart createRuntime; do
+		UPDATE_CONFIG_ARGS=(--arg p "$TESTDIR/hang-hook" --arg k "$kind")
+		update_config '.hooks = {($k): [{path: $p, args: ["hang-hook", $k], timeout: 1}]}'
+		UPDATE_CONFIG_ARGS=()
+		id=$(new_id)
+		start=$SECONDS
+		run_detached berth create --bundle "$BUNDLE" "$id"
+		create_fails_cleanly
+		[[ ${lines[0]} == *"$kind hook"*"$TESTDIR/hang-hook"*"timed out"* ]] || fail "error does not name the $kind hook and its timeout: ${lines[0]}"
+		[ $((SECONDS - start)) -lt 20 ]
+		[ -s "$TESTDIR/$kind.pid" ]
+		assert_gone "$(cat "$TESTDIR/$kind.pid")"
+		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+	done
+}
+
+@test "a process whose executable is missing fails create with one line naming it; nothing is left" {
+	set_args /no/such/program
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	create_fails_cleanly
+	[[ ${lines[0]} == *"/no/such/program"* ]] || fail "error does not name the executable: ${lines[0]}"
+	[[ ${lines[0]} == *"no such file or directory"* || ${lines[0]} == *"not found"* ]] || fail "error does not say it is missing: ${lines[0]}"
+}
+
+@test "a process whose executable is not executable fails create with one line naming it; nothing is left" {
+	printf '#!/bin/sh\necho hi\n' >"$BUNDLE/rootfs/not-exec"
+	chmod 0644 "$BUNDLE/rootfs/not-exec"
+	set_args /not-exec
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	create_fails_cleanly
+	[[ ${lines[0]} == *"/not-exec"* ]] || fail "error does not name the executable: ${lines[0]}"
+	[[ ${lines[0]} == *"permission denied"* || ${lines[0]} == *"not executable"* ]] || fail "error does not say why: ${lines[0]}"
+}
+
+@test "a missing rootfs fails create with one line naming it; nothing is left" {
+	rm -rf "$BUNDLE/rootfs"
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	create_fails_cleanly
+	[[ ${lines[0]} == *"root.path"* || ${lines[0]} == *"$BUNDLE/rootfs"* ]] || fail "error does not name the rootfs: ${lines[0]}"
+}
+
+# mount_tmpfs DIR OPTIONS: a tmpfs of this test at DIR (removed by teardown).
+mount_tmpfs() {
+	mkdir -p "$1"
+	echo "$1" >>"$TESTDIR/mounts"
+	mount -t tmpfs -o "$2" berth-test "$1"
+}
+
+@test "--root on a read-only filesystem fails create with one line naming the cause; nothing is left" {
+	fs=$TESTDIR/rofs
+	mount_tmpfs "$fs" size=64k,mode=0700
+	mkdir "$fs/root"
+	echo "$fs/root" >>"$TESTDIR/roots"
+	mount -o remount,ro "$fs"
+	id=$(new_id)
+	run_detached timeout 60 "$BERTH" --root "$fs/root" create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got: $output"
+	[[ ${lines[0]} == "berth: "*"read-only file system"* ]] || fail "error does not say read-only: ${lines[0]}"
+	[[ ${lines[0]} == *"$fs/root"* ]] || fail "error does not name the path: ${lines[0]}"
+	[ -z "$(ls -A "$fs/root")" ]
+	[ -z "$(cgroup_dirs "$id")" ]
+	[ -z "$(runtime_procs)" ]
+}
+
+@test "--root on a full filesystem fails create with one line naming the cause; nothing is left" {
+	fs=$TESTDIR/fullfs
+	mount_tmpfs "$fs" size=64k,mode=0700
+	mkdir "$fs/root"
+	echo "$fs/root" >>"$TESTDIR/roots"
+	dd if=/dev/zero of="$fs/fill" bs=4k 2>/dev/null || true
+	# Nothing more fits.
+	if dd if=/dev/zero of="$fs/fill2" bs=4k count=1 2>/dev/null; then fail "$fs is not full"; fi
+	id=$(new_id)
+	run_detached timeout 60 "$BERTH" --root "$fs/root" create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got: $output"
+	[[ ${lines[0]} == "berth: "*"no space left on device"* ]] || fail "error does not say the disk is full: ${lines[0]}"
+	[[ ${lines[0]} == *"$fs/root"* ]] || fail "error does not name the path: ${lines[0]}"
+	[ -z "$(ls -A "$fs/root")" ] || fail "left in --root: $(ls -A "$fs/root")"
+	[ -z "$(cgroup_dirs "$id")" ] || fail "cgroups left: $(cgroup_dirs "$id")"
+	[ -z "$(runtime_procs)" ] || fail "processes left: $(runtime_procs)"
+}
+
+# --- races ----------------------------------------------------------------
+
+@test "the process exits while start runs a slow poststart hook: state ends stopped and delete works" {
+	set_args true
+	UPDATE_CONFIG_ARGS=(--arg s "$(type -P sleep)")
+	update_config '.hooks = {poststart: [{path: $s, args: ["sleep", "2"]}]}'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	run berth start "$id"
+	[ "$status" -eq 0 ] || fail "start: $output"
+	assert_gone "$pid"
+	assert_state "$id" stopped
+	run berth delete "$id"
+	[ "$status" -eq 0 ] || fail "delete: $output"
+	assert_nothing_left "$id"
+}
+
+@test "kill racing delete --force, 20 times: each pair ends with the container gone and only 'does not exist'/'not running' errors" {
+	for i in $(seq 20); do
+		id=$(new_id)
+		run_detached berth run -d --bundle "$BUNDLE" "$id"
+		[ "$status" -eq 0 ]
+		pid=$(state_field "$id" pid)
+		berth kill "$id" KILL </dev/null >"$TESTDIR/kill.out" 2>&1 &
+		k=$!
+		berth delete --force "$id" </dev/null >"$TESTDIR/delete.out" 2>&1 &
+		d=$!
+		ks=0 ds=0
+		wait "$k" || ks=$?
+		wait "$d" || ds=$?
+		if [ "$ks" -ne 0 ]; then
+			[ "$ks" -eq 1 ] || fail "round $i: kill: status $ks: $(cat "$TESTDIR/kill.out")"
+			grep -qE "does not exist|not running" "$TESTDIR/kill.out" || fail "round $i: kill: $(cat "$TESTDIR/kill.out")"
+		fi
+		[ "$ds" -eq 0 ] || grep -qE "does not exist|not running" "$TESTDIR/delete.out" ||
+			fail "round $i: delete --force: status $ds: $(cat "$TESTDIR/delete.out")"
+		assert_state "$id" none
+		assert_gone "$pid"
+		assert_nothing_left "$id"
+	done
+}
