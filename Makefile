@@ -8,7 +8,7 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 TAGS    := urfave_cli_no_docs netgo osusergo
 LDFLAGS := -s -w -linkmode external -extldflags -static -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
 RECVTTY := tests/integration/tools/bin/recvtty
-FUZZTIME ?= 5s
+FUZZTIME ?= 5000x
 
 export CGO_ENABLED := 1
 

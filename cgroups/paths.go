@@ -29,6 +29,12 @@ func relPath(p, base, mountRoot string) (string, error) {
 	if strings.ContainsRune(p, 0) {
 		return "", fmt.Errorf("cgroupsPath %q: contains a NUL byte", p)
 	}
+	if p == "" {
+		return "", fmt.Errorf("cgroupsPath %q: names no cgroup of its own", p)
+	}
+	if strings.ContainsRune(base, 0) || strings.ContainsRune(mountRoot, 0) {
+		return "", fmt.Errorf("cgroupsPath %q: the caller's cgroup path %q is malformed", p, base)
+	}
 	var rel string
 	if strings.HasPrefix(p, "/") {
 		rel = path.Clean(p)
@@ -42,6 +48,9 @@ func relPath(p, base, mountRoot string) (string, error) {
 			}
 		}
 		rel = path.Clean("/" + base + "/" + p)
+		if rel == path.Clean("/"+base) {
+			return "", fmt.Errorf("cgroupsPath %q: resolves to the caller's own cgroup", p)
+		}
 	}
 	if rel == "/" {
 		return "", fmt.Errorf("cgroupsPath %q: resolves to the root cgroup, which a container must not own", p)

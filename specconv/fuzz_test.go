@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 // FuzzLoadConvert feeds arbitrary bytes as config.json of a bundle with a
@@ -111,6 +114,32 @@ func FuzzParseMountOptions(f *testing.F) {
 		}
 		if m.Data != strings.Join(data, ",") {
 			t.Fatalf("data %q, want the unknown options %q", m.Data, data)
+		}
+	})
+}
+
+// FuzzConvertProcess feeds arbitrary bytes as exec's --process JSON: the
+// conversion must not panic, errors are one line, and an accepted process
+// has what init relies on.
+func FuzzConvertProcess(f *testing.F) {
+	f.Add([]byte(`{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}}`))
+	f.Add([]byte(`{"args":["true"],"cwd":"/tmp","env":["A=1"],"capabilities":{"bounding":["CAP_KILL"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":10,"soft":5}]}`))
+	f.Add([]byte(`{"args":[],"cwd":"rel"}`))
+	cfg := &configs.Config{}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var sp specs.Process
+		if json.Unmarshal(data, &sp) != nil {
+			return
+		}
+		p, err := ConvertProcess(&sp, cfg)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		if len(p.Args) == 0 || !strings.HasPrefix(p.Cwd, "/") {
+			t.Fatalf("accepted a process init cannot run: %+v", p)
 		}
 	})
 }
