@@ -30,12 +30,5 @@ func loadLocked(ctx *cli.Context) (*libcontainer.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := libcontainer.Load(rootDir(ctx), id)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Lock(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return libcontainer.LoadLocked(rootDir(ctx), id)
 }

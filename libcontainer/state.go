@@ -123,6 +123,26 @@ func (c *Container) Lock() error {
 	return nil
 }
 
+// LoadLocked loads container id and takes its lock. The state is read
+// again under the lock: a command that waited may find the container
+// deleted, or changed, by the one before it.
+func LoadLocked(root, id string) (*Container, error) {
+	c, err := Load(root, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Lock(); err != nil {
+		return nil, err
+	}
+	fresh, err := Load(root, id)
+	if err != nil {
+		c.Unlock()
+		return nil, err
+	}
+	fresh.lock = c.lock
+	return fresh, nil
+}
+
 // Unlock releases Lock.
 func (c *Container) Unlock() {
 	if c.lock != nil {
