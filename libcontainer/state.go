@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -88,6 +89,17 @@ func ValidateID(id string) error {
 
 // Load reads the state of container id under root.
 func Load(root, id string) (*Container, error) {
+	return load(root, id, false)
+}
+
+// stateSummary decodes state.json without building the config, which
+// list and state never read: the outer "config" field shadows State's.
+type stateSummary struct {
+	State
+	Config json.RawMessage `json:"config"`
+}
+
+func load(root, id string, summary bool) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
@@ -100,8 +112,16 @@ func Load(root, id string) (*Container, error) {
 		return nil, fmt.Errorf("read state of container %s: %w", id, err)
 	}
 	c := &Container{root: root, dir: dir}
-	if err := json.Unmarshal(b, &c.state); err != nil {
+	var into any = &c.state
+	var sum stateSummary
+	if summary {
+		into = &sum
+	}
+	if err := json.Unmarshal(b, into); err != nil {
 		return nil, fmt.Errorf("container %s: %w: %s: %v", id, ErrBroken, filepath.Join(dir, stateFile), err)
+	}
+	if summary {
+		c.state = sum.State
 	}
 	return c, nil
 }
@@ -305,9 +325,17 @@ func (c *Container) owner() string {
 	return userName(st.Uid)
 }
 
+var (
+	userNamesOnce sync.Once
+	userNames     []byte
+)
+
+// userName maps uid to a name; /etc/passwd is read once per command
+// (list asks for every container).
 func userName(uid uint32) string {
-	b, err := os.ReadFile("/etc/passwd")
-	if err == nil {
+	userNamesOnce.Do(func() { userNames, _ = os.ReadFile("/etc/passwd") })
+	b := userNames
+	if len(b) > 0 {
 		want := strconv.FormatUint(uint64(uid), 10)
 		for _, line := range strings.Split(string(b), "\n") {
 			f := strings.SplitN(line, ":", 4)
@@ -319,7 +347,8 @@ func userName(uid uint32) string {
 	return "#" + strconv.FormatUint(uint64(uid), 10)
 }
 
-// List loads every container under root; unreadable entries are skipped.
+// List loads every container under root, without their configs (see
+// stateSummary); unreadable entries are skipped.
 func List(root string) ([]*Container, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
@@ -333,7 +362,7 @@ func List(root string) ([]*Container, error) {
 		if !e.IsDir() {
 			continue
 		}
-		c, err := Load(root, e.Name())
+		c, err := load(root, e.Name(), true)
 		if err != nil {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 func TestValidateID(t *testing.T) {
@@ -113,5 +115,35 @@ func TestWriteFileAtomicReplaces(t *testing.T) {
 	ents, _ := os.ReadDir(t.TempDir())
 	if len(ents) != 0 {
 		t.Errorf("temporary files left behind: %v", ents)
+	}
+}
+
+func TestListSkipsConfigButKeepsState(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(root+"/c1", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := &Container{root: root, dir: root + "/c1", state: State{
+		ID: "c1", InitPid: 0, Bundle: "/b", Rootfs: "/b/rootfs",
+		Annotations: map[string]string{"k": "v"},
+		Config:      &configs.Config{Hostname: "h", Process: &configs.Process{Args: []string{"sh"}}},
+	}}
+	if err := c.save(); err != nil {
+		t.Fatal(err)
+	}
+	full, err := Load(root, "c1")
+	if err != nil || full.state.Config == nil || full.state.Config.Hostname != "h" {
+		t.Fatalf("Load: %v, config %+v", err, full.state.Config)
+	}
+	cs, err := List(root)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("List = %v, %v", cs, err)
+	}
+	if cs[0].state.Config != nil {
+		t.Error("List decoded the config")
+	}
+	got, want := cs[0].Info(), full.Info()
+	if got.ID != want.ID || got.Bundle != want.Bundle || got.Rootfs != want.Rootfs || got.Status != want.Status || got.Annotations["k"] != "v" {
+		t.Errorf("List info %+v, Load info %+v", got, want)
 	}
 }
