@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/libcontainer/seccomp"
+	"github.com/berth-runtime/berth/specconv"
 )
 
 // finalizeProcess applies the process's limits, identity and privileges,
@@ -25,7 +26,7 @@ func finalizeProcess(ic *initConfig, seccompFD int) error {
 	for _, rl := range p.Rlimits {
 		lim := unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}
 		if err := unix.Prlimit(0, rl.Type, &lim, nil); err != nil {
-			return fmt.Errorf("process.rlimits: setrlimit %s soft %d hard %d: %w", rlimitName(rl.Type), rl.Soft, rl.Hard, err)
+			return fmt.Errorf("process.rlimits: setrlimit %s soft %d hard %d: %w", specconv.RlimitName(rl.Type), rl.Soft, rl.Hard, err)
 		}
 	}
 	if p.Umask != nil {
@@ -207,7 +208,7 @@ func dropBounding(c *configs.Capabilities) error {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("process.capabilities.bounding: drop %s: %w", capName(n), err)
+			return fmt.Errorf("process.capabilities.bounding: drop %s: %w", specconv.CapabilityName(n), err)
 		}
 	}
 	return nil
@@ -230,43 +231,8 @@ func applyCaps(c *configs.Capabilities) error {
 	}
 	for _, n := range c.Ambient {
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0); err != nil {
-			return fmt.Errorf("process.capabilities.ambient: raise %s: %w", capName(n), err)
+			return fmt.Errorf("process.capabilities.ambient: raise %s: %w", specconv.CapabilityName(n), err)
 		}
 	}
 	return nil
-}
-
-var capNames = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-	"CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-}
-
-func capName(n int) string {
-	if n >= 0 && n < len(capNames) {
-		return capNames[n]
-	}
-	return "capability " + strconv.Itoa(n)
-}
-
-var rlimitNames = map[int]string{
-	unix.RLIMIT_CPU: "RLIMIT_CPU", unix.RLIMIT_FSIZE: "RLIMIT_FSIZE", unix.RLIMIT_DATA: "RLIMIT_DATA",
-	unix.RLIMIT_STACK: "RLIMIT_STACK", unix.RLIMIT_CORE: "RLIMIT_CORE", unix.RLIMIT_RSS: "RLIMIT_RSS",
-	unix.RLIMIT_NPROC: "RLIMIT_NPROC", unix.RLIMIT_NOFILE: "RLIMIT_NOFILE", unix.RLIMIT_MEMLOCK: "RLIMIT_MEMLOCK",
-	unix.RLIMIT_AS: "RLIMIT_AS", unix.RLIMIT_LOCKS: "RLIMIT_LOCKS", unix.RLIMIT_SIGPENDING: "RLIMIT_SIGPENDING",
-	unix.RLIMIT_MSGQUEUE: "RLIMIT_MSGQUEUE", unix.RLIMIT_NICE: "RLIMIT_NICE", unix.RLIMIT_RTPRIO: "RLIMIT_RTPRIO",
-	unix.RLIMIT_RTTIME: "RLIMIT_RTTIME",
-}
-
-func rlimitName(t int) string {
-	if n, ok := rlimitNames[t]; ok {
-		return n
-	}
-	return "rlimit " + strconv.Itoa(t)
 }

@@ -858,3 +858,19 @@ func deref(v reflect.Value) any {
 	}
 	return v.Interface()
 }
+
+func TestCapabilityAndRlimitNames(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{CapabilityName(0), "CAP_CHOWN"},
+		{CapabilityName(21), "CAP_SYS_ADMIN"},
+		{CapabilityName(40), "CAP_CHECKPOINT_RESTORE"},
+		{CapabilityName(99), "capability 99"},
+		{RlimitName(7), "RLIMIT_NOFILE"},
+		{RlimitName(999), "rlimit 999"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package specconv
 
 import (
+	"strconv"
+
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
@@ -99,3 +101,21 @@ func knownNamespace(t string) bool {
 }
 
 var hookNames = []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}
+
+// CapabilityName returns the name of capability n, for error messages.
+func CapabilityName(n int) string {
+	if n >= 0 && n < len(capNames) && capNames[n].num == n {
+		return capNames[n].name
+	}
+	return "capability " + strconv.Itoa(n)
+}
+
+// RlimitName returns the name of resource limit t, for error messages.
+func RlimitName(t int) string {
+	for name, v := range rlimitByName {
+		if v == t {
+			return name
+		}
+	}
+	return "rlimit " + strconv.Itoa(t)
+}
