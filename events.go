@@ -21,11 +21,7 @@ var eventsCommand = &cli.Command{
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		id, err := containerID(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := libcontainer.Load(rootDir(ctx), id)
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

@@ -12,8 +12,6 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/berth-runtime/berth/libcontainer"
 )
 
 var psCommand = &cli.Command{
@@ -31,11 +29,7 @@ var psCommand = &cli.Command{
 		if format != "table" && format != "json" {
 			return fmt.Errorf("ps: invalid format %q: must be table or json", format)
 		}
-		id, err := containerID(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := libcontainer.Load(rootDir(ctx), id)
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

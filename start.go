@@ -10,7 +10,13 @@ var startCommand = &cli.Command{
 	Name:      "start",
 	Usage:     "start the process of a created container",
 	ArgsUsage: "<container-id>",
-	Action: func(ctx *cli.Context) error {
+	Action:    lockedAction((*libcontainer.Container).Start),
+}
+
+// lockedAction is the action of a command whose only argument is the
+// container id: fn runs with the container's lock held.
+func lockedAction(fn func(*libcontainer.Container) error) cli.ActionFunc {
+	return func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
@@ -19,8 +25,19 @@ var startCommand = &cli.Command{
 			return err
 		}
 		defer c.Unlock()
-		return c.Start()
-	},
+		return fn(c)
+	}
+}
+
+// loadContainer loads the container named by the first argument, for
+// commands that only read its state (no lock: state.json is replaced
+// atomically).
+func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	id, err := containerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(rootDir(ctx), id)
 }
 
 // loadLocked loads the container named by the first argument and takes

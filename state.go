@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/berth-runtime/berth/libcontainer"
 )
 
 var stateCommand = &cli.Command{
@@ -17,11 +15,7 @@ var stateCommand = &cli.Command{
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		id, err := containerID(ctx)
-		if err != nil {
-			return err
-		}
-		c, err := libcontainer.Load(rootDir(ctx), id)
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

@@ -80,9 +80,15 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	cfg := o.Config
 	t0 := time.Now()
 	var undo cleanup.Stack
+	var locked *Container
 	defer func() {
 		if err != nil {
 			undo.Run()
+		}
+		// Only after the rollback: a delete waiting on the lock must find
+		// the container whole or gone, never half undone.
+		if locked != nil {
+			locked.Unlock()
 		}
 	}()
 	if cfg.Process == nil {
@@ -91,23 +97,12 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := checkLSM(cfg); err != nil {
 		return nil, err
 	}
-	var filter *seccomp.Compiled
-	if cfg.Seccomp != nil {
-		// Compiled here, loaded raw by init: init never runs libseccomp.
-		f, skipped, err := seccomp.Compile(cfg.Seccomp)
-		if err != nil {
-			return nil, err
-		}
-		if len(skipped) > 0 {
-			logs.Debugf("linux.seccomp: syscalls unknown to libseccomp skipped: %s", strings.Join(skipped, " "))
-		}
-		filter = f
+	filter, err := compileSeccomp(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
-		return nil, errors.New("process.terminal is true but no --console-socket was given (needed when berth detaches)")
-	}
-	if !cfg.Process.Terminal && o.ConsoleSocket != "" {
-		return nil, errors.New("--console-socket given but process.terminal is false")
+	if err := checkConsole(cfg.Process.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
+		return nil, err
 	}
 
 	if err := os.MkdirAll(root, 0o700); err != nil {
@@ -135,7 +130,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := c.Lock(); err != nil {
 		return nil, err
 	}
-	defer c.Unlock()
+	locked = c
 
 	fifoPath := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
@@ -175,19 +170,12 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	fault.Point("create:cgroup")
 
-	var files []initFile
-	files = append(files, initFile{envFifoFD, fifo})
-	switch {
-	case o.ConsoleConn != nil:
-		files = append(files, initFile{envConsoleFD, o.ConsoleConn})
-	case o.ConsoleSocket != "":
-		console, err := dialConsole(o.ConsoleSocket)
-		if err != nil {
-			return nil, err
-		}
-		defer console.Close()
-		files = append(files, initFile{envConsoleFD, console})
+	files, closeConsole, err := consoleFiles(o.ConsoleConn, o.ConsoleSocket)
+	if err != nil {
+		return nil, err
 	}
+	defer closeConsole()
+	files = append(files, initFile{envFifoFD, fifo})
 	if filter != nil && filter.Notify {
 		// listenerPath is a host path: dial it before init pivots.
 		fd, err := seccomp.DialListener(cfg.Seccomp.ListenerPath)
@@ -245,7 +233,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		Config:      cfg,
 		State:       c.OCIState(Created),
 		PreserveFDs: o.PreserveFDs,
-		Console:     o.ConsoleConn != nil || o.ConsoleSocket != "",
+		Console:     cfg.Process.Terminal,
 		Seccomp:     filter,
 		Debug:       logs.Debugging(),
 	}); err != nil {

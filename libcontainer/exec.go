@@ -13,7 +13,6 @@ import (
 	"github.com/berth-runtime/berth/cgroups"
 	"github.com/berth-runtime/berth/internal/cleanup"
 	"github.com/berth-runtime/berth/libcontainer/configs"
-	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
 )
 
@@ -41,28 +40,20 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, st)
 	}
 	p := o.Process
-	if p.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
-		return 0, errors.New("exec --tty needs --console-socket when berth detaches")
-	}
-	if !p.Terminal && o.ConsoleSocket != "" {
-		return 0, errors.New("--console-socket given without --tty")
-	}
-	if p.ApparmorProfile != "" && !apparmorEnabled() {
-		return 0, errors.New("exec --apparmor: AppArmor is not enabled on this host")
-	}
-	if p.SelinuxLabel != "" {
-		return 0, errors.New("exec --process-label: SELinux labels are not supported on this host")
+	if err := checkConsole(p.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
+		return 0, err
 	}
 	cfg := *c.state.Config
 	cfg.Process = p
-	var filter *seccomp.Compiled
-	if cfg.Seccomp != nil {
-		if filter, _, err = seccomp.Compile(cfg.Seccomp); err != nil {
-			return 0, err
-		}
-		if filter.Notify {
-			return 0, errors.New("exec: linux.seccomp with SCMP_ACT_NOTIFY is not supported for exec yet")
-		}
+	if err := checkLSM(&cfg); err != nil {
+		return 0, err
+	}
+	filter, err := compileSeccomp(&cfg)
+	if err != nil {
+		return 0, err
+	}
+	if filter != nil && filter.Notify {
+		return 0, errors.New("exec: linux.seccomp with SCMP_ACT_NOTIFY is not supported for exec yet")
 	}
 	mgr, err := cgroups.Load(c.state.Cgroup)
 	if err != nil {
@@ -75,18 +66,11 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 			undo.Run()
 		}
 	}()
-	var files []initFile
-	switch {
-	case o.ConsoleConn != nil:
-		files = append(files, initFile{envConsoleFD, o.ConsoleConn})
-	case o.ConsoleSocket != "":
-		console, err := dialConsole(o.ConsoleSocket)
-		if err != nil {
-			return 0, err
-		}
-		defer console.Close()
-		files = append(files, initFile{envConsoleFD, console})
+	files, closeConsole, err := consoleFiles(o.ConsoleConn, o.ConsoleSocket)
+	if err != nil {
+		return 0, err
 	}
+	defer closeConsole()
 	boot, err := c.joinBootstrap()
 	if err != nil {
 		return 0, err
@@ -106,7 +90,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		Config:      &cfg,
 		State:       c.OCIState(Running),
 		PreserveFDs: o.PreserveFDs,
-		Console:     len(files) > 0,
+		Console:     p.Terminal,
 		Seccomp:     filter,
 		Exec:        true,
 	}); err != nil {

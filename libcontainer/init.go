@@ -115,9 +115,6 @@ func envFD(name string) (int, error) {
 // reported created, and returns the resolved executable.
 func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consoleFD int) (string, error) {
 	cfg := ic.Config
-	if cfg.Process == nil {
-		return "", errors.New("process: missing")
-	}
 	ph := &phases{on: ic.Debug, last: time.Now()}
 	defer func() { ic.timings = ph.String() }()
 	if !cfg.NoNewKeyring {

@@ -1,15 +1,20 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
 )
 
@@ -161,4 +166,49 @@ func memfdSelf() (int, error) {
 	}
 	unix.CloseOnExec(nfd)
 	return nfd, nil
+}
+
+// checkConsole refuses terminal options that cannot work, before anything
+// is made: a terminal needs somewhere to send the pty master (relay: the
+// caller takes it itself), and a console socket needs a terminal.
+func checkConsole(terminal, relay bool, socket string) error {
+	switch {
+	case !terminal && socket != "":
+		return errors.New("--console-socket given but process.terminal is false")
+	case terminal && !relay && socket == "":
+		return errors.New("process.terminal is true but no --console-socket was given (needed when berth detaches)")
+	}
+	return nil
+}
+
+// consoleFiles returns the init fd that receives the pty master: relay, or
+// a connection to socket (closed by the returned func), or none.
+func consoleFiles(relay *os.File, socket string) ([]initFile, func(), error) {
+	switch {
+	case relay != nil:
+		return []initFile{{envConsoleFD, relay}}, func() {}, nil
+	case socket != "":
+		conn, err := dialConsole(socket)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []initFile{{envConsoleFD, conn}}, func() { conn.Close() }, nil
+	}
+	return nil, func() {}, nil
+}
+
+// compileSeccomp compiles linux.seccomp in the parent (init only loads the
+// result), logging the syscall names libseccomp does not know.
+func compileSeccomp(cfg *configs.Config) (*seccomp.Compiled, error) {
+	if cfg.Seccomp == nil {
+		return nil, nil
+	}
+	f, skipped, err := seccomp.Compile(cfg.Seccomp)
+	if err != nil {
+		return nil, err
+	}
+	if len(skipped) > 0 {
+		logs.Debugf("linux.seccomp: syscalls unknown to libseccomp skipped: %s", strings.Join(skipped, " "))
+	}
+	return f, nil
 }
