@@ -12,7 +12,7 @@ FUZZTIME ?= 5000x
 
 export CGO_ENABLED := 1
 
-.PHONY: all berth recvtty deps test vet unit fuzz integration demo clean bench soak test-cgroup2
+.PHONY: all berth recvtty deps test vet unit fuzz integration demo clean bench soak test-cgroup2 test-systemd
 
 all: berth
 
@@ -47,6 +47,7 @@ test: deps
 	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) test-cgroup2
+	$(MAKE) test-systemd
 	SOAK_CYCLES=100 scripts/soak.sh
 
 # Side-by-side benchmarks against runc and crun (issue: performance).
@@ -63,6 +64,11 @@ soak: deps
 test-cgroup2: deps
 	$(MAKE) berth
 	scripts/vm/cgroup2.sh
+
+# The systemd cgroup driver against a real systemd (PID 1 in a qemu VM).
+test-systemd: deps
+	$(MAKE) berth
+	scripts/vm/systemd.sh
 
 demo: deps
 	$(MAKE) berth

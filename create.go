@@ -54,6 +54,10 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 	if err != nil {
 		return nil, err
 	}
+	defaultPath := cgroups.DefaultPath(id)
+	if ctx.Bool("systemd-cgroup") {
+		defaultPath = cgroups.DefaultSystemdPath(id)
+	}
 	cfg, err := specconv.Convert(spec, specconv.Options{
 		ID:                id,
 		Bundle:            bundle,
@@ -61,7 +65,7 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		NoNewKeyring:      ctx.Bool("no-new-keyring"),
 		Systemd:           ctx.Bool("systemd-cgroup"),
 		Rootless:          rootless(ctx),
-		DefaultCgroupPath: cgroups.DefaultPath(id),
+		DefaultCgroupPath: defaultPath,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("config.json: %w", err)

@@ -55,6 +55,7 @@ type State struct {
 	Driver string            `json:"driver"` // "v1", "v2" or "systemd"
 	Paths  map[string]string `json:"paths"`  // controller (or "" on v2) -> directory
 	Config Config            `json:"config"`
+	Unit   string            `json:"unit,omitempty"` // systemd: the transient unit
 }
 
 // Stats is the subset of cgroup counters berth reports (runc's shapes).

@@ -15,6 +15,7 @@ const (
 var (
 	_ Manager = (*v1Manager)(nil)
 	_ Manager = (*v2Manager)(nil)
+	_ Manager = (*systemdManager)(nil)
 )
 
 // New returns the manager for cfg on this host: systemd when asked,
@@ -28,6 +29,11 @@ func New(cfg Config) (Manager, error) {
 	if cfg.Systemd {
 		return newSystemd(cfg)
 	}
+	return newFS(cfg)
+}
+
+// newFS returns the cgroupfs manager for this host's cgroup mode.
+func newFS(cfg Config) (Manager, error) {
 	mode, err := HostMode()
 	if err != nil {
 		return nil, err
@@ -73,13 +79,7 @@ func Load(st State) (Manager, error) {
 		}
 		return &v2Manager{cfg: st.Config, root: cgroupRoot, dir: dir}, nil
 	case DriverSystemd:
-		return newSystemd(st.Config)
+		return loadSystemd(st)
 	}
 	return nil, fmt.Errorf("cgroups: load: unknown driver %q", st.Driver)
-}
-
-// newSystemd will create transient scopes over D-Bus; until then the
-// driver is refused up front rather than half-working.
-func newSystemd(Config) (Manager, error) {
-	return nil, fmt.Errorf("systemd cgroup driver: %w yet", ErrNotSupported)
 }

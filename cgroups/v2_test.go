@@ -422,13 +422,6 @@ func TestLoadRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSystemdNotSupportedYet(t *testing.T) {
-	_, err := New(Config{Path: "system.slice:berth:c1", Systemd: true, ID: "c1"})
-	if !errors.Is(err, ErrNotSupported) || err.Error() != "systemd cgroup driver: not supported yet" {
-		t.Fatalf("New(systemd) = %v, want \"systemd cgroup driver: not supported yet\"", err)
-	}
-}
-
 func TestProbeFileMemoized(t *testing.T) {
 	resetProbes(t)
 	dir := t.TempDir()

@@ -35,7 +35,7 @@ func Features(version string) (*features.Features, error) {
 			Cgroup: &features.Cgroup{
 				V1:          ptr(true),
 				V2:          ptr(true),
-				Systemd:     ptr(false),
+				Systemd:     ptr(true),
 				SystemdUser: ptr(false),
 				Rdma:        ptr(true),
 			},

@@ -41,7 +41,7 @@ func TestFeatures(t *testing.T) {
 		{"all eight namespaces", reflect.DeepEqual(lx.Namespaces, []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"})},
 		{"41 capabilities", len(lx.Capabilities) == 41 && lx.Capabilities[0] == "CAP_CHOWN" && lx.Capabilities[40] == "CAP_CHECKPOINT_RESTORE"},
 		{"cgroup v1 and v2", isTrue(lx.Cgroup.V1) && isTrue(lx.Cgroup.V2)},
-		{"no systemd yet", isFalse(lx.Cgroup.Systemd) && isFalse(lx.Cgroup.SystemdUser)},
+		{"systemd, not systemd user", isTrue(lx.Cgroup.Systemd) && isFalse(lx.Cgroup.SystemdUser)},
 		{"rdma", isTrue(lx.Cgroup.Rdma)},
 		{"seccomp enabled", isTrue(lx.Seccomp.Enabled)},
 		{"seccomp actions", len(lx.Seccomp.Actions) == 9 && slices.Contains(lx.Seccomp.Actions, "SCMP_ACT_NOTIFY")},
