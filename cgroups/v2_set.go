@@ -28,6 +28,8 @@ func (m *v2Manager) Set(r *specs.LinuxResources) error {
 	return nil
 }
 
+func (m *v2Manager) devicesUpdatable() {}
+
 // setDevices: cgroup2 has no devices.allow/deny; the rules become an
 // eBPF program attached to the cgroup (cgroups/internal/devfilter),
 // replacing the one berth attached before. A list that allows everything
