@@ -11,13 +11,15 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+
+	"github.com/berth-runtime/berth/specconv"
 )
 
 // Every value flag is a string flag parsed here, so a bad value is one
 // line naming the flag (urfave's own parse errors print the usage).
 var updateValueFlags = []string{
 	"memory", "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp",
-	"cpu-share", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime",
+	"cpu-share", "cpu-period", "cpu-quota", "cpu-burst", "cpu-idle", "cpu-rt-period", "cpu-rt-runtime",
 	"cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight",
 	"l3-cache-schema", "mem-bw-schema",
 }
@@ -36,6 +38,8 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "cpu-share", Usage: "CPU shares (relative weight)"},
 		&cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period in microseconds"},
 		&cli.StringFlag{Name: "cpu-quota", Usage: "CPU CFS quota in microseconds per period (-1 = none)"},
+		&cli.StringFlag{Name: "cpu-burst", Usage: "CPU CFS burst in microseconds per period (0 = none)"},
+		&cli.StringFlag{Name: "cpu-idle", Usage: "1: the container's tasks run with SCHED_IDLE priority, 0: normal"},
 		&cli.StringFlag{Name: "cpu-rt-period", Usage: "CPU realtime period in microseconds"},
 		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "CPU realtime runtime in microseconds per period"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs allowed (0-3, 0,1)"},
@@ -87,6 +91,15 @@ func updateResources(flags map[string]string, stdin io.Reader) (*specs.LinuxReso
 			return nil, fmt.Errorf("update: --resources: decode JSON linux.resources from %s: %w", name, err)
 		}
 	}
+	if len(r.Devices) > 0 {
+		// A new list replaces the old one whole, with the same default
+		// rules as config.json's (applied on cgroup v2 only; see Update).
+		devs, err := specconv.DeviceRules(r.Devices)
+		if err != nil {
+			return nil, fmt.Errorf("update: --resources: %w", err)
+		}
+		r.Devices = devs
+	}
 	for _, name := range []string{"l3-cache-schema", "mem-bw-schema"} {
 		if v := flags[name]; v != "" {
 			return nil, fmt.Errorf("update: --%s: not supported: no Intel RDT", name)
@@ -124,14 +137,20 @@ func updateResources(flags map[string]string, stdin io.Reader) (*specs.LinuxReso
 				"kernel-memory": &m.Kernel, "kernel-memory-tcp": &m.KernelTCP,
 			}[name]
 			*dst = &n
-		case "cpu-share", "cpu-period", "cpu-rt-period":
+		case "cpu-share", "cpu-period", "cpu-burst", "cpu-rt-period":
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
 				return nil, bad(numErr(err))
 			}
 			c := cpu()
-			dst := map[string]**uint64{"cpu-share": &c.Shares, "cpu-period": &c.Period, "cpu-rt-period": &c.RealtimePeriod}[name]
+			dst := map[string]**uint64{"cpu-share": &c.Shares, "cpu-period": &c.Period, "cpu-burst": &c.Burst, "cpu-rt-period": &c.RealtimePeriod}[name]
 			*dst = &n
+		case "cpu-idle":
+			if v != "0" && v != "1" {
+				return nil, bad(fmt.Errorf("want 0 or 1"))
+			}
+			n := int64(v[0] - '0')
+			cpu().Idle = &n
 		case "cpu-quota", "cpu-rt-runtime":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {

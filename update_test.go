@@ -90,6 +90,23 @@ func TestUpdateResourcesJSON(t *testing.T) {
 	if got, want := js(t, r), `{"memory":{"limit":2048},"cpu":{"shares":0},"pids":{"limit":7},"blockIO":{"weight":0}}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
+	// A device list gets the default rules appended, as in config.json.
+	r, err = parseUpdate(t, `{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":1,"access":"r"}]}`, "-r", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.Devices); n < 3 || r.Devices[1].Minor == nil || *r.Devices[1].Minor != 1 ||
+		r.Devices[n-1].Major == nil || *r.Devices[n-1].Major != 136 {
+		t.Errorf("devices: %s", js(t, r.Devices))
+	}
+	// Burst and idle, where 0 means something.
+	r, err = parseUpdate(t, "", "--cpu-burst", "0", "--cpu-idle", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := js(t, r), `{"cpu":{"burst":0,"idle":1}}`; got != want {
+		t.Errorf("burst/idle: got %s, want %s", got, want)
+	}
 	f := filepath.Join(t.TempDir(), "r.json")
 	if err := os.WriteFile(f, []byte(`{"pids":{"limit":3}}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -118,6 +135,9 @@ func TestUpdateErrors(t *testing.T) {
 		{[]string{"--pids-limit", "x"}, "", `for --pids-limit`},
 		{[]string{"--blkio-weight", "70000"}, "", `for --blkio-weight: value out of range`},
 		{[]string{"--blkio-weight", "5"}, "", `for --blkio-weight: out of range 10-1000`},
+		{[]string{"--cpu-idle", "2"}, "", `invalid value "2" for --cpu-idle: want 0 or 1`},
+		{[]string{"--cpu-burst", "-1"}, "", `for --cpu-burst`},
+		{[]string{"-r", "-"}, `{"devices":[{"allow":false,"type":"x","access":"rwm"}]}`, `--resources: linux.resources.devices[0].type`},
 		{[]string{"--l3-cache-schema", "L3:0=f"}, "", `--l3-cache-schema: not supported: no Intel RDT`},
 		{[]string{"--mem-bw-schema=MB:0=50"}, "", `--mem-bw-schema: not supported: no Intel RDT`},
 		{[]string{"-r", "-"}, `{"memory":`, `--resources: decode JSON linux.resources from stdin`},

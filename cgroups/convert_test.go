@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/cgroups/internal/devfilter"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -192,27 +194,29 @@ func TestV1DeviceWrites(t *testing.T) {
 	}
 }
 
-func TestDevicesAllowAll(t *testing.T) {
-	all := specs.LinuxDeviceCgroup{Allow: true, Access: "rwm"}
-	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
-	null := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"}
-	denyNull := null
-	denyNull.Allow = false
+func TestBpfDeviceRules(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		rules []specs.LinuxDeviceCgroup
-		want  bool
+		name string
+		in   specs.LinuxDeviceCgroup
+		want devfilter.Rule
 	}{
-		{"privileged", []specs.LinuxDeviceCgroup{all}, true},
-		{"deny then allow all", []specs.LinuxDeviceCgroup{denyAll, all}, true},
-		{"default docker shape", []specs.LinuxDeviceCgroup{denyAll, null}, false},
-		{"allow all then deny one", []specs.LinuxDeviceCgroup{all, denyNull}, false},
-		{"allow all, extra allow", []specs.LinuxDeviceCgroup{all, null}, true},
+		{"defaults: all types, any number, every access", specs.LinuxDeviceCgroup{Allow: true},
+			devfilter.Rule{Allow: true, Type: 'a', Major: -1, Minor: -1, Access: 7}},
+		{"char 1:3 read-write", specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rw"},
+			devfilter.Rule{Type: 'c', Major: 1, Minor: 3, Access: devfilter.AccRead | devfilter.AccWrite}},
+		{"block, major only, mknod", specs.LinuxDeviceCgroup{Allow: true, Type: "b", Major: ptr[int64](8), Access: "m"},
+			devfilter.Rule{Allow: true, Type: 'b', Major: 8, Minor: -1, Access: devfilter.AccMknod}},
+		{"-1 is a wildcard", specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](-1), Minor: ptr[int64](5), Access: "wm"},
+			devfilter.Rule{Type: 'c', Major: -1, Minor: 5, Access: devfilter.AccWrite | devfilter.AccMknod}},
 	} {
-		got, err := devicesAllowAll(tc.rules)
-		if err != nil || got != tc.want {
-			t.Errorf("%s: devicesAllowAll = %v, %v; want %v", tc.name, got, err, tc.want)
+		got, err := bpfDeviceRules([]specs.LinuxDeviceCgroup{tc.in})
+		if err != nil || len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s: bpfDeviceRules = %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
+	}
+	if _, err := bpfDeviceRules([]specs.LinuxDeviceCgroup{{Allow: true}, {Access: "rwmr"}}); err == nil ||
+		!strings.Contains(err.Error(), "linux.resources.devices[1].access") {
+		t.Errorf("repeated access letter: err = %v", err)
 	}
 }
 

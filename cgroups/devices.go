@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/cgroups/internal/devfilter"
 )
 
 // devWrite is one write to devices.allow or devices.deny.
@@ -91,22 +93,25 @@ func v1DeviceWrites(rules []specs.LinuxDeviceCgroup) ([]devWrite, error) {
 	return out, nil
 }
 
-// devicesAllowAll reports whether the rules, applied in order, leave every
-// device fully accessible: the last rule that covers everything allows it
-// and no narrower deny follows. Such a list needs no device filter.
-func devicesAllowAll(rules []specs.LinuxDeviceCgroup) (bool, error) {
-	all := false
+// bpfDeviceRules validates the OCI rules for the cgroup v2 device filter.
+func bpfDeviceRules(rules []specs.LinuxDeviceCgroup) ([]devfilter.Rule, error) {
+	out := make([]devfilter.Rule, 0, len(rules))
 	for i, d := range rules {
 		r, err := normDevice(i, d)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
-		switch {
-		case r.matchesAll():
-			all = r.Allow
-		case !r.Allow:
-			all = false
+		b := devfilter.Rule{Allow: r.Allow, Type: r.Type, Major: -1, Minor: -1}
+		if r.Major != "*" {
+			b.Major = *d.Major
 		}
+		if r.Minor != "*" {
+			b.Minor = *d.Minor
+		}
+		for _, c := range r.Access {
+			b.Access |= map[rune]uint8{'r': devfilter.AccRead, 'w': devfilter.AccWrite, 'm': devfilter.AccMknod}[c]
+		}
+		out = append(out, b)
 	}
-	return all, nil
+	return out, nil
 }

@@ -52,6 +52,15 @@ func newFS(cfg Config) (Manager, error) {
 	return newV1(cfg, mounts, unified, selfCgroups)
 }
 
+// DevicesUpdatable reports whether m replaces the device rules of a
+// running container without a moment of wider or no access: cgroup v2's
+// eBPF filter does (the new program is attached before the old one goes);
+// v1's devices.allow/deny writes do not.
+func DevicesUpdatable(m Manager) bool {
+	_, ok := m.(interface{ devicesUpdatable() })
+	return ok
+}
+
 // Load rebuilds a manager from what State returned.
 func Load(st State) (Manager, error) {
 	switch st.Driver {

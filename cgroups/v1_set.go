@@ -115,7 +115,7 @@ func (m *v1Manager) setMemory(r *specs.LinuxResources) error {
 			err = writeSwap()
 		}
 	case limitSet:
-		err = writeLimit()
+		err = setLimitKeepSwap(dir, *mem.Limit)
 	case swapSet:
 		err = writeSwap()
 	}
@@ -163,6 +163,41 @@ func (m *v1Manager) setMemory(r *specs.LinuxResources) error {
 	}
 	return nil
 }
+
+// setLimitKeepSwap changes memory.limit_in_bytes alone. The kernel keeps
+// memory.memsw.limit_in_bytes (memory+swap) >= the limit, so a finite
+// memsw moves with the limit, keeping the swap allowance (memsw - limit):
+// raised first when the limit grows, lowered after when it shrinks. An
+// unlimited limit makes memsw unlimited too. Without swap accounting (no
+// memsw file) only the limit is written.
+func setLimitKeepSwap(dir string, limit int64) error {
+	writeLimit := func() error {
+		return writeField("linux.resources.memory.limit", dir, "memory.limit_in_bytes", i64(limit))
+	}
+	memsw, err := readUint(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
+	if err != nil || memsw >= unlimitedV1 {
+		return writeLimit() // no swap accounting, or memsw is no bound
+	}
+	cur, err := readUint(filepath.Join(dir, "memory.limit_in_bytes"))
+	if err != nil {
+		return fmt.Errorf("linux.resources.memory.limit: %w", err)
+	}
+	newSw := int64(-1)
+	if limit >= 0 {
+		newSw = limit + int64(memsw-min(cur, memsw))
+	}
+	writeSwap := func() error {
+		return writeField("linux.resources.memory.limit", dir, "memory.memsw.limit_in_bytes", i64(newSw))
+	}
+	if limit < 0 || uint64(limit) > cur {
+		return joinFirst(writeSwap, writeLimit)
+	}
+	return joinFirst(writeLimit, writeSwap)
+}
+
+// unlimitedV1: v1 memory files show "no limit" as a huge page-aligned
+// number (PAGE_COUNTER_MAX pages); anything this large bounds nothing.
+const unlimitedV1 = 1 << 62
 
 // checkUsage refuses a limit below the current usage (checkBeforeUpdate).
 func checkUsage(dir, file string, limit int64) error {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/cgroups/internal/devfilter"
 )
 
 // Set converts linux.resources (v1 semantics) to cgroup2 files, then
@@ -26,20 +28,38 @@ func (m *v2Manager) Set(r *specs.LinuxResources) error {
 	return nil
 }
 
-// setDevices: cgroup2 enforces device rules only through an eBPF program,
-// which berth does not load yet. A rule list that leaves every device
-// allowed needs no program and is accepted; anything narrower fails
-// rather than silently running the container with full device access.
+func (m *v2Manager) devicesUpdatable() {}
+
+// setDevices: cgroup2 has no devices.allow/deny; the rules become an
+// eBPF program attached to the cgroup (cgroups/internal/devfilter),
+// replacing the one berth attached before. A list that allows everything
+// needs none: berth's earlier program, if any, is detached.
 func (m *v2Manager) setDevices(r *specs.LinuxResources) error {
 	if len(r.Devices) == 0 {
 		return nil
 	}
-	all, err := devicesAllowAll(r.Devices)
+	rules, err := bpfDeviceRules(r.Devices)
 	if err != nil {
 		return err
 	}
-	if !all {
-		return fmt.Errorf("linux.resources.devices: cgroup v2 device filter (eBPF): %w yet", ErrNotSupported)
+	insns, needed, err := devfilter.Compile(rules)
+	if err != nil {
+		return fmt.Errorf("linux.resources.devices: %w", err)
+	}
+	if !needed {
+		insns = nil
+	}
+	if err := devfilter.Apply(m.dir, insns); err != nil {
+		if errors.Is(err, devfilter.ErrUnsupported) {
+			// Rootless containers cannot load eBPF; they get no device
+			// access beyond what the user already has (nodes are bind
+			// mounts under the user's own permissions), as with runc.
+			if m.cfg.Rootless {
+				return nil
+			}
+			return fmt.Errorf("linux.resources.devices: cgroup v2 device filter (eBPF) %w here: %w", ErrNotSupported, err)
+		}
+		return fmt.Errorf("linux.resources.devices: %w", err)
 	}
 	return nil
 }

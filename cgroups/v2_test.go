@@ -224,8 +224,23 @@ func TestV2SetBFQWeightUnconverted(t *testing.T) {
 	}
 }
 
-func TestV2SetErrorsNameField(t *testing.T) {
+// A fake tree is no cgroup: the filter compiles and loads, and attaching
+// it fails with an error naming the field (or, without eBPF, "not
+// supported"). The real kernel path is tested in devfilter and the VM.
+func TestV2SetDevicesNeedsACgroup(t *testing.T) {
 	docker := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"}}
+	m := fakeV2(t, "/c1", "cpu", nil)
+	err := m.Set(&specs.LinuxResources{Devices: docker})
+	if err == nil {
+		t.Fatal("Set attached a device filter to a plain directory")
+	}
+	if !strings.HasPrefix(err.Error(), "linux.resources.devices: ") ||
+		!(errors.Is(err, ErrNotSupported) || strings.Contains(err.Error(), "attach device filter to "+m.dir)) {
+		t.Fatalf("unexpected error %q", err)
+	}
+}
+
+func TestV2SetErrorsNameField(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		files    map[string]string // nil: v2Files
@@ -233,8 +248,10 @@ func TestV2SetErrorsNameField(t *testing.T) {
 		has      []string
 		notSuppd bool
 	}{
-		{"device filter not implemented", nil, specs.LinuxResources{Devices: docker},
-			[]string{"linux.resources.devices", "eBPF"}, true},
+		{"device rule with a bad type", nil, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x", Access: "r"}}},
+			[]string{"linux.resources.devices[0].type"}, false},
+		{"device rule with a bad access", nil, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Access: "rx"}}},
+			[]string{"linux.resources.devices[0].access"}, false},
 		{"unified key with a path", nil, specs.LinuxResources{Unified: map[string]string{"../cgroup.procs": "1"}},
 			[]string{`linux.resources.unified["../cgroup.procs"]`}, false},
 		{"unified file missing", nil, specs.LinuxResources{Unified: map[string]string{"misc.max": "1"}},

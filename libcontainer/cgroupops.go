@@ -90,9 +90,11 @@ func (c *Container) Stats() (*cgroups.Stats, error) {
 
 // Update applies the resource values r sets to the cgroup and merges them
 // into the saved linux.resources, so later updates start from them. Zero
-// values mean "unchanged" (Docker sends cpu.shares 0, blockIO.weight 0);
-// device rules are ignored, as runc does: rewriting them would briefly
-// cut the running container off its devices.
+// values mean "unchanged" (Docker sends cpu.shares 0, blockIO.weight 0).
+// A device rule list replaces the saved one where the manager swaps it
+// without a gap (cgroup v2's eBPF filter); elsewhere it is ignored, as
+// runc does: rewriting v1's devices.allow/deny would briefly cut the
+// running container off its devices.
 func (c *Container) Update(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -109,16 +111,34 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return err
 	}
 	saved := c.state.Config.Cgroup.Resources
+	if len(r.Devices) > 0 && cgroups.DevicesUpdatable(mgr) {
+		delta.Devices = r.Devices
+	}
 	if err := mgr.Set(delta); err != nil {
 		// Best effort: put back the saved values of what was touched.
-		if back := restoreResources(saved, delta); back != nil {
+		back := restoreResources(saved, delta)
+		if delta.Devices != nil {
+			if back == nil {
+				back = &specs.LinuxResources{}
+			}
+			// No saved list: allow-all, since an empty list changes nothing.
+			back.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+			if saved != nil && len(saved.Devices) > 0 {
+				back.Devices = saved.Devices
+			}
+		}
+		if back != nil {
 			if rerr := mgr.Set(back); rerr != nil {
 				logs.Warnf("update container %s: restore previous limits: %v", c.state.ID, rerr)
 			}
 		}
 		return fmt.Errorf("update container %s: %w", c.state.ID, err)
 	}
-	c.state.Config.Cgroup.Resources = MergeResources(saved, delta)
+	merged := MergeResources(saved, delta)
+	if delta.Devices != nil {
+		merged.Devices = delta.Devices
+	}
+	c.state.Config.Cgroup.Resources = merged
 	if err := c.save(); err != nil {
 		return fmt.Errorf("update container %s: limits applied but not saved: %w", c.state.ID, err)
 	}

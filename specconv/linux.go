@@ -44,12 +44,10 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 	}
 	res := lx.Resources
 	if res != nil && len(res.Devices) > 0 {
-		if err := checkDeviceRules(res.Devices); err != nil {
+		r := *res
+		if r.Devices, err = DeviceRules(res.Devices); err != nil {
 			return err
 		}
-		// Copy rather than append in place: the spec's slice may have room.
-		r := *res
-		r.Devices = append(slices.Clip(res.Devices), defaultDeviceRules...)
 		res = &r
 	}
 	c.Cgroup = configs.CgroupConfig{Path: path, Systemd: o.Systemd, Rootless: o.Rootless, Resources: res}
@@ -270,6 +268,17 @@ var defaultDeviceRules = func() []specs.LinuxDeviceCgroup {
 		dev("c", 136, all, "rwm"), // /dev/pts/*
 	}
 }()
+
+// DeviceRules validates a non-empty linux.resources.devices list and
+// returns it followed by the default rules: what the cgroup gets, at
+// create and when `update` replaces the list.
+func DeviceRules(rules []specs.LinuxDeviceCgroup) ([]specs.LinuxDeviceCgroup, error) {
+	if err := checkDeviceRules(rules); err != nil {
+		return nil, err
+	}
+	// Copy rather than append in place: the caller's slice may have room.
+	return append(slices.Clip(rules), defaultDeviceRules...), nil
+}
 
 func checkDeviceRules(rules []specs.LinuxDeviceCgroup) error {
 	for i, r := range rules {

@@ -6,7 +6,8 @@
 #   1. installs what is missing (qemu-system-x86, linux-image-amd64,
 #      busybox-static, bash-static, cpio, jq) with apt-get;
 #   2. builds an uncompressed initramfs in a temp dir: busybox, bash-static,
-#      ./berth and jq with the shared libraries ldd lists, a busybox
+#      ./berth, jq with the shared libraries ldd lists, tests/cgroup2/tools
+#      built with go, a busybox
 #      container rootfs (scripts/mkbundle.sh), a config.json template
 #      (`berth spec` + jq), the tests and scripts/vm/init;
 #   3. boots Debian's kernel (the ELF vmlinux taken out of the bzImage when
@@ -109,6 +110,8 @@ done
 install -m 0755 /bin/bash-static "$ird/bin/bash"
 copy_exe "$berth" /bin/berth
 copy_exe "$(command -v jq)" /bin/jq
+# Lists a cgroup's device programs through cilium/ebpf (not berth's code).
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$ird/bin/bpfprogs" ./tests/cgroup2/tools/bpfprogs)
 
 install -m 0755 "$repo/scripts/vm/init" "$ird/init"
 cp -r "$repo/tests/cgroup2/." "$ird/tests/"
@@ -119,12 +122,11 @@ echo "root:x:0:" >"$ird/etc/group"
 # The containers' rootfs, and a config.json that every test starts from.
 "$repo/scripts/mkbundle.sh" --rootfs-only "$ird/bundle" >/dev/null
 "$berth" spec --bundle "$tmp"
-# Device rules other than "allow everything" need an eBPF filter on
-# cgroup2, which berth does not load yet: the spec's deny-all rule goes.
+# The spec's device rules (deny all, then berth's defaults) stay: on
+# cgroup2 they become berth's eBPF device filter.
 jq '.process.terminal = false
 	| .process.args = ["true"]
-	| .root = {path: "/bundle/rootfs", readonly: true}
-	| del(.linux.resources.devices)' "$tmp/config.json" >"$ird/bundle/config.json"
+	| .root = {path: "/bundle/rootfs", readonly: true}' "$tmp/config.json" >"$ird/bundle/config.json"
 rm -f "$tmp/config.json"
 
 (cd "$ird" && find . -print0 | cpio --null -o -H newc --quiet) >"$tmp/initramfs.cpio"

@@ -184,6 +184,9 @@ teardown() {
 			fi
 		done <"$TESTDIR/.ids"
 	fi
+	if [[ -s $TESTDIR/.mounts ]]; then
+		while read -r d; do umount "$d"; done <"$TESTDIR/.mounts"
+	fi
 	if [[ -s $TESTDIR/.cgroups ]]; then
 		# Parents a test made berth create (nested cgroupsPath): deepest first.
 		sort -r "$TESTDIR/.cgroups" | while read -r d; do rmdir "$d" 2>/dev/null; done
@@ -399,21 +402,91 @@ test_delete_force_removes_cgroup_with_subcgroups() {
 	! kill -0 "$pid" 2>/dev/null || fail "process $pid of the inner cgroup survived"
 }
 
-test_devices_rules_refused_without_ebpf() {
+# devnode_bundle DIR [JQ-EXPR [ARG...]]: make_bundle, plus DIR/devs (a
+# tmpfs without nodev: the VM's /tmp has it) with a char device node
+# "kmsg" (1:11, not among the default rules; it opens for writing without
+# privileges) bind-mounted at /mnt/devs.
+devnode_bundle() {
+	local dir=$1 expr=${2:-.}
+	shift $(($# < 2 ? $# : 2))
+	mkdir -p "$dir/devs"
+	mount -t tmpfs -o mode=0755 c2-devs "$dir/devs"
+	echo "$dir/devs" >>"$TESTDIR/.mounts"
+	mknod "$dir/devs/kmsg" c 1 11
+	make_bundle "$dir" "($expr) | .mounts += [{destination: \"/mnt/devs\", type: \"bind\", source: \"$dir/devs\", options: [\"bind\"]}]" "$@"
+}
+
+# berth_progs DIR: "total=N berth=M" device programs attached to DIR.
+berth_progs() { bpfprogs "$1"; }
+
+test_devices_default_rules_allow_null_and_zero_and_deny_other_devices() {
 	local id b
 	id=$(new_id) b=$TESTDIR/b
-	make_bundle "$b" '.linux.resources.devices = [{allow: false, access: "rwm"}]'
-	if berth create --bundle "$b" "$id" </dev/null >"$b/out" 2>&1; then
-		fail "create accepted a deny-all device rule on cgroup v2 (is the eBPF filter done? update this test)"
-	fi
-	grep -q "not supported" "$b/out" || fail "unexpected error: $(cat "$b/out")"
-	[[ ! -d $(cgdir "$id") ]] || fail "the failed create left its cgroup"
-	! berth state "$id" >/dev/null 2>&1 || fail "the failed create left state"
-	# A list that allows everything needs no filter.
-	id=$(new_id)
-	make_bundle "$b" '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, access: "rwm"}]'
+	devnode_bundle "$b" . sh -c 'head -c 4 /dev/zero | wc -c; echo x >/dev/null && echo null-ok; echo berth >/mnt/devs/kmsg && echo kmsg-ok; true'
 	create "$id" "$b"
+	[[ $(berth_progs "$(cgdir "$id")") == "total=1 berth=1" ]] || fail "programs: $(berth_progs "$(cgdir "$id")")"
+	berth start "$id"
+	wait_status "$id" stopped 20
+	grep -qx 4 "$b/out" || fail "reading /dev/zero: $(cat "$b/out")"
+	grep -qx null-ok "$b/out" || fail "writing /dev/null: $(cat "$b/out")"
+	! grep -q kmsg-ok "$b/out" || fail "a device outside the rules was opened: $(cat "$b/out")"
+	grep -q "Operation not permitted" "$b/out" || fail "want EPERM for the kmsg node: $(cat "$b/out")"
 	berth delete "$id"
+	[[ ! -d $(cgdir "$id") ]] || fail "delete left the cgroup"
+}
+
+test_devices_allow_rule_opens_the_device() {
+	local id b
+	id=$(new_id) b=$TESTDIR/b
+	devnode_bundle "$b" '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 11, access: "w"}]' \
+		sh -c 'echo berth-devices-test >/mnt/devs/kmsg && echo kmsg-ok; head -c 1 /mnt/devs/kmsg >/dev/null 2>&1 || echo read-denied'
+	run_fg "$id" "$b"
+	((st == 0)) || fail "run: status $st: $out"
+	[[ $out == *kmsg-ok* ]] || fail "writing the allowed node: $out"
+	[[ $out == *read-denied* ]] || fail "reading a node allowed only for writing: $out"
+}
+
+test_update_devices_replaces_berths_filter_only() {
+	local id b d
+	id=$(new_id) b=$TESTDIR/b
+	devnode_bundle "$b" . sleep 100
+	create "$id" "$b"
+	berth start "$id"
+	d=$(cgdir "$id")
+	try_kmsg() { berth exec "$id" sh -c 'echo berth >/mnt/devs/kmsg' </dev/null >/dev/null 2>&1; }
+	! try_kmsg || fail "kmsg writable under the default rules"
+	berth update -r - "$id" <<<'{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rw"}]}'
+	try_kmsg || fail "kmsg not writable after update allowed it"
+	[[ $(berth_progs "$d") == "total=1 berth=1" ]] || fail "after update: $(berth_progs "$d")"
+	berth exec "$id" sh -c 'head -c 2 /dev/zero | wc -c' </dev/null >"$TESTDIR/zero" 2>&1 || fail "exec: $(cat "$TESTDIR/zero")"
+	grep -qx 2 "$TESTDIR/zero" || fail "/dev/zero after update (defaults kept): $(cat "$TESTDIR/zero")"
+	berth update -r - "$id" <<<'{"devices": [{"allow": false, "access": "rwm"}]}'
+	! try_kmsg || fail "kmsg still writable after update took it back"
+	[[ $(berth_progs "$d") == "total=1 berth=1" ]] || fail "after the second update: $(berth_progs "$d")"
+	[[ $(jq -c '.config.cgroup.resources.devices[1]' "$ROOT/$id/state.json") == *'"m"'* ]] ||
+		fail "saved rules: $(jq -c '.config.cgroup.resources.devices' "$ROOT/$id/state.json")"
+	# Allow-all needs no program: berth's goes.
+	berth update -r - "$id" <<<'{"devices": [{"allow": true, "access": "rwm"}]}'
+	[[ $(berth_progs "$d") == "total=0 berth=0" ]] || fail "after allow-all: $(berth_progs "$d")"
+	try_kmsg || fail "kmsg not writable with allow-all"
+	berth delete --force "$id"
+	[[ ! -d $d ]] || fail "delete left $d"
+}
+
+test_cpu_burst_and_idle_set_cpu_max_burst_and_cpu_idle() {
+	local id b d
+	id=$(new_id) b=$TESTDIR/b
+	make_bundle "$b" '.linux.resources.cpu = {quota: 50000, period: 100000, burst: 20000, idle: 1}' sleep 100
+	create "$id" "$b"
+	d=$(cgdir "$id")
+	[[ -e $d/cpu.max.burst ]] || skip "kernel without cpu.max.burst"
+	assert_file "$d/cpu.max.burst" 20000
+	assert_file "$d/cpu.idle" 1
+	berth start "$id"
+	berth update --cpu-burst 10000 --cpu-idle 0 "$id"
+	assert_file "$d/cpu.max.burst" 10000
+	assert_file "$d/cpu.idle" 0
+	berth delete --force "$id"
 }
 
 test_pause_resume_freeze_the_cgroup() {
@@ -558,7 +631,10 @@ TESTS_IN_ORDER=(
 	test_kill_without_all_signals_only_init
 	test_delete_removes_cgroup
 	test_delete_force_removes_cgroup_with_subcgroups
-	test_devices_rules_refused_without_ebpf
+	test_devices_default_rules_allow_null_and_zero_and_deny_other_devices
+	test_devices_allow_rule_opens_the_device
+	test_update_devices_replaces_berths_filter_only
+	test_cpu_burst_and_idle_set_cpu_max_burst_and_cpu_idle
 	test_pause_resume_freeze_the_cgroup
 	test_update_changes_cgroup_files
 	test_events_reports_stats_and_oom

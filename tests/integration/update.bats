@@ -52,6 +52,54 @@ saved() {
 	[ "$(cg memory memory.limit_in_bytes)" -ge $((1 << 62)) ]
 }
 
+@test "update --memory above memory+swap raises memsw first and keeps the swap allowance" {
+	[ -e "$CGROUP_MNT/memory/memory.memsw.limit_in_bytes" ] || skip "no swap accounting (memory.memsw.limit_in_bytes)"
+	update_config '.linux.resources.memory = {limit: 33554432, swap: 67108864}'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "run: $output"
+	[ "$(cg memory memory.memsw.limit_in_bytes)" -eq 67108864 ]
+	# 128 MiB is above the current memory+swap (64 MiB): memsw goes first.
+	run berth update --memory 128m "$id"
+	[ "$status" -eq 0 ] || fail "grow: $output"
+	[ "$(cg memory memory.limit_in_bytes)" -eq 134217728 ]
+	[ "$(cg memory memory.memsw.limit_in_bytes)" -eq $((134217728 + 33554432)) ]
+	# Shrinking: the limit first, then memsw, same allowance.
+	run berth update --memory 16m "$id"
+	[ "$status" -eq 0 ] || fail "shrink: $output"
+	[ "$(cg memory memory.limit_in_bytes)" -eq 16777216 ]
+	[ "$(cg memory memory.memsw.limit_in_bytes)" -eq $((16777216 + 33554432)) ]
+	# Unlimited memory needs unlimited memory+swap.
+	run berth update --memory -1 "$id"
+	[ "$status" -eq 0 ] || fail "unlimited: $output"
+	[ "$(cg memory memory.limit_in_bytes)" -ge $((1 << 62)) ]
+	[ "$(cg memory memory.memsw.limit_in_bytes)" -ge $((1 << 62)) ]
+}
+
+@test "update --cpu-burst and --cpu-idle land in cpu.cfs_burst_us and cpu.idle" {
+	start_sleeper
+	[ -e "$CGROUP_MNT/cpu/$id/cpu.cfs_burst_us" ] || skip "kernel without cpu.cfs_burst_us"
+	run berth update --cpu-quota 50000 --cpu-period 100000 --cpu-burst 20000 --cpu-idle 1 "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg cpu cpu.cfs_burst_us)" -eq 20000 ]
+	[ "$(cg cpu cpu.idle)" -eq 1 ]
+	[ "$(saved '.cpu.burst')" -eq 20000 ]
+	run berth update --cpu-burst 0 --cpu-idle 0 "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg cpu cpu.cfs_burst_us)" -eq 0 ]
+	[ "$(cg cpu cpu.idle)" -eq 0 ]
+}
+
+@test "update with device rules on cgroup v1 keeps the rules the container has" {
+	start_sleeper
+	before=$(cg devices devices.list)
+	run berth update -r - "$id" <<<'{"devices": [{"allow": true, "access": "rwm"}], "pids": {"limit": 12}}'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg pids pids.max)" -eq 12 ]
+	[ "$(cg devices devices.list)" = "$before" ]
+}
+
 @test "update -r FILE and -r - apply a JSON linux.resources" {
 	start_sleeper
 	echo '{"memory": {"limit": 50331648}, "pids": {"limit": 30}}' >"$TESTDIR/res.json"
@@ -95,6 +143,7 @@ saved() {
 	before=$(saved)
 	for args in "--memory 12x" "--memory=-5" "--cpu-quota abc" "--cpu-period -1" "--pids-limit 1.5" \
 		"--blkio-weight 5" "--cpu-share 99999999999999999999" "--l3-cache-schema L3:0=f" "--mem-bw-schema MB:0=50" \
+		"--cpu-idle 3" \
 		"--bogus 1"; do
 		# shellcheck disable=SC2086
 		run berth update $args "$id"
