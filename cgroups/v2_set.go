@@ -38,7 +38,7 @@ func (m *v2Manager) setDevices(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if !all {
+	if !all && !m.cfg.Rootless { // as runc: rootless device rules are best effort
 		return fmt.Errorf("linux.resources.devices: cgroup v2 device filter (eBPF): %w yet", ErrNotSupported)
 	}
 	return nil
