@@ -41,6 +41,10 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 	if err != nil {
 		return nil, err
 	}
+	root, err := rootDir(ctx)
+	if err != nil {
+		return nil, err
+	}
 	bundle := ctx.String("bundle")
 	if bundle == "" {
 		if bundle, err = os.Getwd(); err != nil {
@@ -89,7 +93,7 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 			return nil, err
 		}
 		opts.ConsoleConn = relay.remote
-		c, err := libcontainer.Create(rootDir(ctx), opts)
+		c, err := libcontainer.Create(root, opts)
 		relay.remote.Close()
 		if err != nil {
 			relay.close()
@@ -98,5 +102,5 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		activeRelay = relay
 		return c, nil
 	}
-	return libcontainer.Create(rootDir(ctx), opts)
+	return libcontainer.Create(root, opts)
 }

@@ -26,7 +26,11 @@ var deleteCommand = &cli.Command{
 				// Already gone is success for --force (the shims call
 				// delete, then delete --force); a half-made directory
 				// from an interrupted create goes too.
-				return libcontainer.RemoveBroken(rootDir(ctx), ctx.Args().First())
+				root, rerr := rootDir(ctx)
+				if rerr != nil {
+					return rerr
+				}
+				return libcontainer.RemoveBroken(root, ctx.Args().First())
 			}
 			return err
 		}

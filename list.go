@@ -23,7 +23,11 @@ var listCommand = &cli.Command{
 		if err := checkArgs(ctx, 0, 0); err != nil {
 			return err
 		}
-		cs, err := libcontainer.List(rootDir(ctx))
+		root, err := rootDir(ctx)
+		if err != nil {
+			return err
+		}
+		cs, err := libcontainer.List(root)
 		if err != nil {
 			return err
 		}

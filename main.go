@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/libcontainer"
@@ -59,7 +61,7 @@ func newApp() *cli.App {
 		Usage:   "run OCI containers (runc-compatible command line)",
 		Version: version,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "root", Value: "/run/berth", Usage: "directory for container state"},
+			&cli.StringFlag{Name: "root", Usage: "directory for container state (default: /run/berth, or $XDG_RUNTIME_DIR/berth for a non-root caller)"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug output, with the duration of each phase"},
@@ -68,7 +70,11 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility"},
 		},
 		Before: func(ctx *cli.Context) error {
-			return logs.Setup(ctx.String("log"), ctx.String("log-format"), ctx.Bool("debug"))
+			if err := logs.Setup(ctx.String("log"), ctx.String("log-format"), ctx.Bool("debug")); err != nil {
+				return err
+			}
+			_, err := parseRootless(ctx.String("rootless"))
+			return err
 		},
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
@@ -123,15 +129,60 @@ func checkArgs(ctx *cli.Context, min, max int) error {
 	return nil
 }
 
-func rootDir(ctx *cli.Context) string { return ctx.String("root") }
+// rootDir is --root, else /run/berth for root and $XDG_RUNTIME_DIR/berth
+// for anyone else (who cannot write /run), as runc does.
+func rootDir(ctx *cli.Context) (string, error) {
+	if ctx.IsSet("root") {
+		return ctx.String("root"), nil
+	}
+	return defaultRoot(os.Geteuid(), os.Getenv("XDG_RUNTIME_DIR"))
+}
 
-// rootless resolves --rootless (auto: when not running as root).
+func defaultRoot(euid int, xdg string) (string, error) {
+	if euid == 0 {
+		return "/run/berth", nil
+	}
+	if xdg == "" {
+		return "", fmt.Errorf("--root: not given and XDG_RUNTIME_DIR is not set (berth runs as uid %d and cannot use /run/berth)", euid)
+	}
+	if err := unix.Access(xdg, unix.W_OK|unix.X_OK); err != nil {
+		return "", fmt.Errorf("--root: not given and XDG_RUNTIME_DIR %s is not a directory uid %d can write: %w", xdg, euid, err)
+	}
+	return filepath.Join(xdg, "berth"), nil
+}
+
+// rootless resolves --rootless (validated in Before).
 func rootless(ctx *cli.Context) bool {
-	switch ctx.String("rootless") {
+	r, _ := parseRootless(ctx.String("rootless"))
+	return r
+}
+
+// parseRootless follows runc: auto means rootless when berth is not root,
+// or is root only inside a user namespace (where cgroups and devices are
+// no more ours than for any other user).
+func parseRootless(v string) (bool, error) {
+	switch v {
 	case "true":
-		return true
+		return true, nil
 	case "false":
+		return false, nil
+	case "auto", "":
+		return os.Geteuid() != 0 || inUserNS(), nil
+	}
+	return false, fmt.Errorf("--rootless: %q is not true, false or auto", v)
+}
+
+// inUserNS reports whether berth runs in a user namespace other than the
+// initial one, whose uid_map is the full identity mapping.
+func inUserNS() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
 		return false
 	}
-	return os.Geteuid() != 0
+	return !isIdentityMap(string(b))
+}
+
+func isIdentityMap(m string) bool {
+	f := strings.Fields(m)
+	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295"
 }

@@ -37,7 +37,11 @@ func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return libcontainer.Load(rootDir(ctx), id)
+	root, err := rootDir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(root, id)
 }
 
 // loadLocked loads the container named by the first argument and takes
@@ -47,5 +51,9 @@ func loadLocked(ctx *cli.Context) (*libcontainer.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return libcontainer.LoadLocked(rootDir(ctx), id)
+	root, err := rootDir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.LoadLocked(root, id)
 }

@@ -3,6 +3,8 @@ package cgroups
 import (
 	"fmt"
 	"path"
+
+	"golang.org/x/sys/unix"
 )
 
 // State.Driver values.
@@ -29,10 +31,23 @@ func New(cfg Config) (Manager, error) {
 	if cfg.Systemd {
 		return newSystemd(cfg)
 	}
-	return newFS(cfg)
+	m, err := newFS(cfg)
+	if err != nil || !cfg.Rootless {
+		return m, err
+	}
+	// Rootless: only a cgroup the caller may write (delegated to it) is
+	// used; without one the container stays in the caller's cgroup.
+	var dirs []string
+	for _, d := range m.State().Paths {
+		dirs = append(dirs, d)
+	}
+	if !delegated(dirs, unix.Access) {
+		return noneManager{cfg: cfg}, nil
+	}
+	return m, nil
 }
 
-// newFS returns the cgroupfs manager for this host's cgroup mode.
+// newFS returns the cgroupfs manager for this host's mode.
 func newFS(cfg Config) (Manager, error) {
 	mode, err := HostMode()
 	if err != nil {
@@ -66,6 +81,9 @@ func Load(st State) (Manager, error) {
 	switch st.Driver {
 	case DriverV1:
 		if len(st.Paths) == 0 {
+			if st.Config.Rootless { // Apply dropped every hierarchy
+				return noneManager{cfg: st.Config}, nil
+			}
 			return nil, fmt.Errorf("cgroups: load: v1 state without paths")
 		}
 		m := &v1Manager{cfg: st.Config, paths: make(map[string]string, len(st.Paths))}
@@ -89,6 +107,8 @@ func Load(st State) (Manager, error) {
 		return &v2Manager{cfg: st.Config, root: cgroupRoot, dir: dir}, nil
 	case DriverSystemd:
 		return loadSystemd(st)
+	case DriverNone:
+		return noneManager{cfg: st.Config}, nil
 	}
 	return nil, fmt.Errorf("cgroups: load: unknown driver %q", st.Driver)
 }

@@ -60,6 +60,9 @@ func (m *v1Manager) setDevices(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := m.paths["devices"]; !ok && m.cfg.Rootless {
+		return nil // as runc: rootless device rules are best effort
+	}
 	dir, err := m.need("devices", "linux.resources.devices")
 	if err != nil {
 		return err

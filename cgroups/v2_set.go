@@ -35,7 +35,10 @@ func (m *v2Manager) devicesUpdatable() {}
 // replacing the one berth attached before. A list that allows everything
 // needs none: berth's earlier program, if any, is detached.
 func (m *v2Manager) setDevices(r *specs.LinuxResources) error {
-	if len(r.Devices) == 0 {
+	if len(r.Devices) == 0 || m.cfg.Rootless {
+		// Rootless: no eBPF without privilege; device nodes are bind
+		// mounts under the user's own permissions (runc ignores the
+		// rules too).
 		return nil
 	}
 	rules, err := bpfDeviceRules(r.Devices)
@@ -51,12 +54,6 @@ func (m *v2Manager) setDevices(r *specs.LinuxResources) error {
 	}
 	if err := devfilter.Apply(m.dir, insns); err != nil {
 		if errors.Is(err, devfilter.ErrUnsupported) {
-			// Rootless containers cannot load eBPF; they get no device
-			// access beyond what the user already has (nodes are bind
-			// mounts under the user's own permissions), as with runc.
-			if m.cfg.Rootless {
-				return nil
-			}
 			return fmt.Errorf("linux.resources.devices: cgroup v2 device filter (eBPF) %w here: %w", ErrNotSupported, err)
 		}
 		return fmt.Errorf("linux.resources.devices: %w", err)

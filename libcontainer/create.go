@@ -97,6 +97,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := checkLSM(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkRootless(cfg, os.Geteuid(), os.Getegid()); err != nil {
+		return nil, err
+	}
 	filter, err := compileSeccomp(cfg)
 	if err != nil {
 		return nil, err
@@ -138,8 +141,8 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	if uid, gid, ok := rootIDs(cfg); ok {
 		// Init reopens the fifo as the container's root.
-		if err := os.Chown(fifoPath, int(uid), int(gid)); err != nil {
-			return nil, fmt.Errorf("chown %s: %w", fifoPath, err)
+		if err := chownFifo(fifoPath, int(uid), int(gid)); err != nil {
+			return nil, err
 		}
 	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -218,6 +221,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	parentSock, pid := proc.sock, proc.pid
 	defer parentSock.Close()
 	c.state.InitPid = pid
+	c.state.Cgroup = mgr.State() // rootless Apply may have dropped hierarchies
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
@@ -321,33 +325,6 @@ func bootstrapFor(cfg *configs.Config) (*nsenter.Bootstrap, error) {
 		b.TimeOffsets = sb.String()
 	}
 	return b, nil
-}
-
-func writeIDMaps(pid int, cfg *configs.Config) error {
-	dir := "/proc/" + strconv.Itoa(pid)
-	write := func(name, field string, m []specs.LinuxIDMapping) error {
-		if len(m) == 0 {
-			return nil
-		}
-		var sb strings.Builder
-		for _, e := range m {
-			fmt.Fprintf(&sb, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
-		}
-		if err := os.WriteFile(dir+"/"+name, []byte(sb.String()), 0); err != nil {
-			return fmt.Errorf("%s: write %s/%s: %w", field, dir, name, err)
-		}
-		return nil
-	}
-	if cfg.Cgroup.Rootless {
-		// An unprivileged caller may only map gids with setgroups denied.
-		if err := os.WriteFile(dir+"/setgroups", []byte("deny"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("write %s/setgroups: %w", dir, err)
-		}
-	}
-	if err := write("uid_map", "linux.uidMappings", cfg.UIDMappings); err != nil {
-		return err
-	}
-	return write("gid_map", "linux.gidMappings", cfg.GIDMappings)
 }
 
 func dialConsole(path string) (*os.File, error) {

@@ -44,15 +44,24 @@ func (p *preparer) setupDev() error {
 			continue // the config overrides it
 		}
 		if err := p.createDevice(&DefaultDevices[i], &bind); err != nil {
-			return err
+			return fmt.Errorf("default device: %w%s", err, bindHint(bind))
 		}
 	}
 	for i := range p.cfg.Devices {
 		if err := p.createDevice(&p.cfg.Devices[i], &bind); err != nil {
-			return err
+			return fmt.Errorf("linux.devices[%d]: %w%s", i, err, bindHint(bind))
 		}
 	}
 	return p.devLinks()
+}
+
+// bindHint explains a failed bind of a host node: the container could
+// not mknod (user namespace), so the node must exist on the host.
+func bindHint(bind bool) string {
+	if bind {
+		return " (a user namespace cannot mknod: devices are bind mounts of the host's nodes)"
+	}
+	return ""
 }
 
 func deviceMode(d *configs.Device) (uint32, error) {

@@ -53,7 +53,7 @@ func Prepare(cfg *configs.Config) error {
 
 	for i := range cfg.Mounts {
 		if err := p.mount(&cfg.Mounts[i]); err != nil {
-			return err
+			return fmt.Errorf("mounts[%d]: %w%s", i, err, userNSHint(cfg, &cfg.Mounts[i], err))
 		}
 	}
 	if !bindsDev(cfg) {

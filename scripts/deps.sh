@@ -28,6 +28,9 @@ need util-linux have setsid
 need mount have mount
 need mount have umount
 need iproute2 have ip
+need uidmap have newuidmap # rootless.bats: wider id mappings
+need util-linux have setpriv
+need passwd have useradd
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0

@@ -3,20 +3,23 @@ package specconv
 import (
 	"os"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Example returns the config.json `berth spec` writes: a busybox-style
 // interactive "sh" with runc's default confinement. With rootless it is
-// adapted for an unprivileged caller:
+// adapted for an unprivileged caller, as runc's `spec --rootless` is:
 //   - a user namespace maps the caller's euid/egid to root;
 //   - no network namespace: an unprivileged one has only a loopback
-//     device, so the host network is more useful (the cgroup namespace
-//     stays; it needs no privilege);
+//     device, so the host network is more useful;
 //   - /sys is a read-only rbind of the host's (sysfs cannot be mounted
-//     without owning the network namespace) and there is no cgroup mount;
-//   - devpts loses gid=5, a group the mapping does not contain;
+//     without owning the network namespace); it brings the host's
+//     /sys/fs/cgroup along, so (unlike runc) no cgroup mount is added
+//     on top of it;
+//   - no uid=/gid= mount options (devpts's gid=5): the mapping holds
+//     only the caller's ids;
 //   - no linux.resources: the caller may not own a cgroup to write to.
 func Example(rootless bool) (*specs.Spec, error) {
 	defaultCaps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
@@ -100,7 +103,7 @@ func makeRootless(s *specs.Spec) {
 	lx := s.Linux
 	lx.Resources = nil
 	lx.Namespaces = slices.DeleteFunc(lx.Namespaces, func(ns specs.LinuxNamespace) bool {
-		return ns.Type == specs.NetworkNamespace
+		return ns.Type == specs.NetworkNamespace || ns.Type == specs.UserNamespace
 	})
 	lx.Namespaces = append(lx.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 	lx.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}}
@@ -114,9 +117,10 @@ func makeRootless(s *specs.Spec) {
 				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
 		case "/sys/fs/cgroup":
 			continue
-		case "/dev/pts":
-			m.Options = slices.DeleteFunc(m.Options, func(o string) bool { return o == "gid=5" })
 		}
+		m.Options = slices.DeleteFunc(m.Options, func(o string) bool {
+			return strings.HasPrefix(o, "uid=") || strings.HasPrefix(o, "gid=")
+		})
 		mounts = append(mounts, m)
 	}
 	s.Mounts = mounts

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -84,11 +85,15 @@ func TestExampleRootless(t *testing.T) {
 		ok   bool
 	}{
 		{"user namespace instead of network", reflect.DeepEqual(nsTypes(s), []specs.LinuxNamespaceType{"pid", "ipc", "uts", "mount", "cgroup", "user"})},
+		{"no uid= or gid= option anywhere", !slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool {
+			return slices.ContainsFunc(m.Options, func(o string) bool { return strings.HasPrefix(o, "uid=") || strings.HasPrefix(o, "gid=") })
+		})},
 		{"uid mapping of the caller", reflect.DeepEqual(s.Linux.UIDMappings, []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}})},
 		{"gid mapping of the caller", reflect.DeepEqual(s.Linux.GIDMappings, []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}})},
 		{"/sys is a read-only rbind", sys != nil && sys.Source == "/sys" && sys.Type == "none" &&
 			reflect.DeepEqual(sys.Options, []string{"rbind", "nosuid", "noexec", "nodev", "ro"})},
-		{"no cgroup mount", mountAt(s, "/sys/fs/cgroup") == nil},
+		{"no cgroup mount (the /sys rbind has the host's)", mountAt(s, "/sys/fs/cgroup") == nil},
+		{"six mounts", len(s.Mounts) == 6},
 		{"devpts without gid=5", !slices.Contains(mountAt(s, "/dev/pts").Options, "gid=5")},
 		{"no resources", s.Linux.Resources == nil},
 		{"rest unchanged", s.Hostname == "berth" && s.Root.Readonly && len(s.Linux.MaskedPaths) == 11},

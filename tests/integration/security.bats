@@ -289,6 +289,26 @@ docker_like_seccomp() {
 	[ "$output" = "$(printf 'hi\ndone')" ]
 }
 
+@test "seccomp: a syscall name unknown to libseccomp is skipped, logged with --debug, and the rest of its rule holds" {
+	update_config '.linux.seccomp = {
+		defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["berth_no_such_syscall", "mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]
+	}'
+	set_args sh -c 'mkdir /tmp/d 2>/dev/null && echo made || echo refused'
+	id=$(new_id)
+	run berth --debug run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"linux.seccomp: syscalls unknown to libseccomp skipped: berth_no_such_syscall"* ]]
+	[ "${lines[-1]}" = refused ]
+
+	# Without --debug nothing is said about it.
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = refused ]
+}
+
 @test "CVE-2016-9962/CVE-2024-21626: no host fd leaks into the container; /proc/1/cwd and /proc/self/cwd are inside" {
 	set_args sh -c 'ls /proc/1/fd; echo cwd1=$(readlink /proc/1/cwd); echo cwdself=$(readlink /proc/self/cwd); echo root1=$(readlink /proc/1/root); true'
 	id=$(new_id)
