@@ -20,7 +20,7 @@ func lockedAction(fn func(*libcontainer.Container) error) cli.ActionFunc {
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		c, err := loadLocked(ctx)
+		c, err := loadLockedLite(ctx)
 		if err != nil {
 			return err
 		}
@@ -29,15 +29,15 @@ func lockedAction(fn func(*libcontainer.Container) error) cli.ActionFunc {
 	}
 }
 
-// loadContainer loads the container named by the first argument, for
-// commands that only read its state (no lock: state.json is replaced
-// atomically).
+// loadContainer loads the state (not the config) of the container named
+// by the first argument, for commands that only report on it (no lock:
+// state.json is replaced atomically).
 func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	id, err := containerID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return libcontainer.Load(rootDir(ctx), id)
+	return libcontainer.LoadState(rootDir(ctx), id)
 }
 
 // loadLocked loads the container named by the first argument and takes
@@ -48,4 +48,14 @@ func loadLocked(ctx *cli.Context) (*libcontainer.Container, error) {
 		return nil, err
 	}
 	return libcontainer.LoadLocked(rootDir(ctx), id)
+}
+
+// loadLockedLite is loadLocked for commands that read no more of the config
+// than its rootfs, namespaces and hooks (start, kill, delete, pause, resume).
+func loadLockedLite(ctx *cli.Context) (*libcontainer.Container, error) {
+	id, err := containerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.LoadLockedLite(rootDir(ctx), id)
 }

@@ -119,7 +119,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return fmt.Errorf("update container %s: %w", c.state.ID, err)
 	}
 	c.state.Config.Cgroup.Resources = MergeResources(saved, delta)
-	if err := c.save(); err != nil {
+	if err := c.saveConfig(); err != nil {
 		return fmt.Errorf("update container %s: limits applied but not saved: %w", c.state.ID, err)
 	}
 	return nil
