@@ -20,7 +20,7 @@ var deleteCommand = &cli.Command{
 			return err
 		}
 		force := ctx.Bool("force")
-		c, err := loadLocked(ctx)
+		c, err := loadLockedLite(ctx)
 		if err != nil {
 			if force && (errors.Is(err, libcontainer.ErrNotExist) || errors.Is(err, libcontainer.ErrBroken)) {
 				// Already gone is success for --force (the shims call

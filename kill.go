@@ -27,7 +27,7 @@ var killCommand = &cli.Command{
 				return err
 			}
 		}
-		c, err := loadLocked(ctx)
+		c, err := loadLockedLite(ctx)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,28 +32,41 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// One write at the end instead of one per cell.
+		out := bufio.NewWriterSize(os.Stdout, 64<<10)
 		if ctx.Bool("quiet") {
 			for _, c := range cs {
-				fmt.Println(c.ID())
+				fmt.Fprintln(out, c.ID())
 			}
-			return nil
+			return flush(out)
 		}
-		infos := make([]*libcontainer.Info, 0, len(cs))
-		for _, c := range cs {
-			infos = append(infos, c.Info())
+		format := ctx.String("format")
+		if format != "json" && format != "table" {
+			return fmt.Errorf("--format: unknown format %q (want table or json)", format)
 		}
-		switch ctx.String("format") {
-		case "json":
-			return json.NewEncoder(os.Stdout).Encode(infos)
-		case "table":
-			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
-			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
-			for _, i := range infos {
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.Pid, i.Status, i.Bundle, i.Created.Format(time.RFC3339Nano), i.Owner)
+		infos := libcontainer.Infos(cs)
+		if format == "json" {
+			if err := json.NewEncoder(out).Encode(infos); err != nil {
+				return err
 			}
-			return w.Flush()
-		default:
-			return fmt.Errorf("--format: unknown format %q (want table or json)", ctx.String("format"))
+			return flush(out)
 		}
+		w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
+		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+		for _, i := range infos {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.Pid, i.Status, i.Bundle, i.Created.Format(time.RFC3339Nano), i.Owner)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return flush(out)
 	},
 }
+
+func flush(w *bufio.Writer) error {
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+

@@ -20,7 +20,7 @@ func lockedAction(fn func(*libcontainer.Container) error) cli.ActionFunc {
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		c, err := loadLocked(ctx)
+		c, err := loadLockedLite(ctx)
 		if err != nil {
 			return err
 		}
@@ -29,9 +29,9 @@ func lockedAction(fn func(*libcontainer.Container) error) cli.ActionFunc {
 	}
 }
 
-// loadContainer loads the container named by the first argument, for
-// commands that only read its state (no lock: state.json is replaced
-// atomically).
+// loadContainer loads the state (not the config) of the container named
+// by the first argument, for commands that only report on it (no lock:
+// state.json is replaced atomically).
 func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	id, err := containerID(ctx)
 	if err != nil {
@@ -41,7 +41,7 @@ func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return libcontainer.Load(root, id)
+	return libcontainer.LoadState(root, id)
 }
 
 // loadLocked loads the container named by the first argument and takes
@@ -56,4 +56,18 @@ func loadLocked(ctx *cli.Context) (*libcontainer.Container, error) {
 		return nil, err
 	}
 	return libcontainer.LoadLocked(root, id)
+}
+
+// loadLockedLite is loadLocked for commands that read no more of the config
+// than its rootfs, namespaces and hooks (start, kill, delete, pause, resume).
+func loadLockedLite(ctx *cli.Context) (*libcontainer.Container, error) {
+	id, err := containerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	root, err := rootDir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.LoadLockedLite(root, id)
 }

@@ -139,7 +139,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		merged.Devices = delta.Devices
 	}
 	c.state.Config.Cgroup.Resources = merged
-	if err := c.save(); err != nil {
+	if err := c.saveConfig(); err != nil {
 		return fmt.Errorf("update container %s: limits applied but not saved: %w", c.state.ID, err)
 	}
 	return nil

@@ -151,28 +151,6 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	defer fifo.Close()
 
-	mgr, err := cgroups.New(cgroups.Config{
-		Path:     cfg.Cgroup.Path,
-		Systemd:  cfg.Cgroup.Systemd,
-		Rootless: cfg.Cgroup.Rootless,
-		ID:       o.ID,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", cfg.Cgroup.Path, err)
-	}
-	undo.Push(func() {
-		if err := mgr.Destroy(); err != nil {
-			logs.Warnf("rollback: %v", err)
-		}
-	})
-	// From here on berth may leave a cgroup and an init behind if it is
-	// killed: a state naming them lets delete --force clean up.
-	c.state.Cgroup = mgr.State()
-	if err := c.save(); err != nil {
-		return nil, err
-	}
-	fault.Point("create:cgroup")
-
 	files, closeConsole, err := consoleFiles(o.ConsoleConn, o.ConsoleSocket)
 	if err != nil {
 		return nil, err
@@ -193,11 +171,47 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The cgroup is made while berth init execs: its constructor waits for
+	// the bootstrap, and joins the cgroup (onReady) before it unshares a
+	// cgroup namespace.
+	var mgr cgroups.Manager
+	makeCgroup := func() error {
+		// Durable now, off the critical path: the parent would otherwise
+		// wait here for berth init's exec.
+		if err := c.saveConfig(); err != nil {
+			return err
+		}
+		m, err := cgroups.New(cgroups.Config{
+			Path:     cfg.Cgroup.Path,
+			Systemd:  cfg.Cgroup.Systemd,
+			Rootless: cfg.Cgroup.Rootless,
+			ID:       o.ID,
+		})
+		if err != nil {
+			return fmt.Errorf("cgroup %s: %w", cfg.Cgroup.Path, err)
+		}
+		mgr = m
+		undo.Push(func() {
+			if err := mgr.Destroy(); err != nil {
+				logs.Warnf("rollback: %v", err)
+			}
+		})
+
+		// From here on berth may leave a cgroup and an init behind if it
+		// is killed: a state naming them lets delete --force clean up.
+		c.state.Cgroup = mgr.State()
+		if err := c.saveInCreate(); err != nil {
+			return err
+		}
+		fault.Point("create:cgroup")
+		return nil
+	}
 	proc, err := spawnInit(&initSpawn{
-		preserve:  o.PreserveFDs,
-		files:     files,
-		subreaper: o.Subreaper,
-		boot:      boot,
+		preserve:      o.PreserveFDs,
+		files:         files,
+		subreaper:     o.Subreaper,
+		boot:          boot,
+		whileStarting: makeCgroup,
 		onReady: func(pid int) error {
 			if err := mgr.Apply(pid); err != nil {
 				return err
@@ -225,7 +239,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
-	if err := c.save(); err != nil {
+	if err := c.saveInCreate(); err != nil {
 		return nil, err
 	}
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
@@ -345,7 +359,9 @@ func writePidFile(path string, pid int) error {
 	if err != nil {
 		return fmt.Errorf("--pid-file %s: %w", path, err)
 	}
-	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+	// Not fsynced: the caller reads it at once, and the pid means
+	// nothing after a reboot.
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644, false); err != nil {
 		return fmt.Errorf("--pid-file: %w", err)
 	}
 	return nil

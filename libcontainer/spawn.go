@@ -30,7 +30,10 @@ type initSpawn struct {
 	files     []initFile
 	subreaper bool // the caller waits for the process itself
 	boot      *nsenter.Bootstrap
-	onReady   func(pid int) error
+	// whileStarting runs once init is started and before the handshake:
+	// work that needs no pid overlaps with the exec of berth init.
+	whileStarting func() error
+	onReady       func(pid int) error
 }
 
 // initProc is a started `berth init`, past the nsenter handshake.
@@ -103,6 +106,11 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 			cmd.Wait()
 		}
 	})
+	if s.whileStarting != nil {
+		if err := s.whileStarting(); err != nil {
+			return nil, err
+		}
+	}
 	pid, err := nsenter.Handshake(parentSock, s.boot, s.onReady)
 	if err != nil {
 		return nil, fmt.Errorf("init: %w", err)

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -29,8 +31,9 @@ const (
 )
 
 const (
-	stateFile = "state.json"
-	fifoName  = "exec.fifo"
+	stateFile  = "state.json"
+	configFile = "config.json"
+	fifoName   = "exec.fifo"
 )
 
 // ErrNotExist is wrapped by errors for unknown container ids.
@@ -54,8 +57,11 @@ type State struct {
 	Rootfs        string            `json:"rootfs"`
 	Created       time.Time         `json:"created"`
 	Annotations   map[string]string `json:"annotations,omitempty"`
-	Config        *configs.Config   `json:"config"`
-	Cgroup        cgroups.State     `json:"cgroup"`
+	// Config lives in <dir>/config.json, written once (and again by
+	// update): state.json stays small for list and state, and create's
+	// state saves do not re-encode it.
+	Config *configs.Config `json:"-"`
+	Cgroup cgroups.State   `json:"cgroup"`
 	// InCreate is set while create runs: if berth dies meanwhile, the
 	// state still names the cgroup and init for delete --force.
 	InCreate bool `json:"inCreate,omitempty"`
@@ -67,6 +73,9 @@ type Container struct {
 	dir   string // <root>/<id>
 	state State
 	lock  *os.File
+	// partial: the state was decoded in part (list, state, lifecycle
+	// commands) and must not be written back.
+	partial bool
 }
 
 // ValidateID refuses ids that could escape --root or break tools.
@@ -87,43 +96,79 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// Load reads the state of container id under root.
+// Load reads the state of container id under root, config included.
 func Load(root, id string) (*Container, error) {
-	return load(root, id, false)
+	return load(root, id, loadFull)
 }
 
-// stateSummary decodes state.json without building the config, which
-// list and state never read: the outer "config" field shadows State's.
-type stateSummary struct {
-	State
-	Config json.RawMessage `json:"config"`
+// LoadState reads the state of container id without its config, for
+// commands that report on it (state, ps, events).
+func LoadState(root, id string) (*Container, error) {
+	return load(root, id, loadSummary)
 }
 
-func load(root, id string, summary bool) (*Container, error) {
+// How much of a container's state a command reads.
+type loadMode int
+
+const (
+	loadFull    loadMode = iota
+	loadSummary          // state.json only: list and state never read the config
+	loadLite             // and of config.json what lifecycle commands read
+)
+
+// liteConfig is the part of config.json that start, kill, delete, pause
+// and resume read: building decoders for the whole config is most of their
+// JSON work.
+type liteConfig struct {
+	Rootfs     string              `json:"rootfs"`
+	Namespaces []configs.Namespace `json:"namespaces"`
+	Hooks      *specs.Hooks        `json:"hooks"`
+}
+
+func load(root, id string, mode loadMode) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(root, id)
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s %w", id, ErrNotExist)
+	c := &Container{root: root, dir: dir, partial: mode != loadFull}
+	if err := c.readJSON(stateFile, &c.state, true); err != nil {
+		return nil, err
+	}
+	switch mode {
+	case loadFull:
+		c.state.Config = new(configs.Config)
+		if err := c.readJSON(configFile, c.state.Config, false); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("read state of container %s: %w", id, err)
-	}
-	c := &Container{root: root, dir: dir}
-	var into any = &c.state
-	var sum stateSummary
-	if summary {
-		into = &sum
-	}
-	if err := json.Unmarshal(b, into); err != nil {
-		return nil, fmt.Errorf("container %s: %w: %s: %v", id, ErrBroken, filepath.Join(dir, stateFile), err)
-	}
-	if summary {
-		c.state = sum.State
+	case loadLite:
+		var lc liteConfig
+		if err := c.readJSON(configFile, &lc, false); err != nil {
+			return nil, err
+		}
+		c.state.Config = &configs.Config{Rootfs: lc.Rootfs, Namespaces: lc.Namespaces, Hooks: lc.Hooks}
 	}
 	return c, nil
+}
+
+// readJSON decodes <dir>/name into v. A missing state.json means no such
+// container; a missing config.json, or either file undecodable, means a
+// broken state (berth was killed while creating it, or the disk was full).
+func (c *Container) readJSON(name string, v any, first bool) error {
+	id, path := filepath.Base(c.dir), filepath.Join(c.dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if first {
+				return fmt.Errorf("container %s %w", id, ErrNotExist)
+			}
+			return fmt.Errorf("container %s: %w: %s is missing", id, ErrBroken, path)
+		}
+		return fmt.Errorf("read state of container %s: %w", id, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("container %s: %w: %s: %v", id, ErrBroken, path, err)
+	}
+	return nil
 }
 
 // Lock serializes commands on one container (flock on its directory).
@@ -143,24 +188,35 @@ func (c *Container) Lock() error {
 	return nil
 }
 
-// LoadLocked loads container id and takes its lock. The state is read
-// again under the lock: a command that waited may find the container
-// deleted, or changed, by the one before it.
+// LoadLocked takes the lock of container id, then reads its state: a
+// command that waited finds the container as the one before it left it
+// (or gone).
 func LoadLocked(root, id string) (*Container, error) {
-	c, err := Load(root, id)
+	return loadLocked(root, id, loadFull)
+}
+
+// LoadLockedLite is LoadLocked for start, kill, delete, pause and resume:
+// of the config it decodes only the rootfs, namespaces and hooks, and the
+// container it returns cannot save its state.
+func LoadLockedLite(root, id string) (*Container, error) {
+	return loadLocked(root, id, loadLite)
+}
+
+func loadLocked(root, id string, mode loadMode) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	l := &Container{dir: filepath.Join(root, id), state: State{ID: id}}
+	if err := l.Lock(); err != nil {
+		return nil, err
+	}
+	c, err := load(root, id, mode)
 	if err != nil {
+		l.Unlock()
 		return nil, err
 	}
-	if err := c.Lock(); err != nil {
-		return nil, err
-	}
-	fresh, err := Load(root, id)
-	if err != nil {
-		c.Unlock()
-		return nil, err
-	}
-	fresh.lock = c.lock
-	return fresh, nil
+	c.lock = l.lock
+	return c, nil
 }
 
 // Unlock releases Lock.
@@ -178,15 +234,43 @@ func (c *Container) ID() string { return c.state.ID }
 func (c *Container) State() *State { return &c.state }
 
 // save writes state.json atomically: readers never see a torn file.
-func (c *Container) save() error {
+// save writes state.json atomically and durably (fsync, then rename).
+func (c *Container) save() error { return c.write(true) }
+
+// saveConfig writes config.json atomically and durably.
+func (c *Container) saveConfig() error {
+	if c.partial || c.state.Config == nil {
+		return fmt.Errorf("internal error: container %s: no whole config to save", c.state.ID)
+	}
+	b, err := json.Marshal(c.state.Config)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(c.dir, configFile), b, 0o600, true)
+}
+
+// saveInCreate writes create's intermediate states: atomic, not fsynced
+// (an fsync costs milliseconds on a disk-backed --root). They matter only
+// if create dies, and a killed process cannot tear a renamed file; after a
+// power loss the processes and cgroups they name are gone too, and delete
+// --force removes a torn state. The final state of create is durable.
+func (c *Container) saveInCreate() error { return c.write(false) }
+
+func (c *Container) write(durable bool) error {
+	if c.partial {
+		return fmt.Errorf("internal error: container %s: state loaded in part cannot be saved", c.state.ID)
+	}
 	b, err := json.Marshal(&c.state)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600)
+	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600, durable)
 }
 
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// writeFileAtomic replaces path with data through a temp file and a
+// rename, so readers see the old or the new file whole; durable adds an
+// fsync before the rename.
+func writeFileAtomic(path string, data []byte, mode os.FileMode, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -196,7 +280,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err == nil {
 		err = tmp.Chmod(mode)
 	}
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -348,7 +432,7 @@ func userName(uid uint32) string {
 }
 
 // List loads every container under root, without their configs (see
-// stateSummary); unreadable entries are skipped.
+// loadSummary); unreadable entries are skipped.
 func List(root string) ([]*Container, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
@@ -357,28 +441,66 @@ func List(root string) ([]*Container, error) {
 		}
 		return nil, fmt.Errorf("list %s: %w", root, err)
 	}
-	var out []*Container
+	names := make([]string, 0, len(ents))
 	for _, e := range ents {
-		if !e.IsDir() {
-			continue
+		if e.IsDir() {
+			names = append(names, e.Name())
 		}
-		c, err := load(root, e.Name(), true)
-		if err != nil {
-			continue
+	}
+	loaded := make([]*Container, len(names))
+	parallel(len(names), func(i int) {
+		loaded[i], _ = load(root, names[i], loadSummary)
+	})
+	out := loaded[:0]
+	for _, c := range loaded {
+		if c != nil {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
 	return out, nil
+}
+
+// Infos returns Info of every container, in order, computed in parallel
+// (each needs a few /proc reads).
+func Infos(cs []*Container) []*Info {
+	infos := make([]*Info, len(cs))
+	parallel(len(cs), func(i int) { infos[i] = cs[i].Info() })
+	return infos
+}
+
+// parallel runs fn(0..n-1) on one goroutine per CPU: list spends its
+// time in file reads and JSON decoding of independent containers.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // initIsBerth reports whether init still runs berth's binary, i.e. has not
 // exec'd the container's process yet (init runs from a mount of the same
 // file, so the inode matches our own).
 func (c *Container) initIsBerth() bool {
-	var self, init unix.Stat_t
-	if unix.Stat("/proc/self/exe", &self) != nil {
+	self, ok := selfExe()
+	if !ok {
 		return true
 	}
+	var init unix.Stat_t
 	exe := "/proc/" + strconv.Itoa(c.state.InitPid) + "/exe"
 	if unix.Stat(exe, &init) != nil {
 		return true
@@ -388,3 +510,10 @@ func (c *Container) initIsBerth() bool {
 	}
 	return self.Dev == init.Dev && self.Ino == init.Ino
 }
+
+// selfExe stats berth's own binary once per command (list asks for every
+// created container).
+var selfExe = sync.OnceValues(func() (unix.Stat_t, bool) {
+	var st unix.Stat_t
+	return st, unix.Stat("/proc/self/exe", &st) == nil
+})

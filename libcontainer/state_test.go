@@ -1,9 +1,13 @@
 package libcontainer
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
@@ -102,19 +106,22 @@ func TestStatusStoppedWhenPidGoneOrReused(t *testing.T) {
 }
 
 func TestWriteFileAtomicReplaces(t *testing.T) {
-	p := t.TempDir() + "/f"
-	for _, content := range []string{"one", "two"} {
-		if err := writeFileAtomic(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
+	for _, durable := range []bool{true, false} {
+		dir := t.TempDir()
+		p := dir + "/f"
+		for _, content := range []string{"one", "two"} {
+			if err := writeFileAtomic(p, []byte(content), 0o600, durable); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil || string(b) != content {
+				t.Fatalf("durable=%v: content = %q, %v; want %q", durable, b, err, content)
+			}
 		}
-		b, err := os.ReadFile(p)
-		if err != nil || string(b) != content {
-			t.Fatalf("content = %q, %v; want %q", b, err, content)
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 1 || ents[0].Name() != "f" {
+			t.Errorf("durable=%v: directory holds %v, want only f (no temp files)", durable, ents)
 		}
-	}
-	ents, _ := os.ReadDir(t.TempDir())
-	if len(ents) != 0 {
-		t.Errorf("temporary files left behind: %v", ents)
 	}
 }
 
@@ -128,6 +135,9 @@ func TestListSkipsConfigButKeepsState(t *testing.T) {
 		Annotations: map[string]string{"k": "v"},
 		Config:      &configs.Config{Hostname: "h", Process: &configs.Process{Args: []string{"sh"}}},
 	}}
+	if err := c.saveConfig(); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.save(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,5 +155,108 @@ func TestListSkipsConfigButKeepsState(t *testing.T) {
 	got, want := cs[0].Info(), full.Info()
 	if got.ID != want.ID || got.Bundle != want.Bundle || got.Rootfs != want.Rootfs || got.Status != want.Status || got.Annotations["k"] != "v" {
 		t.Errorf("List info %+v, Load info %+v", got, want)
+	}
+}
+
+func TestLoadLockedLiteKeepsLifecycleFields(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(root+"/c1", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	hooks := &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+	c := &Container{root: root, dir: root + "/c1", state: State{
+		ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs",
+		Config: &configs.Config{
+			Rootfs: "/b/rootfs", Hostname: "h", Hooks: hooks,
+			Namespaces: []configs.Namespace{{Type: configs.NEWPID}},
+			Process:    &configs.Process{Args: []string{"sh"}},
+		},
+	}}
+	if err := c.saveConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.save(); err != nil {
+		t.Fatal(err)
+	}
+	lite, err := LoadLockedLite(root, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Unlock()
+	cfg := lite.state.Config
+	switch {
+	case cfg == nil:
+		t.Fatal("no config")
+	case cfg.Rootfs != "/b/rootfs" || !cfg.Has(configs.NEWPID) || cfg.Has(configs.NEWNS):
+		t.Errorf("rootfs/namespaces lost: %+v", cfg)
+	case cfg.Hooks == nil || len(cfg.Hooks.Poststop) != 1 || cfg.Hooks.Poststop[0].Path != "/bin/true":
+		t.Errorf("hooks lost: %+v", cfg.Hooks)
+	case cfg.Process != nil || cfg.Hostname != "":
+		t.Errorf("decoded more than the lifecycle fields: %+v", cfg)
+	}
+	// A partial state written back would lose the rest of the config.
+	if err := lite.save(); err == nil {
+		t.Error("save of a lite-loaded container succeeded")
+	}
+	if err := lite.saveConfig(); err == nil {
+		t.Error("saveConfig of a lite-loaded container succeeded")
+	}
+	if full, err := Load(root, "c1"); err != nil || full.state.Config.Hostname != "h" {
+		t.Errorf("state changed: %v %+v", err, full)
+	}
+}
+
+func TestLoadLockedMissing(t *testing.T) {
+	root := t.TempDir()
+	for _, id := range []string{"nope", "../x"} {
+		if _, err := LoadLocked(root, id); err == nil {
+			t.Errorf("LoadLocked(%q) succeeded", id)
+		}
+	}
+	if _, err := LoadLocked(root, "nope"); !errors.Is(err, ErrNotExist) {
+		t.Errorf("LoadLocked of a missing id: %v, want ErrNotExist", err)
+	}
+	// A directory without state.json (create killed early) is not found,
+	// and its lock is released.
+	if err := os.Mkdir(root+"/half", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadLockedLite(root, "half"); !errors.Is(err, ErrNotExist) {
+		t.Errorf("LoadLockedLite of a half-made dir: %v, want ErrNotExist", err)
+	}
+	l := &Container{dir: root + "/half", state: State{ID: "half"}}
+	f, err := os.Open(l.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Errorf("lock still held after a failed load: %v", err)
+	}
+}
+
+func TestLoadWithoutConfigIsBroken(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(root+"/c1", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := &Container{root: root, dir: root + "/c1", state: State{ID: "c1"}}
+	if err := c.save(); err != nil {
+		t.Fatal(err)
+	}
+	for name, load := range map[string]func(string, string) (*Container, error){
+		"Load": Load, "LoadLocked": LoadLocked, "LoadLockedLite": LoadLockedLite,
+	} {
+		c, err := load(root, "c1")
+		if !errors.Is(err, ErrBroken) {
+			t.Errorf("%s without config.json: %v, want ErrBroken", name, err)
+		}
+		if c != nil {
+			c.Unlock()
+		}
+	}
+	// list and state need no config.
+	if cs, err := List(root); err != nil || len(cs) != 1 {
+		t.Errorf("List = %v, %v; want the container", cs, err)
 	}
 }

@@ -463,8 +463,8 @@ test_update_devices_replaces_berths_filter_only() {
 	berth update -r - "$id" <<<'{"devices": [{"allow": false, "access": "rwm"}]}'
 	! try_kmsg || fail "kmsg still writable after update took it back"
 	[[ $(berth_progs "$d") == "total=1 berth=1" ]] || fail "after the second update: $(berth_progs "$d")"
-	[[ $(jq -c '.config.cgroup.resources.devices[1]' "$ROOT/$id/state.json") == *'"m"'* ]] ||
-		fail "saved rules: $(jq -c '.config.cgroup.resources.devices' "$ROOT/$id/state.json")"
+	[[ $(jq -c '.cgroup.resources.devices[1]' "$ROOT/$id/config.json") == *'"m"'* ]] ||
+		fail "saved rules: $(jq -c '.cgroup.resources.devices' "$ROOT/$id/config.json")"
 	# Allow-all needs no program: berth's goes.
 	berth update -r - "$id" <<<'{"devices": [{"allow": true, "access": "rwm"}]}'
 	[[ $(berth_progs "$d") == "total=0 berth=0" ]] || fail "after allow-all: $(berth_progs "$d")"

@@ -119,7 +119,15 @@ create_fault() {
 	if [[ ! -e $ROOT/$id/state.json ]]; then
 		assert_state "$id" none
 	elif [[ -n $pids ]]; then
-		assert_state "$id" "created|creating"
+		# Init exits on its own once it reads EOF from the dead parent:
+		# "stopped" is the truth if none of the processes is left.
+		assert_state "$id" "created|creating|stopped"
+		if [[ $(jq -r .status <<<"$output") == stopped ]]; then
+			local p
+			for p in $pids; do
+				! pid_alive "$p" || fail "state of $id says stopped, but its process $p lives"
+			done
+		fi
 	else
 		assert_state "$id" stopped
 	fi

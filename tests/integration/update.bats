@@ -26,7 +26,7 @@ cg() {
 
 # saved: the linux.resources berth keeps for the container.
 saved() {
-	jq -c "${1:-.}" <<<"$(jq '.config.cgroup.resources' "$ROOT/$id/state.json")"
+	jq -c "${1:-.}" <<<"$(jq '.cgroup.resources' "$ROOT/$id/config.json")"
 }
 
 @test "update flags land in the cgroup files" {
