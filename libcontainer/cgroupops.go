@@ -138,11 +138,31 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if delta.Devices != nil {
 		merged.Devices = delta.Devices
 	}
+	keepSwapAllowance(merged, saved, delta)
 	c.state.Config.Cgroup.Resources = merged
 	if err := c.saveConfig(); err != nil {
 		return fmt.Errorf("update container %s: limits applied but not saved: %w", c.state.ID, err)
 	}
 	return nil
+}
+
+// keepSwapAllowance records what the cgroup managers do when an update
+// changes memory.limit alone: a finite memory+swap moves with the limit
+// (same swap allowance), an unlimited limit lifts it.
+func keepSwapAllowance(merged, saved, delta *specs.LinuxResources) {
+	if delta.Memory == nil || delta.Memory.Limit == nil || delta.Memory.Swap != nil ||
+		saved == nil || saved.Memory == nil || saved.Memory.Swap == nil || saved.Memory.Limit == nil {
+		return
+	}
+	oldLimit, oldSwap, limit := *saved.Memory.Limit, *saved.Memory.Swap, *delta.Memory.Limit
+	if oldSwap <= 0 || oldLimit <= 0 {
+		return
+	}
+	swap := int64(-1)
+	if limit > 0 {
+		swap = limit + max(oldSwap-oldLimit, 0)
+	}
+	merged.Memory.Swap = &swap
 }
 
 // MergeResources returns a copy of base with every value src sets laid

@@ -65,6 +65,7 @@ saved() {
 	[ "$status" -eq 0 ] || fail "grow: $output"
 	[ "$(cg memory memory.limit_in_bytes)" -eq 134217728 ]
 	[ "$(cg memory memory.memsw.limit_in_bytes)" -eq $((134217728 + 33554432)) ]
+	[ "$(saved .memory.swap)" -eq $((134217728 + 33554432)) ] || fail "saved swap: $(saved .memory)"
 	# Shrinking: the limit first, then memsw, same allowance.
 	run berth update --memory 16m "$id"
 	[ "$status" -eq 0 ] || fail "shrink: $output"
