@@ -37,11 +37,7 @@ var createCommand = &cli.Command{
 
 // createContainer loads the bundle and creates the container.
 func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container, error) {
-	id, err := containerID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	root, err := rootDir(ctx)
+	root, id, err := containerRef(ctx)
 	if err != nil {
 		return nil, err
 	}

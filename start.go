@@ -33,41 +33,36 @@ func lockedAction(fn func(*libcontainer.Container) error) cli.ActionFunc {
 // by the first argument, for commands that only report on it (no lock:
 // state.json is replaced atomically).
 func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
-	id, err := containerID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	root, err := rootDir(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return libcontainer.LoadState(root, id)
+	return loadWith(ctx, libcontainer.LoadState)
 }
 
 // loadLocked loads the container named by the first argument and takes
 // its lock.
 func loadLocked(ctx *cli.Context) (*libcontainer.Container, error) {
-	id, err := containerID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	root, err := rootDir(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return libcontainer.LoadLocked(root, id)
+	return loadWith(ctx, libcontainer.LoadLocked)
 }
 
 // loadLockedLite is loadLocked for commands that read no more of the config
 // than its rootfs, namespaces and hooks (start, kill, delete, pause, resume).
 func loadLockedLite(ctx *cli.Context) (*libcontainer.Container, error) {
-	id, err := containerID(ctx)
+	return loadWith(ctx, libcontainer.LoadLockedLite)
+}
+
+// containerRef returns --root and the container id of the first argument.
+func containerRef(ctx *cli.Context) (root, id string, err error) {
+	if id, err = containerID(ctx); err != nil {
+		return "", "", err
+	}
+	if root, err = rootDir(ctx); err != nil {
+		return "", "", err
+	}
+	return root, id, nil
+}
+
+func loadWith(ctx *cli.Context, load func(root, id string) (*libcontainer.Container, error)) (*libcontainer.Container, error) {
+	root, id, err := containerRef(ctx)
 	if err != nil {
 		return nil, err
 	}
-	root, err := rootDir(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return libcontainer.LoadLockedLite(root, id)
+	return load(root, id)
 }
