@@ -54,6 +54,12 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 	if err != nil {
 		return nil, err
 	}
+	notify := os.Getenv("NOTIFY_SOCKET") != ""
+	if notify {
+		if err := libcontainer.AddNotifySocket(spec, rootDir(ctx), id); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := specconv.Convert(spec, specconv.Options{
 		ID:                id,
 		Bundle:            bundle,
@@ -78,6 +84,7 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		PidFile:       ctx.String("pid-file"),
 		PreserveFDs:   preserve,
 		Subreaper:     foreground,
+		NotifySocket:  notify,
 	}
 	if foreground && cfg.Process != nil && cfg.Process.Terminal && opts.ConsoleSocket == "" {
 		relay, err := newTTYRelay()
