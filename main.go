@@ -58,6 +58,8 @@ func newApp() *cli.App {
 		Name:    "berth",
 		Usage:   "run OCI containers (runc-compatible command line)",
 		Version: version,
+		// runc's flags take "-e A=b,c" and "--cgroup cpu,memory:sub" whole.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/run/berth", Usage: "directory for container state"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
