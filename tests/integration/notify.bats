@@ -41,7 +41,7 @@ notify_berth() {
 }
 
 @test "without NOTIFY_SOCKET the container gets no notify mount or variable" {
-	set_args sh -c 'echo "[$NOTIFY_SOCKET]"; grep -c " /run/notify " /proc/mounts'
+	set_args sh -c 'echo "[$NOTIFY_SOCKET]"; grep -c " /run/notify " /proc/mounts; exit 0'
 	ID=$(new_id)
 	run env -u NOTIFY_SOCKET "$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ] || fail "$output"
