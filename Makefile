@@ -8,6 +8,7 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 TAGS    := urfave_cli_no_docs netgo osusergo
 LDFLAGS := -s -w -linkmode external -extldflags -static -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
 RECVTTY := tests/integration/tools/bin/recvtty
+SDNOTIFY := tests/integration/tools/bin/sdnotify
 FUZZTIME ?= 5000x
 
 export CGO_ENABLED := 1
@@ -22,6 +23,7 @@ berth:
 # The console-socket receiver the terminal tests use.
 recvtty:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(RECVTTY) ./tests/integration/tools/recvtty
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(SDNOTIFY) ./tests/integration/tools/sdnotify
 
 deps:
 	@scripts/deps.sh

@@ -58,6 +58,12 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 	if ctx.Bool("systemd-cgroup") {
 		defaultPath = cgroups.DefaultSystemdPath(id)
 	}
+	notify := os.Getenv("NOTIFY_SOCKET") != ""
+	if notify {
+		if err := libcontainer.AddNotifySocket(spec, root, id); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := specconv.Convert(spec, specconv.Options{
 		ID:                id,
 		Bundle:            bundle,
@@ -82,6 +88,7 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		PidFile:       ctx.String("pid-file"),
 		PreserveFDs:   preserve,
 		Subreaper:     foreground,
+		NotifySocket:  notify,
 	}
 	if foreground && cfg.Process != nil && cfg.Process.Terminal && opts.ConsoleSocket == "" {
 		relay, err := newTTYRelay()

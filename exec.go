@@ -35,15 +35,12 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (bounding, effective and permitted sets)"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
-		&cli.StringSliceFlag{Name: "cgroup", Usage: "accepted for runc compatibility; sub-cgroups are not supported yet"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container's: path, or on cgroup v1 controller[,controller...]:path"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
 	},
 	Action: func(ctx *cli.Context) error {
 		if ctx.NArg() < 1 {
 			return fmt.Errorf("exec: a container id is required")
-		}
-		if len(ctx.StringSlice("cgroup")) > 0 {
-			return fmt.Errorf("exec --cgroup: sub-cgroups are not supported yet")
 		}
 		detach := ctx.Bool("detach")
 		var sigs chan os.Signal
@@ -72,6 +69,7 @@ var execCommand = &cli.Command{
 			PreserveFDs:   preserve,
 			IgnorePaused:  ctx.Bool("ignore-paused"),
 			Subreaper:     !detach,
+			SubCgroups:    ctx.StringSlice("cgroup"),
 		}
 		var relay *ttyRelay
 		if !detach && p.Terminal && opts.ConsoleSocket == "" {

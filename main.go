@@ -60,6 +60,8 @@ func newApp() *cli.App {
 		Name:    "berth",
 		Usage:   "run OCI containers (runc-compatible command line)",
 		Version: version,
+		// runc's flags take "-e A=b,c" and "--cgroup cpu,memory:sub" whole.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Usage: "directory for container state (default: /run/berth, or $XDG_RUNTIME_DIR/berth for a non-root caller)"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},

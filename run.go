@@ -38,14 +38,37 @@ var runCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		if err := c.Start(); err != nil {
+		relay, err := listenNotify(c)
+		if err == nil {
+			err = c.Start()
+		}
+		if err != nil {
+			relay.Close()
 			c.Delete(true)
 			return err
 		}
 		if detach {
-			return nil
+			defer relay.Close()
+			if relay == nil {
+				return nil
+			}
+			return relay.Relay(c.State().InitPid, false)
+		}
+		relayed := make(chan struct{})
+		if relay != nil {
+			// berth stays in the foreground: it is the main pid to watch.
+			go func() {
+				defer close(relayed)
+				if err := relay.Relay(os.Getpid(), true); err != nil {
+					logs.Warnf("%v", err)
+				}
+			}()
+		} else {
+			close(relayed)
 		}
 		code := waitForeground(c.State().InitPid, sigs)
+		<-relayed // ends with init
+		relay.Close()
 		if !ctx.Bool("keep") {
 			if err := c.Delete(true); err != nil {
 				logs.Warnf("%v", err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/berth-runtime/berth/libcontainer"
@@ -10,7 +12,37 @@ var startCommand = &cli.Command{
 	Name:      "start",
 	Usage:     "start the process of a created container",
 	ArgsUsage: "<container-id>",
-	Action:    lockedAction((*libcontainer.Container).Start),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, 1); err != nil {
+			return err
+		}
+		c, err := loadLocked(ctx)
+		if err != nil {
+			return err
+		}
+		relay, err := listenNotify(c)
+		if err == nil {
+			err = c.Start()
+		}
+		// kill or delete must not wait for the container to get ready.
+		c.Unlock()
+		defer relay.Close()
+		if err != nil || relay == nil {
+			return err
+		}
+		pid := c.State().InitPid
+		return relay.Relay(pid, false)
+	},
+}
+
+// listenNotify starts the NOTIFY_SOCKET relay of a created container when
+// berth itself was given NOTIFY_SOCKET (nil otherwise).
+func listenNotify(c *libcontainer.Container) (*libcontainer.NotifyRelay, error) {
+	host := os.Getenv("NOTIFY_SOCKET")
+	if host == "" {
+		return nil, nil
+	}
+	return c.ListenNotify(host)
 }
 
 // lockedAction is the action of a command whose only argument is the

@@ -45,6 +45,8 @@ type CreateOpts struct {
 	// foreground), so init must become our child even after the fork that
 	// puts it in its pid namespace.
 	Subreaper bool
+	// NotifySocket: the spec has AddNotifySocket's mount; make its source.
+	NotifySocket bool
 }
 
 // syncMsg is one JSON line between the parent and `berth init`.
@@ -120,6 +122,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	undo.Push(func() { os.RemoveAll(dir) })
 	fault.Point("create:statedir")
+	if o.NotifySocket {
+		if err := makeNotifyDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	c = &Container{root: root, dir: dir, state: State{
 		ID:          o.ID,
 		Bundle:      cfg.Bundle,

@@ -24,18 +24,21 @@ type ExecOpts struct {
 	PidFile       string
 	PreserveFDs   int
 	IgnorePaused  bool
-	Subreaper     bool // the caller waits for the process
+	Subreaper     bool     // the caller waits for the process
+	SubCgroups    []string // exec --cgroup: "path" or "controller[,...]:path"
 }
 
 // Exec starts a new process in the container's namespaces and cgroup, and
 // returns its pid once execve has succeeded.
 func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
+	paused := false
 	switch st := c.Status(); st {
 	case Running, Created:
 	case Paused:
 		if !o.IgnorePaused {
 			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
 		}
+		paused = true
 	default:
 		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, st)
 	}
@@ -59,6 +62,11 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec: %w", err)
 	}
+	// Resolved (and checked to exist) before anything is started.
+	subDirs, err := subCgroupDirs(c.state.Cgroup, o.SubCgroups)
+	if err != nil {
+		return 0, err
+	}
 
 	var undo cleanup.Stack
 	defer func() {
@@ -80,7 +88,20 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		files:     files,
 		subreaper: o.Subreaper,
 		boot:      boot,
-		onReady:   mgr.Apply,
+		onReady: func(pid int) error {
+			if err := mgr.Apply(pid); err != nil {
+				return err
+			}
+			if err := joinSubCgroups(subDirs, pid); err != nil {
+				return err
+			}
+			if paused {
+				// Init is frozen until resume, which needs the lock; the
+				// cgroup holds init now, so a delete would kill it.
+				c.Unlock()
+			}
+			return nil
+		},
 	}, &undo)
 	if err != nil {
 		return 0, err

@@ -171,3 +171,161 @@ start_sleeper() {
 	run berth resume "$ID"
 	[ "$status" -eq 0 ]
 }
+
+# init_cgroup CTRL: the host directory of the container's cgroup in the v1
+# hierarchy of CTRL, from its init's /proc/PID/cgroup.
+init_cgroup() {
+	local rel
+	rel=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) { sub(/^name=/, "", a[i]); if (a[i] == c) print $3 } }' "/proc/$PID/cgroup")
+	[ -n "$rel" ] || fail "init has no $1 cgroup"
+	echo "$CGROUP_MNT/$1$rel"
+}
+
+# only_init_in_cgroup: nothing but the container's init is in its memory
+# cgroup or below (a failed exec left no process).
+only_init_in_cgroup() {
+	local procs
+	procs=$(find "$(init_cgroup memory)" -name cgroup.procs -exec cat {} + | sort -u | xargs)
+	[ "$procs" = "$PID" ] || fail "processes in the container's cgroup: $procs (init: $PID)"
+}
+
+@test "exec --cgroup controller:path puts the process in that sub-cgroup of that controller only" {
+	start_sleeper
+	mkdir "$(init_cgroup memory)/sub"
+	run berth exec --cgroup memory:sub "$ID" cat /proc/self/cgroup
+	[ "$status" -eq 0 ] || fail "$output"
+	# The cgroup namespace shows the container's cgroup as "/".
+	grep -qx '[0-9]*:memory:/sub' <<<"$output" || fail "$output"
+	grep -qx '[0-9]*:pids:/' <<<"$output" || fail "$output"
+}
+
+@test "exec --cgroup with several controllers, repeated, joins each named sub-cgroup" {
+	start_sleeper
+	mkdir "$(init_cgroup memory)/a" "$(init_cgroup pids)/a" "$(init_cgroup blkio)/b"
+	run berth exec --cgroup memory,pids:a --cgroup blkio:b "$ID" cat /proc/self/cgroup
+	[ "$status" -eq 0 ] || fail "$output"
+	grep -qx '[0-9]*:memory:/a' <<<"$output" || fail "$output"
+	grep -qx '[0-9]*:pids:/a' <<<"$output" || fail "$output"
+	grep -qx '[0-9]*:blkio:/b' <<<"$output" || fail "$output"
+	grep -qx '[0-9]*:devices:/' <<<"$output" || fail "$output"
+}
+
+@test "exec --cgroup path puts the process in that sub-cgroup of every v1 hierarchy" {
+	start_sleeper
+	local ctrl
+	for ctrl in $(awk -F: '$2 != "" { sub(/^name=/, "", $2); gsub(/,/, " ", $2); print $2 }' "/proc/$PID/cgroup"); do
+		[ -d "$(init_cgroup "$ctrl")/sub" ] || mkdir "$(init_cgroup "$ctrl")/sub"
+	done
+	# A new v1 cpuset starts without cpus and mems.
+	cat "$(init_cgroup cpuset)/cpuset.cpus" >"$(init_cgroup cpuset)/sub/cpuset.cpus"
+	cat "$(init_cgroup cpuset)/cpuset.mems" >"$(init_cgroup cpuset)/sub/cpuset.mems"
+	run_detached berth exec -d --pid-file "$TESTDIR/exec.pid" --cgroup sub "$ID" sleep 30
+	[ "$status" -eq 0 ] || fail "$output"
+	epid=$(cat "$TESTDIR/exec.pid")
+	# From the host: every v1 line is init's path plus /sub.
+	diff <(awk -F: '$2 != "" { print $1 ":" $2 ":" $3 "/sub" }' "/proc/$PID/cgroup" | sed 's|//sub$|/sub|') \
+		<(awk -F: '$2 != ""' "/proc/$epid/cgroup")
+}
+
+@test "exec --cgroup with a missing or escaping sub-cgroup fails naming --cgroup and starts nothing" {
+	start_sleeper
+	run berth exec --cgroup memory:nosuch "$ID" true
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *'--cgroup "memory:nosuch": sub-cgroup '*'/nosuch: '*'no such file or directory'* ]] || fail "$output"
+	run berth exec --cgroup ../escape "$ID" true
+	[ "$status" -eq 1 ]
+	[[ $output == *'--cgroup "../escape": ".." is not allowed'* ]] || fail "$output"
+	run berth exec --cgroup nosuchctrl:sub "$ID" true
+	[ "$status" -eq 1 ]
+	[[ $output == *"--cgroup nosuchctrl:sub: the container has no nosuchctrl cgroup"* ]] || fail "$output"
+	only_init_in_cgroup
+}
+
+@test "exec --cgroup into a sub-cgroup the kernel refuses kills the half-started process" {
+	start_sleeper
+	# A new v1 cpuset has no cpus: the kernel refuses tasks in it.
+	mkdir "$(init_cgroup cpuset)/empty"
+	mkdir "$(init_cgroup memory)/empty"
+	run berth exec --cgroup cpuset,memory:empty "$ID" true
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"--cgroup: add pid "*"/empty/cgroup.procs: "* ]] || fail "$output"
+	only_init_in_cgroup
+}
+
+@test "exec --no-new-privs sets no_new_privs for the process only" {
+	update_config '.process.noNewPrivileges = false'
+	start_sleeper
+	run berth exec "$ID" grep NoNewPrivs /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ $output == *"NoNewPrivs:"*0 ]] || fail "$output"
+	run berth exec --no-new-privs "$ID" grep NoNewPrivs /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ $output == *"NoNewPrivs:"*1 ]] || fail "$output"
+}
+
+@test "exec --apparmor on a host without AppArmor fails with one line and starts nothing" {
+	[[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) != Y* ]] || skip "AppArmor is enabled here"
+	start_sleeper
+	run berth exec --apparmor some-profile "$ID" true
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"process.apparmorProfile: AppArmor is not enabled on this host"* ]] || fail "$output"
+	only_init_in_cgroup
+}
+
+@test "exec --process-label on a host without SELinux fails with one line and starts nothing" {
+	[ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled here"
+	start_sleeper
+	run berth exec --process-label system_u:system_r:container_t:s0 "$ID" true
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"process.selinuxLabel: SELinux is not enabled on this host"* ]] || fail "$output"
+	only_init_in_cgroup
+}
+
+@test "exec --preserve-fds passes fd 3 and closes the others" {
+	start_sleeper
+	echo "through fd 3" >"$TESTDIR/fd3"
+	# The shell's own fds, listed from a child (not the last command).
+	run berth exec --preserve-fds 1 "$ID" sh -c 'cat <&3; ls /proc/$$/fd | sort -n | xargs; true' \
+		3<"$TESTDIR/fd3" 4</dev/null 5</dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = "through fd 3" ]
+	[ "${lines[1]}" = "0 1 2 3" ]
+}
+
+@test "exec --ignore-paused starts the process, which runs once the container resumes" {
+	start_sleeper
+	run berth pause "$ID"
+	[ "$status" -eq 0 ]
+	# In the frozen cgroup the exec cannot get far: run it in the background.
+	berth exec --ignore-paused "$ID" sh -c 'echo ran >/tmp/ignore-paused' </dev/null >"$TESTDIR/exec.out" 2>&1 &
+	epid=$!
+	track_pid "$epid"
+	sleep 0.3
+	[ ! -e "$BUNDLE/rootfs/tmp/ignore-paused" ]
+	run berth resume "$ID"
+	[ "$status" -eq 0 ] || fail "resume: $output"
+	wait "$epid" || fail "exec: $(cat "$TESTDIR/exec.out")"
+	[ "$(cat "$BUNDLE/rootfs/tmp/ignore-paused")" = ran ]
+}
+
+@test "exec -t without --console-socket relays the pty in the foreground" {
+	start_sleeper
+	run berth exec -t "$ID" sh -c 'tty; [ -t 0 ] && echo stdin-is-tty'
+	[ "$status" -eq 0 ] || fail "$output"
+	out=$(tr -d '\r' <<<"$output")
+	grep -Eqx '/dev/pts/[0-9]+' <<<"$out" || fail "tty output: $out"
+	grep -qx stdin-is-tty <<<"$out"
+}
+
+@test "exec -e keeps commas in the value and -u uid keeps the container's gid" {
+	start_sleeper
+	run berth exec -e LIST=a,b,c -u 1000 "$ID" sh -c 'echo "$LIST"; id -u; id -g'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = a,b,c ]
+	[ "${lines[1]}" = 1000 ]
+	[ "${lines[2]}" = "$(jq -r .process.user.gid "$BUNDLE/config.json")" ]
+}

@@ -279,3 +279,24 @@ run_d() {
 	[ "$status" -eq 0 ]
 	rm -f "$tar"
 }
+
+@test "podman run --sdnotify=container: READY=1 from the container reaches podman's NOTIFY_SOCKET through berth" {
+	local tool=$REPO/tests/integration/tools/bin/sdnotify sock=$BATS_TEST_TMPDIR/host-notify.sock
+	[ -x "$tool" ] || fail "no $tool (make recvtty)"
+	cp "$tool" "$PODMAN_ROOTFS/bin/sdnotify"
+	"$tool" listen -n 2 -t 60 "$sock" >"$BATS_TEST_TMPDIR/notify.out" 2>&1 &
+	local lpid=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	NOTIFY_SOCKET=$sock run_detached bpodman run -d --name notify --sdnotify=container \
+		--cidfile "$BATS_TEST_TMPDIR/cid" --rootfs "$PODMAN_ROOTFS" \
+		sh -c 'echo "$NOTIFY_SOCKET"; sdnotify send READY=1; exec sleep 1000'
+	[ -s "$BATS_TEST_TMPDIR/cid" ] && new_ctr "$(cat "$BATS_TEST_TMPDIR/cid")"
+	# The listener ends by itself (after 2 datagrams, or 60 s).
+	[ "$status" -eq 0 ] || { kill "$lpid"; fail "podman run -d: $output"; }
+	wait "$lpid" || fail "listener: $(cat "$BATS_TEST_TMPDIR/notify.out")"
+	grep -qx 'READY=1' "$BATS_TEST_TMPDIR/notify.out"
+	grep -qx 'MAINPID=[0-9]*' "$BATS_TEST_TMPDIR/notify.out"
+	# The container used berth's relay socket.
+	run bpodman logs notify
+	[ "$output" = /run/notify/notify.sock ]
+}
