@@ -465,45 +465,5 @@ TESTS_IN_ORDER=(
 
 # ----------------------------------------------------------------- runner ---
 
-passed=0 failed=0 skipped=0
-RESULTS=$(mktemp -d /tmp/sd-results.XXXXXX)
-finished=0
-print_result() {
-	if ((finished != 1)); then
-		failed=$((failed + 1))
-		echo "not ok - the test runner stopped before the last test"
-	fi
-	echo "BERTH-SYSTEMD-RESULT: $passed passed, $failed failed, $skipped skipped"
-}
-trap 'print_result; rm -rf "$RESULTS"' EXIT
-
-echo "# berth: $("$BERTH_BIN" --version | head -n 1)"
-n=0
-for t in "${TESTS_IN_ORDER[@]}"; do
-	name=${t#test_}
-	if [[ -n ${TESTS:-} ]] && ! [[ $name =~ $TESTS ]]; then continue; fi
-	n=$((n + 1))
-	TESTNO=$n
-	TESTDIR=$(mktemp -d "/tmp/sd-$n.XXXXXX")
-	ROOT=$TESTDIR/root
-	log=$RESULTS/log.$n
-	start=$(date +%s)
-	(
-		set -euo pipefail
-		: >"$TESTDIR/.ids"
-		: >"$TESTDIR/.units"
-		trap teardown EXIT
-		"$t"
-	) >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	if ((rc == 0)); then
-		passed=$((passed + 1))
-		echo "ok $n $name (${secs}s)"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $name (status $rc, ${secs}s)"
-		sed 's/^/#   /' "$log"
-	fi
-done
-finished=1
+. "${BASH_SOURCE[0]%/*}/runner.bash"
+run_tests BERTH-SYSTEMD-RESULT sd .ids .units
