@@ -20,10 +20,11 @@ all: berth
 berth:
 	$(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o berth .
 
-# The console-socket receiver the terminal tests use.
+# Test tools: the console-socket receiver, an sd_notify peer, a seccomp agent.
 recvtty:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(RECVTTY) ./tests/integration/tools/recvtty
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(SDNOTIFY) ./tests/integration/tools/sdnotify
+	CGO_ENABLED=0 $(GO) build -trimpath -o tests/integration/tools/bin/seccompagent ./tests/integration/tools/seccompagent
 
 deps:
 	@scripts/deps.sh

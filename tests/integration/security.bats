@@ -289,6 +289,35 @@ docker_like_seccomp() {
 	[ "$output" = "$(printf 'hi\ndone')" ]
 }
 
+@test "seccomp: SCMP_ACT_NOTIFY hands the listener fd and the container state to the agent, whose answer the process gets" {
+	local agent=$REPO/tests/integration/tools/bin/seccompagent
+	[ -x "$agent" ] || fail "no $agent (make recvtty)"
+	local sock=$TESTDIR/agent.sock
+	# The agent answers every mkdir with EXDEV (18).
+	"$agent" "$sock" "$TESTDIR/agent.state" 18 </dev/null >"$TESTDIR/agent.out" 2>"$TESTDIR/agent.err" &
+	track_pid $!
+	wait_for_file "$TESTDIR/agent.out"
+	UPDATE_CONFIG_ARGS=(--arg s "$sock")
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $s,
+		listenerMetadata: "berth-test-metadata",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}'
+	UPDATE_CONFIG_ARGS=()
+	set_args sh -c 'mkdir /tmp/made; echo "status $?"; [ -e /tmp/made ] || echo absent'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"Invalid cross-device link"* || $output == *"Cross-device link"* ]] || fail "mkdir did not get the agent's EXDEV: $output"
+	[[ $output == *"status 1"* && $output == *absent* ]]
+	# The runtime spec's container process state, with one fd.
+	local st
+	st=$(cat "$TESTDIR/agent.state")
+	echo "$st"
+	jq -e --arg id "$id" '.metadata == "berth-test-metadata" and .fds == ["seccompFd"] and .nfds == 1
+		and .pid > 0 and .state.id == $id and (.state.status | IN("creating", "created"))' <<<"$st" >/dev/null ||
+		fail "agent state: $st"
+}
+
 @test "seccomp: a syscall name unknown to libseccomp is skipped, logged with --debug, and the rest of its rule holds" {
 	update_config '.linux.seccomp = {
 		defaultAction: "SCMP_ACT_ALLOW",
