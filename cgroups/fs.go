@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/sysfile"
 )
 
 // errNoFile is what a missing control file in an existing cgroup means:
@@ -54,31 +56,8 @@ func openRetry(path string, flags int) (int, error) {
 
 // readFile reads a whole (small) control file.
 func readFile(path string) (string, error) {
-	fd, err := openRetry(path, unix.O_RDONLY|unix.O_CLOEXEC)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, 512)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", path, err)
-		}
-		// A short read means the end: kernfs (seq_file) and regular files
-		// fill the buffer otherwise. This saves the read that returns 0.
-		short := n < cap(buf)-len(buf)
-		buf = buf[:len(buf)+n]
-		if n == 0 || short {
-			return string(buf), nil
-		}
-	}
+	b, err := sysfile.Read(path)
+	return string(b), err
 }
 
 // readLine reads a one-value file without its trailing newline.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/sysfile"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
@@ -155,7 +156,7 @@ func load(root, id string, mode loadMode) (*Container, error) {
 // broken state (berth was killed while creating it, or the disk was full).
 func (c *Container) readJSON(name string, v any, first bool) error {
 	id, path := filepath.Base(c.dir), filepath.Join(c.dir, name)
-	b, err := os.ReadFile(path)
+	b, err := sysfile.Read(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			if first {
@@ -297,7 +298,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode, durable bool) e
 
 // procStat returns the state letter and start time of pid.
 func procStat(pid int) (byte, uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, err
 	}
