@@ -265,6 +265,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("send config to init: %w", err)
 	}
 	for done := false; !done; {
+		fault.Point("create:wait-init")
 		var m syncMsg
 		if err := dec.Decode(&m); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {

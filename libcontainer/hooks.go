@@ -11,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/internal/fault"
 )
 
 // runHooks runs each hook with the state on stdin, in order, and stops at
@@ -24,7 +26,7 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
 		return fmt.Errorf("%s hooks: encode state: %w", kind, err)
 	}
 	for i := range hooks {
-		if err := runHook(&hooks[i], stdin); err != nil {
+		if err := runHook(kind, &hooks[i], stdin); err != nil {
 			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err)
 		}
 	}
@@ -43,14 +45,14 @@ func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State) []error {
 	}
 	var errs []error
 	for i := range hooks {
-		if err := runHook(&hooks[i], stdin); err != nil {
+		if err := runHook(kind, &hooks[i], stdin); err != nil {
 			errs = append(errs, fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err))
 		}
 	}
 	return errs
 }
 
-func runHook(h *specs.Hook, stdin []byte) error {
+func runHook(kind string, h *specs.Hook, stdin []byte) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -71,7 +73,11 @@ func runHook(h *specs.Hook, stdin []byte) error {
 	cmd.Stderr = &out
 	// A hook that forks a daemon keeps our pipe open; do not wait for it.
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		fault.Point("hook:" + kind) // berth killed while the hook runs
+		err = cmd.Wait()
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}

@@ -61,6 +61,7 @@ func (c *Container) Start() error {
 	if n, err := unix.Read(fifo, b[:]); n != 1 {
 		return fmt.Errorf("start container %s: read %s: %v", c.state.ID, fifoPath, err)
 	}
+	fault.Point("start:released")
 	// Init holds the fifo open until its execve closes it; anything it
 	// writes before that is why the exec failed.
 	msg, err := readToEOF(fifo)
@@ -159,6 +160,7 @@ func (c *Container) destroy() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", c.dir, err))
 	}
+	fault.Point("delete:poststop")
 	if h := c.state.Config.Hooks; h != nil {
 		for _, err := range runHooksWarn("poststop", h.Poststop, c.OCIState(Stopped)) {
 			logs.Warnf("%v", err)

@@ -34,11 +34,12 @@ teardown() {
 }
 
 # faulty POINT ARG...: berth (with this test's --root) that kills itself at
-# fault point POINT.
+# fault point POINT; with FAULT_WAIT set, only once that file exists.
 faulty() {
 	local point=$1
 	shift
-	BERTH_FAULT=$point timeout --kill-after=5 "$BERTH_CMD_TIMEOUT" "$BERTH" --root "$ROOT" "$@"
+	BERTH_FAULT=$point BERTH_FAULT_WAIT=${FAULT_WAIT:-} \
+		timeout --kill-after=5 "$BERTH_CMD_TIMEOUT" "$BERTH" --root "$ROOT" "$@"
 }
 
 # cgroup_pids ID: the live processes in the cgroups of container ID (any
@@ -214,6 +215,205 @@ create_fault() {
 	recreate_works "$id"
 }
 
+@test "fault delete:poststop: the container is gone; delete --force succeeds; the id works again" {
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	pids=$(cgroup_pids "$id")
+	run faulty delete:poststop delete --force "$id"
+	[ "$status" -eq 137 ]
+	# The point comes after the state directory went: nothing is left to
+	# name. (Hence poststop hooks are lost if berth dies here, as in runc.)
+	assert_gone "$pid" $pids
+	assert_state "$id" none
+	force_delete_cleans "$id"
+	recreate_works "$id"
+}
+
+@test "fault create:wait-init (init sets up the rootfs): state tells the truth; delete --force cleans; the id works again" {
+	create_fault create:wait-init
+}
+
+@test "fault create:wait-init during a createContainer hook: state says creating; delete --force kills init and the hook; the id works again" {
+	# createContainer runs in init before pivot_root: host paths resolve.
+	# First run only: it marks that it started, then hangs.
+	cat >"$TESTDIR/cc-hook" <<-EOF
+		#!/bin/sh
+		[ -e "$TESTDIR/cc.started" ] && exit 0
+		touch "$TESTDIR/cc.started"
+		exec sleep 1000
+	EOF
+	chmod +x "$TESTDIR/cc-hook"
+	UPDATE_CONFIG_ARGS=(--arg p "$TESTDIR/cc-hook")
+	update_config '.hooks = {createContainer: [{path: $p}]}'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	status=0
+	FAULT_WAIT=$TESTDIR/cc.started faulty create:wait-init create --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/create.out" 2>&1 || status=$?
+	[ "$status" -eq 137 ] || fail "create: status $status, want 137: $(cat "$TESTDIR/create.out")"
+	# Init still waits for its hook: the create never finished.
+	assert_state "$id" creating
+	pid=$(state_field "$id" pid)
+	pids=$(cgroup_pids "$id")
+	# The hook is init's child, in the container's cgroup: the container's
+	# to kill.
+	[ "$(wc -w <<<"$pids")" -ge 2 ] || fail "want init and its hook in the cgroup, found: $pids"
+	force_delete_cleans "$id" "$pid" $pids
+	recreate_works "$id"
+}
+
+@test "fault start:released: the process runs; state says running; delete --force kills it; the id works again" {
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	run faulty start:released start "$id"
+	[ "$status" -eq 137 ]
+	# Init was released before start died: it goes on and execs.
+	for _ in $(seq 100); do
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == sleep ]] && break
+		sleep 0.05
+	done
+	[ "$(cat "/proc/$pid/comm")" = sleep ]
+	assert_state "$id" running
+	pids=$(cgroup_pids "$id")
+	force_delete_cleans "$id" "$pid" $pids
+	recreate_works "$id"
+}
+
+@test "fault start:released during a startContainer hook: state says created; delete --force kills init and the hook; the id works again" {
+	# startContainer runs in init after pivot_root: the hook lives in the
+	# rootfs, and its mark lands there.
+	mkdir -p "$BUNDLE/rootfs/hookbin"
+	cat >"$BUNDLE/rootfs/hookbin/sc-hook" <<-'EOF'
+		#!/bin/sh
+		[ -e /sc.started ] && exit 0
+		touch /sc.started
+		exec sleep 1000
+	EOF
+	chmod +x "$BUNDLE/rootfs/hookbin/sc-hook"
+	update_config '.hooks = {startContainer: [{path: "/hookbin/sc-hook"}]}'
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	FAULT_WAIT=$BUNDLE/rootfs/sc.started
+	run faulty start:released start "$id"
+	FAULT_WAIT=
+	[ "$status" -eq 137 ]
+	# The process has not been exec'd: init (still berth) waits for its hook.
+	[ "$(stat -L -c %d:%i "/proc/$pid/exe")" = "$(stat -L -c %d:%i "$BERTH")" ]
+	assert_state "$id" created
+	pids=$(cgroup_pids "$id")
+	[ "$(wc -w <<<"$pids")" -ge 2 ] || fail "want init and its hook in the cgroup, found: $pids"
+	force_delete_cleans "$id" "$pid" $pids
+	recreate_works "$id"
+}
+
+# --- berth killed while one of its own hooks runs --------------------------
+#
+# berth runs the prestart, createRuntime, poststart and poststop hooks
+# itself, in the runtime's namespaces and cgroup, as runc does: such a hook
+# is the caller's program, not part of the container. Neither berth's death
+# nor delete --force kills it: it runs to its end (a hook that sets up or
+# tears down the network must be let finish, or it leaves worse behind than
+# it does), and is no leak of berth's. Hooks that run in the container
+# (createContainer, startContainer) are children of its init, in its cgroup,
+# and delete --force kills them (the create:wait-init and start:released
+# tests above).
+
+# slow_hook: $TESTDIR/slow-hook KIND, a hook that on its first run writes
+# its pid to $TESTDIR/KIND.pid, waits (at most 60s) for $TESTDIR/KIND.go,
+# and writes $TESTDIR/KIND.done. Later runs exit at once.
+slow_hook() {
+	cat >"$TESTDIR/slow-hook" <<-EOF
+		#!/bin/sh
+		[ -e "$TESTDIR/\$1.pid" ] && exit 0
+		echo \$\$ >"$TESTDIR/\$1.pid.tmp"
+		mv "$TESTDIR/\$1.pid.tmp" "$TESTDIR/\$1.pid"
+		i=0
+		while [ ! -e "$TESTDIR/\$1.go" ] && [ \$i -lt 600 ]; do
+			sleep 0.1
+			i=\$((i + 1))
+		done
+		echo done >"$TESTDIR/\$1.done"
+	EOF
+	chmod +x "$TESTDIR/slow-hook"
+}
+
+# set_slow_hook KIND: config.json's only hook is slow-hook as a KIND hook.
+set_slow_hook() {
+	UPDATE_CONFIG_ARGS=(--arg p "$TESTDIR/slow-hook" --arg k "$1")
+	update_config '.hooks = {($k): [{path: $p, args: ["slow-hook", $k]}]}'
+	UPDATE_CONFIG_ARGS=()
+}
+
+# hook_left_to_finish KIND ID: the KIND hook that ran when berth was killed
+# still runs, outside container ID's cgroups, and ends on its own once let go.
+hook_left_to_finish() {
+	local kind=$1 id=$2 hpid
+	hpid=$(cat "$TESTDIR/$kind.pid")
+	track_pid "$hpid"
+	pid_alive "$hpid" || fail "the $kind hook ($hpid) did not outlive berth"
+	if grep -qF "/$id" "/proc/$hpid/cgroup"; then
+		fail "the $kind hook is in the container's cgroup: $(cat "/proc/$hpid/cgroup")"
+	fi
+	touch "$TESTDIR/$kind.go"
+	assert_gone "$hpid"
+	[ "$(cat "$TESTDIR/$kind.done")" = done ] || fail "the $kind hook did not run to its end"
+}
+
+@test "fault hook:prestart and hook:createRuntime (berth killed while the hook runs): state tells the truth; delete --force cleans; the hook finishes on its own; the id works again" {
+	slow_hook
+	for kind in prestart createRuntime; do
+		set_slow_hook "$kind"
+		FAULT_WAIT=$TESTDIR/$kind.pid
+		create_fault "hook:$kind"
+		FAULT_WAIT=
+		hook_left_to_finish "$kind" "$id"
+	done
+}
+
+@test "fault hook:poststart (berth killed while the hook runs): state says running; delete --force cleans; the hook finishes on its own; the id works again" {
+	slow_hook
+	set_slow_hook poststart
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	FAULT_WAIT=$TESTDIR/poststart.pid
+	run faulty hook:poststart start "$id"
+	FAULT_WAIT=
+	[ "$status" -eq 137 ]
+	assert_state "$id" running
+	[ "$(cat "/proc/$pid/comm")" = sleep ]
+	pids=$(cgroup_pids "$id")
+	force_delete_cleans "$id" "$pid" $pids
+	hook_left_to_finish poststart "$id"
+	recreate_works "$id"
+}
+
+@test "fault hook:poststop (berth killed while the hook runs): the container is gone; delete --force succeeds; the hook finishes on its own; the id works again" {
+	slow_hook
+	set_slow_hook poststop
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	pids=$(cgroup_pids "$id")
+	FAULT_WAIT=$TESTDIR/poststop.pid
+	run faulty hook:poststop delete --force "$id"
+	FAULT_WAIT=
+	[ "$status" -eq 137 ]
+	# poststop runs once the container and its state are gone.
+	assert_gone "$pid" $pids
+	assert_state "$id" none
+	force_delete_cleans "$id"
+	hook_left_to_finish poststop "$id"
+	recreate_works "$id"
+}
+
 # --- failures around create ------------------------------------------------
 
 # create_fails_cleanly: the last create (status, output from a file, so a
@@ -249,6 +449,19 @@ create_fails_cleanly() {
 		assert_gone "$(cat "$TESTDIR/$kind.pid")"
 		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
 	done
+}
+
+@test "init killed before it is ready fails create with one line saying so; nothing is left" {
+	# A createContainer hook is init's child: without a pid namespace its
+	# parent pid is init's on the host, so it can kill init mid-create.
+	UPDATE_CONFIG_ARGS=(--arg sh "$(type -P sh)")
+	update_config '.linux.namespaces |= map(select(.type != "pid"))
+		| .hooks = {createContainer: [{path: $sh, args: ["sh", "-c", "kill -KILL $PPID"]}]}'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	create_fails_cleanly
+	[[ ${lines[0]} == *"init exited before it was ready"* ]] || fail "error does not say init died: ${lines[0]}"
 }
 
 @test "a process whose executable is missing fails create with one line naming it; nothing is left" {
@@ -319,6 +532,77 @@ mount_tmpfs() {
 	[[ ${lines[0]} == *"$fs/root"* ]] || fail "error does not name the path: ${lines[0]}"
 	[ -z "$(ls -A "$fs/root")" ] || fail "left in --root: $(ls -A "$fs/root")"
 	[ -z "$(cgroup_dirs "$id")" ] || fail "cgroups left: $(cgroup_dirs "$id")"
+	[ -z "$(runtime_procs)" ] || fail "processes left: $(runtime_procs)"
+}
+
+# root_on FS: a --root directory on the test's filesystem FS (its
+# containers are deleted by teardown); broot runs berth with it.
+root_on() {
+	R=$1/root
+	mkdir "$R"
+	echo "$R" >>"$TESTDIR/roots"
+}
+broot() {
+	timeout --kill-after=5 "$BERTH_CMD_TIMEOUT" "$BERTH" --root "$R" "$@"
+}
+
+# fill FS: writes to FS until it is full, and checks that nothing more fits.
+fill() {
+	dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
+	if dd if=/dev/zero of="$1/fill2" bs=4k count=1 2>/dev/null; then fail "$1 is not full"; fi
+}
+
+@test "a --root that fills up after create: start, state, list, kill and delete still work; nothing is left" {
+	fs=$TESTDIR/fillfs
+	mount_tmpfs "$fs" size=1m,mode=0700
+	root_on "$fs"
+	id=$(new_id)
+	run_detached broot create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create: $output"
+	pid=$(broot state "$id" | jq -r .pid)
+	fill "$fs"
+	run broot start "$id"
+	[ "$status" -eq 0 ] || fail "start on a full --root: $output"
+	[ "$(broot state "$id" | jq -r .status)" = running ]
+	run broot list -q
+	[ "$status" -eq 0 ] && [ "$output" = "$id" ] || fail "list on a full --root: $output"
+	run broot kill "$id" KILL
+	[ "$status" -eq 0 ] || fail "kill on a full --root: $output"
+	assert_gone "$pid"
+	[ "$(broot state "$id" | jq -r .status)" = stopped ]
+	run broot delete "$id"
+	[ "$status" -eq 0 ] || fail "delete on a full --root: $output"
+	[ -z "$(ls -A "$R")" ] || fail "left in --root: $(ls -A "$R")"
+	[ -z "$(cgroup_dirs "$id")" ] || fail "cgroups left: $(cgroup_dirs "$id")"
+	[ -z "$(runtime_procs)" ] || fail "processes left: $(runtime_procs)"
+}
+
+@test "a --root that turns read-only after create: start and kill work; delete fails in one line naming the path and keeps the state; once writable, delete finishes" {
+	fs=$TESTDIR/rofs
+	mount_tmpfs "$fs" size=1m,mode=0700
+	root_on "$fs"
+	id=$(new_id)
+	run_detached broot create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create: $output"
+	pid=$(broot state "$id" | jq -r .pid)
+	mount -o remount,ro "$fs"
+	run broot start "$id"
+	[ "$status" -eq 0 ] || fail "start on a read-only --root: $output"
+	[ "$(broot state "$id" | jq -r .status)" = running ]
+	run broot kill "$id" KILL
+	[ "$status" -eq 0 ] || fail "kill on a read-only --root: $output"
+	assert_gone "$pid"
+	run broot delete "$id"
+	[ "$status" -eq 1 ] || fail "delete on a read-only --root: status $status: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got: $output"
+	[[ ${lines[0]} == "berth: "*"$R/$id"*"read-only file system" ]] || fail "error does not name the path and the cause: ${lines[0]}"
+	# The container's cgroup went; its state stays, telling the truth.
+	[ -z "$(cgroup_dirs "$id")" ] || fail "cgroups left: $(cgroup_dirs "$id")"
+	[ "$(broot state "$id" | jq -r .status)" = stopped ]
+	mount -o remount,rw "$fs"
+	run broot delete "$id"
+	[ "$status" -eq 0 ] || fail "delete once writable: $output"
+	[ -z "$(ls -A "$R")" ] || fail "left in --root: $(ls -A "$R")"
 	[ -z "$(runtime_procs)" ] || fail "processes left: $(runtime_procs)"
 }
 
