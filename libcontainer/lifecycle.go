@@ -41,7 +41,11 @@ func (c *Container) Start() error {
 	}
 	defer unix.Close(fifo)
 	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
-	for {
+	// execd: an earlier start released init and was killed while init
+	// ran startContainer hooks; init has exec'd the process since (only
+	// its execve closes the fifo while it lives).
+	execd := false
+	for !execd {
 		_, err := unix.Poll(fds, -1)
 		if err == unix.EINTR {
 			continue
@@ -52,23 +56,32 @@ func (c *Container) Start() error {
 		if fds[0].Revents&unix.POLLIN != 0 {
 			break
 		}
-		if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+		execd = fds[1].Revents == 0 && fds[0].Revents&unix.POLLHUP != 0 && !c.initIsBerth()
+		if !execd {
 			return fmt.Errorf("start container %s: its init process exited before start", c.state.ID)
 		}
 	}
-	fault.Point("start:before-release")
-	var b [1]byte
-	if n, err := unix.Read(fifo, b[:]); n != 1 {
-		return fmt.Errorf("start container %s: read %s: %v", c.state.ID, fifoPath, err)
+	var msg string
+	if !execd {
+		fault.Point("start:before-release")
+		var b [1]byte
+		if n, err := unix.Read(fifo, b[:]); n != 1 {
+			return fmt.Errorf("start container %s: read %s: %v", c.state.ID, fifoPath, err)
+		}
+		fault.Point("start:released")
+		// Init holds the fifo open until its execve closes it; anything
+		// it writes before that is why the exec failed.
+		if msg, err = readToEOF(fifo); err != nil {
+			os.Remove(fifoPath)
+			return fmt.Errorf("start container %s: read %s: %w", c.state.ID, fifoPath, err)
+		}
+		if b[0] != 0 {
+			// Not the release byte (a killed start took that): the
+			// first byte of init's error.
+			msg = string(b[:]) + msg
+		}
 	}
-	fault.Point("start:released")
-	// Init holds the fifo open until its execve closes it; anything it
-	// writes before that is why the exec failed.
-	msg, err := readToEOF(fifo)
 	os.Remove(fifoPath)
-	if err != nil {
-		return fmt.Errorf("start container %s: read %s: %w", c.state.ID, fifoPath, err)
-	}
 	if msg != "" {
 		return fmt.Errorf("start container %s: %s", c.state.ID, msg)
 	}

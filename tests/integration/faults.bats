@@ -311,6 +311,40 @@ create_fault() {
 	recreate_works "$id"
 }
 
+@test "start again after start:released during a startContainer hook: it waits for the hook, then the process runs" {
+	mkdir -p "$BUNDLE/rootfs/hookbin"
+	cat >"$BUNDLE/rootfs/hookbin/sc-hook" <<-'EOF'
+		#!/bin/sh
+		touch /sc.started
+		while [ ! -e /sc.go ]; do sleep 0.05; done
+	EOF
+	chmod +x "$BUNDLE/rootfs/hookbin/sc-hook"
+	update_config '.hooks = {startContainer: [{path: "/hookbin/sc-hook"}]} | .root.readonly = false'
+	set_args sh -c 'echo ran >/ran; exec sleep 1000'
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	FAULT_WAIT=$BUNDLE/rootfs/sc.started
+	run faulty start:released start "$id"
+	FAULT_WAIT=
+	[ "$status" -eq 137 ]
+	assert_state "$id" created
+	# The second start finds the release byte taken: it waits until init
+	# execs the process, and says the container started.
+	berth start "$id" >"$TESTDIR/start2.out" 2>&1 &
+	local start2=$!
+	track_pid "$start2"
+	sleep 0.3
+	kill -0 "$start2" 2>/dev/null || fail "second start returned while the hook runs: $(cat "$TESTDIR/start2.out")"
+	touch "$BUNDLE/rootfs/sc.go"
+	local rc=0
+	wait "$start2" || rc=$?
+	[ "$rc" -eq 0 ] || fail "second start: status $rc: $(cat "$TESTDIR/start2.out")"
+	assert_state "$id" running
+	wait_for_file "$BUNDLE/rootfs/ran"
+	[ ! -e "$ROOT/$id/exec.fifo" ] || fail "exec.fifo left behind"
+}
+
 # --- berth killed while one of its own hooks runs --------------------------
 #
 # berth runs the prestart, createRuntime, poststart and poststop hooks

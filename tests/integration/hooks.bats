@@ -196,6 +196,6 @@ all_hooks() {
 	hook_pid=$(cat "$HOOKS/hook.pid")
 	track_pid "$hook_pid"
 	for _ in $(seq 40); do pid_alive "$hook_pid" || break; sleep 0.05; done
-	! pid_alive "$hook_pid"
+	! pid_alive "$hook_pid" || fail "the timed-out hook $hook_pid still runs"
 	assert_nothing_left "$id"
 }

@@ -160,7 +160,7 @@ host_data() {
 	[ "${lines[0]}" = "$ESCAPE" ]
 	# nothing on the host's /tmp
 	[ ! -e "$ESCAPE" ]
-	! grep -q " $ESCAPE " /proc/self/mountinfo
+	! grep -q " $ESCAPE " /proc/self/mountinfo || fail "a mount landed on the host at $ESCAPE"
 	# the tmpfs took the write, not the rootfs directory under it
 	[ ! -e "$BUNDLE/rootfs$ESCAPE/proof" ]
 }
@@ -175,7 +175,7 @@ host_data() {
 	# Refusing the mount and making its target inside the rootfs are both
 	# safe; touching the host's /tmp is not.
 	[ ! -e "$ESCAPE" ]
-	! grep -q " $ESCAPE " /proc/self/mountinfo
+	! grep -q " $ESCAPE " /proc/self/mountinfo || fail "a mount landed on the host at $ESCAPE"
 	if [ "$status" -eq 0 ]; then
 		[ "${lines[0]}" = "$ESCAPE" ]
 		[ -d "$BUNDLE/rootfs$ESCAPE" ]
