@@ -602,6 +602,25 @@ test_exec_joins_the_container_cgroup() {
 	! kill -0 "$pid" 2>/dev/null || fail "the exec'd process $pid survived delete --force"
 }
 
+test_exec_cgroup_puts_the_process_in_a_sub_cgroup() {
+	local id b d out
+	id=$(new_id) b=$TESTDIR/b
+	make_bundle "$b" . sleep 100
+	create "$id" "$b"
+	berth start "$id"
+	d=$(cgdir "$id")
+	mkdir "$d/sub"
+	out=$(berth exec --cgroup sub "$id" cat /proc/self/cgroup </dev/null 2>&1) || fail "exec --cgroup sub: $out"
+	[[ $out == "0::/sub" ]] || fail "exec --cgroup sub sees cgroup '$out', want '0::/sub'"
+	# A sub-cgroup that does not exist: one line naming --cgroup, no process.
+	if out=$(berth exec --cgroup nope "$id" true </dev/null 2>&1); then
+		fail "exec --cgroup into a missing sub-cgroup worked: $out"
+	fi
+	[[ $out == *--cgroup* && $(wc -l <<<"$out") -eq 1 ]] || fail "exec --cgroup nope: $out"
+	[[ $(wc -l <"$d/cgroup.procs") -eq 1 ]] || fail "processes left in $d: $(cat "$d/cgroup.procs")"
+	berth delete --force "$id"
+}
+
 test_ps_lists_every_process_of_the_cgroup() {
 	implemented ps || skip "$(cat "$TESTDIR/.why")"
 	local id b d want got
@@ -639,6 +658,7 @@ TESTS_IN_ORDER=(
 	test_update_changes_cgroup_files
 	test_events_reports_stats_and_oom
 	test_exec_joins_the_container_cgroup
+	test_exec_cgroup_puts_the_process_in_a_sub_cgroup
 	test_ps_lists_every_process_of_the_cgroup
 )
 
