@@ -65,6 +65,49 @@ v1_mounted() {
 	[ "$(cat "$CGROUP_MNT/cpu/$id/cpu.cfs_quota_us")" = 50000 ]
 }
 
+@test "a memory hog is OOM-killed at linux.resources.memory.limit" {
+	v1_mounted memory || fail "no v1 memory hierarchy"
+	# memory+swap = limit: the hog cannot escape into swap.
+	local swap=16777216
+	[ -e "$CGROUP_MNT/memory/memory.memsw.limit_in_bytes" ] || swap=
+	UPDATE_CONFIG_ARGS=(--argjson s "${swap:-null}")
+	update_config '.linux.resources.memory = ({limit: 16777216} + (if $s then {swap: $s} else {} end))'
+	UPDATE_CONFIG_ARGS=()
+	# tail keeps the whole of an endless line in memory.
+	set_args sh -c 'tail /dev/zero; echo "tail exited $?" >/tmp/done; exec sleep 1000'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	wait_for_file "$BUNDLE/rootfs/tmp/done" 30
+	[ "$(cat "$BUNDLE/rootfs/tmp/done")" = "tail exited 137" ] || fail "tail: $(cat "$BUNDLE/rootfs/tmp/done")"
+	# The kernel's OOM killer did it, in the container's cgroup.
+	local kills
+	kills=$(awk '$1 == "oom_kill" {print $2}' "$CGROUP_MNT/memory/$id/memory.oom_control")
+	((kills > 0)) || fail "memory.oom_control: $(cat "$CGROUP_MNT/memory/$id/memory.oom_control")"
+}
+
+@test "a CPU hog is throttled by linux.resources.cpu.quota" {
+	v1_mounted cpu || fail "no v1 cpu hierarchy"
+	update_config '.linux.resources.cpu = {quota: 10000, period: 100000}'
+	set_args sh -c 'while :; do :; done'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	local stat=$CGROUP_MNT/cpu/$id/cpu.stat i
+	for ((i = 0; i < 100; i++)); do
+		(($(awk '$1 == "nr_throttled" {print $2}' "$stat") > 0)) && break
+		sleep 0.1
+	done
+	(($(awk '$1 == "nr_throttled" {print $2}' "$stat") > 0)) || fail "never throttled: $(cat "$stat")"
+	# 10% of one CPU: well under the 100% a free loop takes.
+	local u0 u1
+	u0=$(cat "$CGROUP_MNT/cpuacct/$id/cpuacct.usage")
+	sleep 1
+	u1=$(cat "$CGROUP_MNT/cpuacct/$id/cpuacct.usage")
+	(((u1 - u0) < 300000000)) || fail "used $(((u1 - u0) / 1000000)) ms of CPU in 1 s under a 10% quota"
+	berth kill "$id" KILL
+}
+
 @test "linux.cgroupsPath is honoured" {
 	set_args sleep 1000
 	id=$(new_id)
