@@ -57,6 +57,12 @@ func connectSystemd() (*systemdBus, error) {
 		}
 		return &systemdBus{conn: r.c}, nil
 	case <-t.C:
+		// A connection made after we gave up would stay open.
+		go func() {
+			if r := <-ch; r.c != nil {
+				r.c.Close()
+			}
+		}()
 		return nil, fmt.Errorf("systemd cgroup driver: connect to systemd: no answer after %v", busTimeout)
 	}
 }

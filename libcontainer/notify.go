@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -44,7 +45,15 @@ func AddNotifySocket(spec *specs.Spec, root, id string) error {
 		Source:      filepath.Join(abs, id, notifyDirName),
 		Options:     []string{"bind", "nosuid", "noexec", "nodev", "ro"},
 	})
-	spec.Process.Env = append(spec.Process.Env, "NOTIFY_SOCKET="+NotifySocketInContainer)
+	// Replace a NOTIFY_SOCKET the bundle sets: getenv(3) returns the
+	// first entry, so an appended one would be ignored.
+	env := make([]string, 0, len(spec.Process.Env)+1)
+	for _, e := range spec.Process.Env {
+		if !strings.HasPrefix(e, "NOTIFY_SOCKET=") {
+			env = append(env, e)
+		}
+	}
+	spec.Process.Env = append(env, "NOTIFY_SOCKET="+NotifySocketInContainer)
 	return nil
 }
 
@@ -149,7 +158,9 @@ func (r *NotifyRelay) Relay(mainPID int, follow bool) error {
 			}
 			return fmt.Errorf("NOTIFY_SOCKET: poll: %w", err)
 		}
-		if fds[0].Revents&unix.POLLIN != 0 {
+		// Any event on the socket is read: POLLERR alone would otherwise
+		// make every poll return at once; the receive reports the error.
+		if fds[0].Revents != 0 {
 			// Without a control buffer the kernel closes any fds the
 			// container sent (BARRIER=1's pipe): its barrier completes.
 			n, _, err := unix.Recvfrom(r.sock, buf, unix.MSG_DONTWAIT)

@@ -2,7 +2,10 @@ package libcontainer
 
 import (
 	"bytes"
+	"slices"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestFilterNotify(t *testing.T) {
@@ -59,4 +62,33 @@ func FuzzFilterNotify(f *testing.F) {
 			t.Fatalf("ready = %v for output %q", ready, out)
 		}
 	})
+}
+
+func TestAddNotifySocket(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		wantEnv []string
+	}{
+		{"appended", []string{"PATH=/bin"}, []string{"PATH=/bin", "NOTIFY_SOCKET=" + NotifySocketInContainer}},
+		{"bundle's value replaced", []string{"NOTIFY_SOCKET=/host/sock", "PATH=/bin", "NOTIFY_SOCKET=/other"},
+			[]string{"PATH=/bin", "NOTIFY_SOCKET=" + NotifySocketInContainer}},
+		{"similar names kept", []string{"NOTIFY_SOCKET_X=1"}, []string{"NOTIFY_SOCKET_X=1", "NOTIFY_SOCKET=" + NotifySocketInContainer}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &specs.Spec{Process: &specs.Process{Env: tc.env}}
+			if err := AddNotifySocket(spec, "/run/berth", "c1"); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(spec.Process.Env, tc.wantEnv) {
+				t.Errorf("env = %q, want %q", spec.Process.Env, tc.wantEnv)
+			}
+			want := specs.Mount{Destination: "/run/notify", Source: "/run/berth/c1/notify",
+				Options: []string{"bind", "nosuid", "noexec", "nodev", "ro"}}
+			if len(spec.Mounts) != 1 || spec.Mounts[0].Destination != want.Destination ||
+				spec.Mounts[0].Source != want.Source || !slices.Equal(spec.Mounts[0].Options, want.Options) {
+				t.Errorf("mounts = %+v, want [%+v]", spec.Mounts, want)
+			}
+		})
+	}
 }

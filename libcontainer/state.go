@@ -234,8 +234,8 @@ func (c *Container) ID() string { return c.state.ID }
 // State returns the saved state.
 func (c *Container) State() *State { return &c.state }
 
-// save writes state.json atomically: readers never see a torn file.
-// save writes state.json atomically and durably (fsync, then rename).
+// save writes state.json atomically (readers never see a torn file) and
+// durably (fsync, then rename).
 func (c *Container) save() error { return c.write(true) }
 
 // saveConfig writes config.json atomically and durably.
