@@ -56,6 +56,10 @@ type State struct {
 	Paths  map[string]string `json:"paths"`  // controller (or "" on v2) -> directory
 	Config Config            `json:"config"`
 	Unit   string            `json:"unit,omitempty"` // systemd: the transient unit
+	// UnitStarted: systemd accepted berth's start of Unit. A state saved
+	// before that (create killed early) must not stop a unit of the same
+	// name that another container owns.
+	UnitStarted bool `json:"unitStarted,omitempty"`
 }
 
 // Stats is the subset of cgroup counters berth reports (runc's shapes).

@@ -72,6 +72,9 @@ func newFS(cfg Config) (Manager, error) {
 // eBPF filter does (the new program is attached before the old one goes);
 // v1's devices.allow/deny writes do not.
 func DevicesUpdatable(m Manager) bool {
+	if sm, ok := m.(*systemdManager); ok {
+		m = sm.fs // systemd leaves the device filter to the cgroupfs manager
+	}
 	_, ok := m.(interface{ devicesUpdatable() })
 	return ok
 }

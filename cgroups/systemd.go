@@ -31,9 +31,10 @@ type systemdManager struct {
 	unit  string // "prefix-name.scope" or "name.slice"
 	slice string // the scope's Slice=, or the slice's Wants=
 	fs    Manager
-	// own: the unit was started by this manager or loaded from state,
-	// so Destroy stops it. A create that found the name taken never
-	// owned it and must not stop someone else's unit.
+	// own: the unit was started by this manager, or by the one whose
+	// state says so (UnitStarted), so Destroy stops it. A create that
+	// found the name taken, or was killed before its start, never owned
+	// it and must not stop someone else's unit.
 	own bool
 	bus *systemdBus
 }
@@ -77,7 +78,7 @@ func loadSystemd(st State) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &systemdManager{cfg: st.Config, unit: unit, fs: fs, own: true}, nil
+	return &systemdManager{cfg: st.Config, unit: unit, fs: fs, own: st.UnitStarted}, nil
 }
 
 func isDir(p string) bool {
@@ -311,6 +312,6 @@ func (m *systemdManager) cgroupGone() bool {
 
 func (m *systemdManager) State() State {
 	st := m.fs.State()
-	st.Driver, st.Unit, st.Config = DriverSystemd, m.unit, m.cfg
+	st.Driver, st.Unit, st.Config, st.UnitStarted = DriverSystemd, m.unit, m.cfg, m.own
 	return st
 }

@@ -133,21 +133,23 @@ func TestNewSystemdWithoutSystemd(t *testing.T) {
 // Load needs no systemd: later commands rebuild the manager from state.
 func TestLoadSystemdState(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		paths map[string]string
-		v2    bool
+		name    string
+		paths   map[string]string
+		v2      bool
+		started bool // a state saved before the unit started is not its owner
 	}{
-		{"v2", map[string]string{"": "/sys/fs/cgroup/system.slice/berth-x.scope"}, true},
-		{"v1", map[string]string{"memory": "/sys/fs/cgroup/memory/system.slice/berth-x.scope", "": "/sys/fs/cgroup/unified/system.slice/berth-x.scope"}, false},
+		{"v2", map[string]string{"": "/sys/fs/cgroup/system.slice/berth-x.scope"}, true, true},
+		{"v1", map[string]string{"memory": "/sys/fs/cgroup/memory/system.slice/berth-x.scope", "": "/sys/fs/cgroup/unified/system.slice/berth-x.scope"}, false, true},
+		{"not started", map[string]string{"": "/sys/fs/cgroup/system.slice/berth-x.scope"}, true, false},
 	} {
-		st := State{Driver: DriverSystemd, Unit: "berth-x.scope", Paths: tc.paths,
+		st := State{Driver: DriverSystemd, Unit: "berth-x.scope", Paths: tc.paths, UnitStarted: tc.started,
 			Config: Config{Path: "system.slice:berth:x", Systemd: true, ID: "x"}}
 		m, err := Load(st)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		sm := m.(*systemdManager)
-		if _, isV2 := sm.fs.(*v2Manager); isV2 != tc.v2 || !sm.own || sm.bus != nil {
+		if _, isV2 := sm.fs.(*v2Manager); isV2 != tc.v2 || sm.own != tc.started || sm.bus != nil {
 			t.Errorf("%s: fs %T, own %v, bus %v", tc.name, sm.fs, sm.own, sm.bus)
 		}
 		if got := m.State(); !reflect.DeepEqual(got, st) {
@@ -156,5 +158,20 @@ func TestLoadSystemdState(t *testing.T) {
 	}
 	if _, err := Load(State{Driver: DriverSystemd, Config: Config{Path: "bad"}}); err == nil {
 		t.Error("Load of a state with a bad cgroupsPath and no unit succeeded")
+	}
+}
+
+// update -r with devices goes through on v2 under systemd as without it.
+func TestSystemdDevicesUpdatable(t *testing.T) {
+	for _, tc := range []struct {
+		fs   Manager
+		want bool
+	}{
+		{&v2Manager{}, true},
+		{&v1Manager{}, false},
+	} {
+		if got := DevicesUpdatable(&systemdManager{fs: tc.fs}); got != tc.want {
+			t.Errorf("DevicesUpdatable(systemd over %T) = %v, want %v", tc.fs, got, tc.want)
+		}
 	}
 }

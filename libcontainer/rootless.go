@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -124,14 +125,19 @@ func writeMap(pid int, name, field, helper string, m []specs.LinuxIDMapping) err
 
 // chownFifo gives exec.fifo to the container's root. An unprivileged
 // caller cannot chown to a subordinate id: it lets everyone write instead
-// (opening for write releases nothing; start is the reader, and reading
-// stays the caller's).
+// and closes the state directory to others (0700), so that only init,
+// which reopens its O_PATH fd of the fifo through /proc/self/fd without
+// walking the directory, can open it: another user holding it open could
+// stall start or put words in init's error.
 func chownFifo(path string, uid, gid int) error {
 	err := os.Chown(path, uid, gid)
 	if err == nil {
 		return nil
 	}
 	if os.Geteuid() != 0 && errors.Is(err, os.ErrPermission) {
+		if err := os.Chmod(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("chmod %s: %w", filepath.Dir(path), err)
+		}
 		if err := os.Chmod(path, 0o622); err != nil {
 			return fmt.Errorf("chmod %s: %w", path, err)
 		}

@@ -268,6 +268,27 @@ rl_nothing_left() {
 	rl_nothing_left "$id"
 }
 
+@test "rootless: root mapped to a subordinate id: exec.fifo writable by all, but the state dir closed to others" {
+	command -v newuidmap >/dev/null || fail "no newuidmap (package uidmap)"
+	sub=$(awk -F: -v u="$RL_USER" '$1 == u { print $2 }' /etc/subuid)
+	subg=$(awk -F: -v u="$RL_USER" '$1 == u { print $2 }' /etc/subgid)
+	[[ -n $sub && -n $subg ]] || fail "useradd gave $RL_USER no subordinate ids"
+	# Container root is a subordinate id the user cannot chown the fifo to.
+	rl_spec ".linux.uidMappings = [{containerID: 0, hostID: $sub, size: 1000}]
+		| .linux.gidMappings = [{containerID: 0, hostID: $subg, size: 1000}]
+		| .process.args = [\"sh\", \"-c\", \"echo started\"]"
+	id=$(rl_id)
+	run_detached rl create "$id"
+	[ "$status" -eq 0 ] || fail "create: $output"
+	[ "$(stat -c %a "$RL_XDG/berth/$id/exec.fifo")" = 622 ]
+	[ "$(stat -c %a "$RL_XDG/berth/$id")" = 700 ] || fail "state dir mode $(stat -c %a "$RL_XDG/berth/$id")"
+	run rl start "$id"
+	[ "$status" -eq 0 ] || fail "start: $output"
+	run rl delete --force "$id"
+	[ "$status" -eq 0 ]
+	rl_nothing_left "$id"
+}
+
 @test "rootless: what a rootless container cannot have fails with one line naming the field, exit 1, nothing left" {
 	# CONFIG-CHANGE@@EXPECTED-MESSAGE (a glob pattern).
 	local -a cases=(
