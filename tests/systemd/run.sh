@@ -19,13 +19,10 @@ CMD_TIMEOUT=60
 
 # ---------------------------------------------------------------- helpers ---
 
+. "${BASH_SOURCE[0]%/*}/runner.bash"
+
 berth() {
 	timeout -s KILL "$CMD_TIMEOUT" "$BERTH_BIN" --root "$ROOT" --systemd-cgroup "$@"
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
 }
 
 # new_id: a container id for this test, remembered for the teardown.
@@ -74,60 +71,6 @@ make_bundle() {
 	jq "$expr" "$TEMPLATE" >"$dir/config.json"
 }
 
-json_str() {
-	local s=$1
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	s=${s//$'\n'/\\n}
-	s=${s//$'\t'/\\t}
-	printf '"%s"' "$s"
-}
-
-# create ID DIR: `berth create`; the container's output goes to DIR/out.
-create() {
-	berth create --bundle "$2" "$1" </dev/null >"$2/out" 2>&1 ||
-		fail "create $1: $(cat "$2/out")"
-}
-
-state_field() {
-	local js re
-	js=$(berth state "$1") || return 1
-	re='"'"$2"'"[[:space:]]*:[[:space:]]*("([^"]*)"|(-?[0-9]+))'
-	[[ $js =~ $re ]] || return 1
-	echo "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
-}
-
-wait_status() {
-	local id=$1 want=$2 limit=${3:-20} i st=""
-	for ((i = 0; i < limit * 10; i++)); do
-		st=$(state_field "$id" status 2>/dev/null) || true
-		[[ $st == "$want" ]] && return 0
-		sleep 0.1
-	done
-	fail "container $id: status '$st', waited ${limit}s for '$want'"
-}
-
-wait_until() {
-	local limit=$1 what=$2 i
-	shift 2
-	for ((i = 0; i < limit * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	fail "waited ${limit}s for: $what"
-}
-
-assert_file() {
-	local got
-	got=$(cat "$1") || fail "cannot read $1"
-	[[ $got == "$2" ]] || fail "$1: got '$got', want '$2'"
-}
-
-kv() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
-kvn() { awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$1"; }
-
-# share_weight SHARES: cpu.weight for cpu.shares ([2, 262144] onto [1, 10000]).
-share_weight() { echo $((1 + ($1 - 2) * 9999 / 262142)); }
 
 # assert_clean ID [SLICE-DIR]: no unit, cgroup or state of ID is left.
 assert_clean() {
@@ -465,5 +408,4 @@ TESTS_IN_ORDER=(
 
 # ----------------------------------------------------------------- runner ---
 
-. "${BASH_SOURCE[0]%/*}/runner.bash"
 run_tests BERTH-SYSTEMD-RESULT sd .ids .units

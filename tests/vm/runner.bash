@@ -1,5 +1,7 @@
-# runner.bash: the test loop of the VM lanes (tests/cgroup2/run.sh,
-# tests/systemd/run.sh), copied next to them into each VM's /tests.
+# runner.bash: the helpers and the test loop of the VM lanes
+# (tests/cgroup2/run.sh, tests/systemd/run.sh), copied next to them into
+# each VM's /tests. A lane defines berth(), new_id, make_bundle and its
+# teardown; the helpers below use them.
 #
 # run_tests MARKER PREFIX FILE...: runs every function named in
 # TESTS_IN_ORDER (test_<name>; TESTS, a regular expression, selects
@@ -55,3 +57,89 @@ run_tests() {
 	done
 	finished=1
 }
+
+# ---------------------------------------------------------------- helpers ---
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "$*" >"$RESULTS/skip.$TESTNO"
+	exit 77
+}
+
+# json_str STRING: STRING as a JSON string literal.
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\n'/\\n}
+	s=${s//$'\t'/\\t}
+	printf '"%s"' "$s"
+}
+
+# create ID DIR: `berth create`; the container's stdout and stderr go to
+# DIR/out (a pipe would wait for the container to close it).
+create() {
+	berth create --bundle "$2" "$1" </dev/null >"$2/out" 2>&1 ||
+		fail "create $1: $(cat "$2/out")"
+}
+
+# state_field ID FIELD: a string or number field of `berth state` (parsed
+# in bash: no jq run per poll).
+state_field() {
+	local js
+	js=$(berth state "$1") || return 1
+	json_field "$js" "$2"
+}
+
+# json_field JSON KEY: the value of the first "KEY": "string" or number.
+json_field() {
+	local re='"'"$2"'"[[:space:]]*:[[:space:]]*("([^"]*)"|(-?[0-9]+))'
+	[[ $1 =~ $re ]] || return 1
+	echo "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
+}
+
+# wait_status ID STATUS [SECONDS]
+wait_status() {
+	local id=$1 want=$2 limit=${3:-20} i st=""
+	for ((i = 0; i < limit * 10; i++)); do
+		st=$(state_field "$id" status 2>/dev/null) || true
+		[[ $st == "$want" ]] && return 0
+		sleep 0.1
+	done
+	fail "container $id: status '$st', waited ${limit}s for '$want'"
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds.
+wait_until() {
+	local limit=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "waited ${limit}s for: $what"
+}
+
+# assert_file PATH WANT: the file's content (trailing newline dropped).
+assert_file() {
+	local got
+	got=$(cat "$1") || fail "cannot read $1"
+	[[ $got == "$2" ]] || fail "$1: got '$got', want '$2'"
+}
+
+# kv FILE KEY: the value of KEY in a "key value" file (cgroup.events ...).
+kv() {
+	awk -v k="$2" '$1 == k { print $2 }' "$1"
+}
+
+# kvn FILE KEY: the same as a number (0 when KEY is missing).
+kvn() {
+	awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$1"
+}
+
+# share_weight SHARES: cpu.weight for cpu.shares ([2, 262144] onto [1, 10000]).
+share_weight() { echo $((1 + ($1 - 2) * 9999 / 262142)); }
