@@ -77,6 +77,8 @@ type Container struct {
 	// partial: the state was decoded in part (list, state, lifecycle
 	// commands) and must not be written back.
 	partial bool
+	// rawCgroup: state.json's "cgroup" as read by list, decoded on use.
+	rawCgroup json.RawMessage
 }
 
 // ValidateID refuses ids that could escape --root or break tools.
@@ -115,7 +117,16 @@ const (
 	loadFull    loadMode = iota
 	loadSummary          // state.json only: list and state never read the config
 	loadLite             // and of config.json what lifecycle commands read
+	loadList             // state.json with the cgroup state left raw until needed
 )
+
+// listState is State with the cgroup state undecoded: list needs it only
+// for the paused check of a live container, and decoding its maps for
+// every stopped one is most of list's allocations.
+type listState struct {
+	State
+	Cgroup json.RawMessage `json:"cgroup"`
+}
 
 // liteConfig is the part of config.json that start, kill, delete, pause
 // and resume read: building decoders for the whole config is most of their
@@ -132,6 +143,14 @@ func load(root, id string, mode loadMode) (*Container, error) {
 	}
 	dir := filepath.Join(root, id)
 	c := &Container{root: root, dir: dir, partial: mode != loadFull}
+	if mode == loadList {
+		var ls listState
+		if err := c.readJSON(stateFile, &ls, true); err != nil {
+			return nil, err
+		}
+		c.state, c.rawCgroup = ls.State, ls.Cgroup
+		return c, nil
+	}
 	if err := c.readJSON(stateFile, &c.state, true); err != nil {
 		return nil, err
 	}
@@ -151,12 +170,21 @@ func load(root, id string, mode loadMode) (*Container, error) {
 	return c, nil
 }
 
+// readBufs are the buffers state files and /proc/<pid>/stat are read into
+// (list reads thousands; json.Unmarshal and procStat copy what they keep).
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // readJSON decodes <dir>/name into v. A missing state.json means no such
 // container; a missing config.json, or either file undecodable, means a
 // broken state (berth was killed while creating it, or the disk was full).
 func (c *Container) readJSON(name string, v any, first bool) error {
 	id, path := filepath.Base(c.dir), filepath.Join(c.dir, name)
-	b, err := sysfile.Read(path)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	b, err := sysfile.ReadInto(path, *bp)
+	if b != nil {
+		*bp = b[:0]
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			if first {
@@ -298,7 +326,12 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode, durable bool) e
 
 // procStat returns the state letter and start time of pid.
 func procStat(pid int) (byte, uint64, error) {
-	b, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	b, err := sysfile.ReadInto("/proc/"+strconv.Itoa(pid)+"/stat", *bp)
+	if b != nil {
+		*bp = b[:0]
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -343,6 +376,12 @@ func (c *Container) Status() string {
 	// after releasing init, the fifo stays but init has exec'd the process.
 	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil && c.initIsBerth() {
 		return Created
+	}
+	if c.rawCgroup != nil {
+		if err := json.Unmarshal(c.rawCgroup, &c.state.Cgroup); err != nil {
+			return Running // no cgroup to say it is paused
+		}
+		c.rawCgroup = nil
 	}
 	if mgr, err := cgroups.Load(c.state.Cgroup); err == nil {
 		if frozen, err := mgr.Frozen(); err == nil && frozen {
@@ -450,7 +489,7 @@ func List(root string) ([]*Container, error) {
 	}
 	loaded := make([]*Container, len(names))
 	parallel(len(names), func(i int) {
-		loaded[i], _ = load(root, names[i], loadSummary)
+		loaded[i], _ = load(root, names[i], loadList)
 	})
 	out := loaded[:0]
 	for _, c := range loaded {

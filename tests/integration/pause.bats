@@ -35,6 +35,7 @@ start_sleeper() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	[ "$(state_field "$id" status)" = paused ]
+	[ "$(berth list --format json | jq -r --arg id "$id" '.[] | select(.id == $id) | .status')" = paused ]
 	[ "$(freezer_state "$id")" = FROZEN ]
 	# Every process of the container is frozen, the child too.
 	for p in $(berth ps --format json "$id" | jq -r '.[]'); do
