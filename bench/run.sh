@@ -109,6 +109,11 @@ mkb() { # mkb DIR JQ-FILTER ARG...
 mkb "$work/true" '.' /bin/true
 mkb "$work/sleep" '.' /bin/sleep 3600
 mkb "$work/mem" '.linux.resources.memory = {"limit": 4194304}' /bin/true
+# Docker's default seccomp profile (the one container engines send).
+mkb "$work/seccomp" '.' /bin/true
+jq --slurpfile p libcontainer/seccomp/testdata/docker-default.json '.linux.seccomp = $p[0]' \
+	"$work/seccomp/config.json" >"$work/seccomp/config.json.new"
+mv "$work/seccomp/config.json.new" "$work/seccomp/config.json"
 mkb "$work/probe" '.' /bin/sh -c \
 	'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak'
 
@@ -119,6 +124,7 @@ CGO_ENABLED=0 "$go" build -trimpath -o "$work/benchrun" ./bench/cmd/benchrun
 "$work/benchrun" -work "$work" -prefix "$prefix" \
 	-runs "$runs" -conc "$conc" -conc-rounds "$conc_rounds" -list-n "$list_n" \
 	-bundle-true "$work/true" -bundle-sleep "$work/sleep" -bundle-mem "$work/mem" -bundle-probe "$work/probe" \
+	-bundle-seccomp "$work/seccomp" \
 	-berth "$berth" -runc "$runc_bin" -crun "$crun_bin" -out "$work/table.md" >/dev/null &
 bench_pid=$!
 wait "$bench_pid"

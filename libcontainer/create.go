@@ -102,7 +102,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := checkRootless(cfg, os.Geteuid(), os.Getegid()); err != nil {
 		return nil, err
 	}
-	filter, err := compileSeccomp(cfg)
+	filter, err := compileSeccomp(root, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	if err := checkLSM(&cfg); err != nil {
 		return 0, err
 	}
-	filter, err := compileSeccomp(&cfg)
+	filter, err := compileSeccomp(c.root, &cfg)
 	if err != nil {
 		return 0, err
 	}

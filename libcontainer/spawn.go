@@ -7,14 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/cleanup"
-	"github.com/berth-runtime/berth/internal/logs"
-	"github.com/berth-runtime/berth/libcontainer/configs"
-	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
 )
 
@@ -203,20 +199,4 @@ func consoleFiles(relay *os.File, socket string) ([]initFile, func(), error) {
 		return []initFile{{envConsoleFD, conn}}, func() { conn.Close() }, nil
 	}
 	return nil, func() {}, nil
-}
-
-// compileSeccomp compiles linux.seccomp in the parent (init only loads the
-// result), logging the syscall names libseccomp does not know.
-func compileSeccomp(cfg *configs.Config) (*seccomp.Compiled, error) {
-	if cfg.Seccomp == nil {
-		return nil, nil
-	}
-	f, skipped, err := seccomp.Compile(cfg.Seccomp)
-	if err != nil {
-		return nil, err
-	}
-	if len(skipped) > 0 {
-		logs.Debugf("linux.seccomp: syscalls unknown to libseccomp skipped: %s", strings.Join(skipped, " "))
-	}
-	return f, nil
 }

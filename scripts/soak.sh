@@ -49,7 +49,8 @@ id_of() { echo "$prefix$1"; }
 
 count_state() {
 	local n=0 e
-	for e in "$root"/* "$root"/.[!.]*; do [[ -e $e ]] && n=$((n + 1)); done
+	# .berth-cache (compiled seccomp filters) is meant to outlive containers.
+	for e in "$root"/* "$root"/.[!.]*; do [[ -e $e && ${e##*/} != .berth-cache ]] && n=$((n + 1)); done
 	echo "$n"
 }
 

@@ -29,9 +29,9 @@ import (
 var devNull *os.File
 
 type config struct {
-	runs, conc, concRounds, listN int
-	work, prefix, out             string
-	trueB, sleepB, memB, probeB   string
+	runs, conc, concRounds, listN         int
+	work, prefix, out                     string
+	trueB, sleepB, memB, probeB, seccompB string
 }
 
 func main() {
@@ -47,6 +47,7 @@ func main() {
 	flag.StringVar(&cfg.trueB, "bundle-true", "", "bundle running /bin/true")
 	flag.StringVar(&cfg.sleepB, "bundle-sleep", "", "bundle running a long sleep")
 	flag.StringVar(&cfg.memB, "bundle-mem", "", "bundle running /bin/true with a 4 MiB memory limit")
+	flag.StringVar(&cfg.seccompB, "bundle-seccomp", "", "bundle running /bin/true under Docker's default seccomp profile (empty: skip)")
 	flag.StringVar(&cfg.probeB, "bundle-probe", "", "bundle printing its memory cgroup's peak usage in bytes (empty: skip)")
 	flag.StringVar(&busybox, "busybox", busybox, "static busybox, whose sh launches every measured command")
 	flag.StringVar(&berth, "berth", "", "berth binary")
@@ -242,6 +243,17 @@ func (b *bench) lifecycle() {
 				s.add("runcpu", r.name, ms(res.cpu))
 				s.add("runrss", r.name, float64(res.maxRSS)/1024)
 			}
+			// 1: run under Docker's default seccomp profile.
+			if b.cfg.seccompB != "" {
+				id := b.id(r, "seccomp", i)
+				res := r.cmd(opts{}, r.argv(root, "run", "--bundle", b.cfg.seccompB, id)...)
+				if res.ok {
+					s.add("runseccomp", r.name, ms(res.wall))
+				} else {
+					fail(r, "run with seccomp", res)
+					r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
+				}
+			}
 
 			// 2: create, start, wait for the exit, delete.
 			id = b.id(r, "csd", i)
@@ -291,6 +303,9 @@ func (b *bench) lifecycle() {
 		}
 	}
 	b.fill(b.newRow("1", "`run` /bin/true (create+start+wait+delete in one command)", "ms", true), s, "run", fails)
+	if b.cfg.seccompB != "" {
+		b.fill(b.newRow("1", "`run` /bin/true under Docker's default seccomp profile", "ms", true), s, "runseccomp", fails)
+	}
 	b.fill(b.newRow("2", "`create`", "ms", true), s, "create", fails)
 	b.fill(b.newRow("2", "`start`", "ms", true), s, "start", fails)
 	b.fill(b.newRow("2", "start returned → process reaped", "ms", false), s, "wait", fails)
