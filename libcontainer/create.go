@@ -255,7 +255,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	enc := json.NewEncoder(parentSock)
 	dec := json.NewDecoder(parentSock)
 	if err := enc.Encode(&initConfig{
-		Config:      cfg,
+		Config:      forInit(cfg, false),
 		State:       c.OCIState(Created),
 		PreserveFDs: o.PreserveFDs,
 		Console:     cfg.Process.Terminal,

@@ -108,7 +108,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	}
 	defer proc.sock.Close()
 	if err := json.NewEncoder(proc.sock).Encode(&initConfig{
-		Config:      &cfg,
+		Config:      forInit(&cfg, true),
 		State:       c.OCIState(Running),
 		PreserveFDs: o.PreserveFDs,
 		Console:     p.Terminal,

@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"strconv"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/nsenter"
 )
 
@@ -199,4 +201,22 @@ func consoleFiles(relay *os.File, socket string) ([]initFile, func(), error) {
 		return []initFile{{envConsoleFD, conn}}, func() { conn.Close() }, nil
 	}
 	return nil, func() {}, nil
+}
+
+// forInit is the part of cfg that berth init reads. The linux.seccomp
+// profile stays behind (the parent compiled it; Docker's is ~15 KB of
+// JSON init would decode for nothing) but for the listener metadata, and
+// so do the cgroup limits (the parent sets them); an exec'd process needs
+// none of the rootfs setup either.
+func forInit(cfg *configs.Config, exec bool) *configs.Config {
+	c := *cfg
+	if cfg.Seccomp != nil {
+		c.Seccomp = &specs.LinuxSeccomp{ListenerMetadata: cfg.Seccomp.ListenerMetadata}
+	}
+	c.Cgroup.Resources = nil
+	if exec {
+		c.Mounts, c.Devices, c.MaskedPaths, c.ReadonlyPaths = nil, nil, nil, nil
+		c.Sysctl, c.Hooks = nil, nil
+	}
+	return &c
 }
