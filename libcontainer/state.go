@@ -451,27 +451,30 @@ func (c *Container) owner() string {
 	return userName(st.Uid)
 }
 
-var (
-	userNamesOnce sync.Once
-	userNames     []byte
-)
-
-// userName maps uid to a name; /etc/passwd is read once per command
-// (list asks for every container).
+// userName maps uid to a name; /etc/passwd is read and parsed once per
+// command (list asks for every container).
 func userName(uid uint32) string {
-	userNamesOnce.Do(func() { userNames, _ = os.ReadFile("/etc/passwd") })
-	b := userNames
-	if len(b) > 0 {
-		want := strconv.FormatUint(uint64(uid), 10)
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.SplitN(line, ":", 4)
-			if len(f) >= 3 && f[2] == want {
-				return f[0]
-			}
-		}
+	if name, ok := userNames()[uid]; ok {
+		return name
 	}
 	return "#" + strconv.FormatUint(uint64(uid), 10)
 }
+
+var userNames = sync.OnceValue(func() map[uint32]string {
+	names := map[uint32]string{}
+	b, _ := os.ReadFile("/etc/passwd")
+	for line := range strings.Lines(string(b)) {
+		f := strings.SplitN(strings.TrimSuffix(line, "\n"), ":", 4)
+		if len(f) < 3 {
+			continue
+		}
+		uid, err := strconv.ParseUint(f[2], 10, 32)
+		if _, seen := names[uint32(uid)]; err == nil && !seen {
+			names[uint32(uid)] = f[0] // the first entry wins, as getpwuid
+		}
+	}
+	return names
+})
 
 // List loads every container under root, without their configs (see
 // loadSummary); unreadable entries are skipped.

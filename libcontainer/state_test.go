@@ -260,3 +260,17 @@ func TestLoadWithoutConfigIsBroken(t *testing.T) {
 		t.Errorf("List = %v, %v; want the container", cs, err)
 	}
 }
+
+func TestUserName(t *testing.T) {
+	for _, tt := range []struct {
+		uid  uint32
+		want string
+	}{
+		{0, "root"},
+		{4294967290, "#4294967290"},
+	} {
+		if got := userName(tt.uid); got != tt.want {
+			t.Errorf("userName(%d) = %q, want %q", tt.uid, got, tt.want)
+		}
+	}
+}
