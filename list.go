@@ -69,4 +69,3 @@ func flush(w *bufio.Writer) error {
 	}
 	return nil
 }
-

@@ -29,6 +29,7 @@ const (
 	envFifoFD    = "_BERTH_FIFOFD"
 	envConsoleFD = "_BERTH_CONSOLEFD"
 	envSeccompFD = "_BERTH_SECCOMPFD"
+	envRootFD    = "_BERTH_ROOTFD" // exec: init's root, to chroot into
 )
 
 // CreateOpts are create's command-line options.

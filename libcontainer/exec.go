@@ -79,6 +79,15 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		return 0, err
 	}
 	defer closeConsole()
+	// Init's root, opened before the pid is checked again below: the exec
+	// chroots into it, whatever joining the mount namespace gives (nothing
+	// without one, the namespace's root under --no-pivot).
+	root, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", c.state.InitPid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("exec: open the root of init %d: %w", c.state.InitPid, err)
+	}
+	defer root.Close()
+	files = append(files, initFile{envRootFD, root})
 	boot, err := c.joinBootstrap()
 	if err != nil {
 		return 0, err
@@ -158,19 +167,24 @@ func (c *Container) joinBootstrap() (*nsenter.Bootstrap, error) {
 
 // execInit is `berth init` for exec: the namespaces are joined already;
 // only the process itself is set up.
-func execInit(ic *initConfig, sock *os.File, consoleFD int) error {
+func execInit(ic *initConfig, sock *os.File, consoleFD, rootFD int) error {
 	cfg := ic.Config
 	unix.CloseOnExec(int(sock.Fd()))
 	fail := func(err error) error {
-		json.NewEncoder(sock).Encode(&syncMsg{Type: msgError, Msg: err.Error()})
+		if json.NewEncoder(sock).Encode(&syncMsg{Type: msgError, Msg: err.Error()}) != nil {
+			fmt.Fprintf(os.Stderr, "berth init: %v\n", err) // the parent is gone
+		}
 		return err
 	}
-	if cfg.NoPivot {
-		// A chrooted container's root is not its mount namespace's root.
-		if err := unix.Chroot("/proc/1/root"); err != nil {
-			return fail(fmt.Errorf("exec: chroot into the container: %w", err))
-		}
+	// The container's root is its init's, not the mount namespace's
+	// (--no-pivot chroots) nor the host's (no mount namespace).
+	if err := unix.Fchdir(rootFD); err != nil {
+		return fail(fmt.Errorf("exec: fchdir to the container's root: %w", err))
 	}
+	if err := unix.Chroot("."); err != nil {
+		return fail(fmt.Errorf("exec: chroot into the container's root: %w", err))
+	}
+	unix.Close(rootFD)
 	if ic.Console {
 		if _, err := unix.Setsid(); err != nil {
 			return fail(fmt.Errorf("setsid: %w", err))

@@ -38,6 +38,12 @@ func Init() error {
 			return err
 		}
 	}
+	rootFD := -1
+	if os.Getenv(envRootFD) != "" {
+		if rootFD, err = envFD(envRootFD); err != nil {
+			return err
+		}
+	}
 	if os.Getenv(envSeccompFD) != "" {
 		if seccompFD, err = envFD(envSeccompFD); err != nil {
 			return err
@@ -52,7 +58,7 @@ func Init() error {
 		return fmt.Errorf("init: read config: %w", err)
 	}
 	if ic.Exec {
-		execInit(&ic, sock, consoleFD)
+		execInit(&ic, sock, consoleFD, rootFD)
 		os.Exit(1)
 	}
 	fifoFD, err := strconv.Atoi(fifoEnv)

@@ -330,3 +330,20 @@ only_init_in_cgroup() {
 	[ "${lines[1]}" = 1000 ]
 	[ "${lines[2]}" = "$(jq -r .process.user.gid "$BUNDLE/config.json")" ]
 }
+
+# root_marker: a file only the container's rootfs has.
+root_marker() {
+	echo "container root" >"$BUNDLE/rootfs/.exec-root-marker"
+}
+
+@test "exec runs in the container's root under --no-pivot without a pid namespace (not /proc/1's, the host's)" {
+	root_marker
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sleep 300
+	ID=$(new_id)
+	run_detached berth run -d --no-pivot --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "run -d: $output"
+	run berth exec "$ID" cat /.exec-root-marker
+	[ "$status" -eq 0 ] || fail "exec saw another root: $output"
+	[ "$output" = "container root" ]
+}
