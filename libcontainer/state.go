@@ -550,10 +550,11 @@ func (c *Container) initIsBerth() bool {
 	if unix.Stat(exe, &init) != nil {
 		return true
 	}
-	if target, _ := os.Readlink(exe); strings.HasPrefix(target, "/memfd:berth") {
-		return true // the rootless copy of berth
+	if self.Dev == init.Dev && self.Ino == init.Ino {
+		return true
 	}
-	return self.Dev == init.Dev && self.Ino == init.Ino
+	target, _ := os.Readlink(exe)
+	return strings.HasPrefix(target, "/memfd:berth") // the rootless copy
 }
 
 // selfExe stats berth's own binary once per command (list asks for every

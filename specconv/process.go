@@ -267,9 +267,11 @@ func checkExecSize(sp *specs.Process) error {
 			total += len(a) + 1 + 8
 		}
 	}
-	stack := uint64(8 << 20)
+	// The limit the exec runs under: berth's own, unless the config sets
+	// one. Unlimited (or unreadable) leaves only the 6 MiB cap.
+	stack := uint64(unix.RLIM_INFINITY)
 	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_STACK, &lim) == nil && lim.Cur != unix.RLIM_INFINITY {
+	if unix.Getrlimit(unix.RLIMIT_STACK, &lim) == nil {
 		stack = lim.Cur
 	}
 	for _, r := range sp.Rlimits {
@@ -279,7 +281,7 @@ func checkExecSize(sp *specs.Process) error {
 	}
 	max := min(stack/4, 6<<20)
 	if uint64(total) > max {
-		return fieldErr("process.env", "args and env take %d bytes; execve(2) takes at most %d", total, max)
+		return fieldErr("process.args + process.env", "%d bytes together; execve(2) takes at most %d", total, max)
 	}
 	return nil
 }

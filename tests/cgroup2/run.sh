@@ -13,18 +13,10 @@
 #   BERTH-CGROUP2-RESULT: <passed> passed, <failed> failed, <skipped> skipped
 # TESTS (a regular expression) selects tests by name.
 
-CG=/sys/fs/cgroup
-TEMPLATE=/bundle/config.json
-BERTH_BIN=/bin/berth
-CMD_TIMEOUT=60
-
 # ---------------------------------------------------------------- helpers ---
 
+BERTH_FLAGS=()
 . "${BASH_SOURCE[0]%/*}/runner.bash"
-
-berth() {
-	timeout -s KILL "$CMD_TIMEOUT" "$BERTH_BIN" --root "$ROOT" "$@"
-}
 
 # new_id: a container id for this test, remembered for the teardown.
 new_id() {

@@ -4,13 +4,6 @@
 
 load helpers
 
-# assert_error: the last `run` failed with status 1 and one "berth: " line.
-assert_error() {
-	[ "$status" -eq 1 ] || fail "status $status, want 1"
-	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
-	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
-}
-
 # create_fails: `berth create` of a new container from $BUNDLE fails; sets
 # id, status, output, lines. stderr only: stdout must stay empty.
 create_fails() {

@@ -4,12 +4,6 @@
 
 load helpers
 
-assert_error() {
-	[ "$status" -eq 1 ] || fail "status $status, want 1"
-	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
-	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
-}
-
 # start_events ID ARGS...: `berth events ARGS ID` in the background, output
 # in $TESTDIR/events; sets evpid. Bounded by its own timeout.
 start_events() {

@@ -42,6 +42,21 @@ fail() {
 	return 1
 }
 
+# assert_error: the last `run` failed with status 1 and one "berth: " line.
+assert_error() {
+	[ "$status" -eq 1 ] || fail "status $status, want 1"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
+	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
+}
+
+# file_skip REASON (in setup_file): every test of the file skips, saying
+# REASON; the tests check [[ ! -s $FILE_SKIP ]] first.
+FILE_SKIP=$BATS_FILE_TMPDIR/skip-reason
+file_skip() {
+	echo "$1" >"$FILE_SKIP"
+	echo "# $1" >&3
+}
+
 # new_id: prints a container id unique to this run and records it, so that
 # the teardown can look for cgroups named after it.
 new_id() {

@@ -3,13 +3,6 @@
 
 load helpers
 
-# assert_error: the last `run` failed with status 1 and one "berth: " line.
-assert_error() {
-	[ "$status" -eq 1 ] || fail "status $status, want 1"
-	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
-	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
-}
-
 # freezer_state ID: freezer.state of the container's cgroup, found through
 # its init's /proc/<pid>/cgroup.
 freezer_state() {

@@ -3,12 +3,6 @@
 
 load helpers
 
-assert_error() {
-	[ "$status" -eq 1 ] || fail "status $status, want 1"
-	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
-	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
-}
-
 # start_sleeper: a detached container whose init (a shell) started a
 # child; sets id, pid (init) and child (the child's host pid).
 start_sleeper() {

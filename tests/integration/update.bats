@@ -4,12 +4,6 @@
 
 load helpers
 
-assert_error() {
-	[ "$status" -eq 1 ] || fail "status $status, want 1"
-	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
-	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
-}
-
 # start_sleeper: a detached container with a 32 MiB memory limit; sets id.
 start_sleeper() {
 	update_config '.linux.resources.memory.limit = 33554432'

@@ -12,18 +12,10 @@
 #   BERTH-SYSTEMD-RESULT: <passed> passed, <failed> failed, <skipped> skipped
 # TESTS (a regular expression) selects tests by name.
 
-CG=/sys/fs/cgroup
-TEMPLATE=/bundle/config.json
-BERTH_BIN=/bin/berth
-CMD_TIMEOUT=60
-
 # ---------------------------------------------------------------- helpers ---
 
+BERTH_FLAGS=(--systemd-cgroup)
 . "${BASH_SOURCE[0]%/*}/runner.bash"
-
-berth() {
-	timeout -s KILL "$CMD_TIMEOUT" "$BERTH_BIN" --root "$ROOT" --systemd-cgroup "$@"
-}
 
 # new_id: a container id for this test, remembered for the teardown.
 new_id() {
@@ -70,7 +62,6 @@ make_bundle() {
 	mkdir -p "$dir"
 	jq "$expr" "$TEMPLATE" >"$dir/config.json"
 }
-
 
 # assert_clean ID [SLICE-DIR]: no unit, cgroup or state of ID is left.
 assert_clean() {

@@ -60,6 +60,17 @@ run_tests() {
 
 # ---------------------------------------------------------------- helpers ---
 
+CG=/sys/fs/cgroup
+TEMPLATE=/bundle/config.json
+BERTH_BIN=/bin/berth
+CMD_TIMEOUT=60
+
+# berth ARG...: the runtime with the test's --root and the lane's
+# BERTH_FLAGS, bounded so that a hang fails one test.
+berth() {
+	timeout -s KILL "$CMD_TIMEOUT" "$BERTH_BIN" --root "$ROOT" "${BERTH_FLAGS[@]}" "$@"
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1

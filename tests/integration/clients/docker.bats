@@ -17,13 +17,6 @@ source "$REPO/scripts/clients/docker.sh"
 
 IMAGE=berth-busybox:test
 
-# file_skip REASON: every test of the file skips, saying REASON.
-FILE_SKIP=$BATS_FILE_TMPDIR/skip-reason
-file_skip() {
-	echo "$1" >"$FILE_SKIP"
-	echo "# $1" >&3
-}
-
 setup_file() {
 	[[ $(id -u) == 0 ]] || { file_skip "docker tests: must run as root (dockerd, cgroups, mounts)"; return 0; }
 	[[ -x $BERTH ]] || { file_skip "docker tests: no runtime binary at $BERTH (run make)"; return 0; }

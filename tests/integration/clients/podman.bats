@@ -16,13 +16,6 @@ BERTH_DEFAULT_ROOT=/run/berth
 
 source "$REPO/scripts/clients/podman.sh"
 
-# file_skip REASON: every test of the file skips, saying REASON.
-FILE_SKIP=$BATS_FILE_TMPDIR/skip-reason
-file_skip() {
-	echo "$1" >"$FILE_SKIP"
-	echo "# $1" >&3
-}
-
 setup_file() {
 	[[ $(id -u) == 0 ]] || { file_skip "podman tests: must run as root (rootful podman, cgroups, mounts)"; return 0; }
 	[[ -x $BERTH ]] || { file_skip "podman tests: no runtime binary at $BERTH (run make)"; return 0; }
