@@ -71,8 +71,6 @@ type initConfig struct {
 	Console     bool              `json:"console"`
 	Seccomp     *seccomp.Compiled `json:"seccomp,omitempty"`
 	Debug       bool              `json:"debug,omitempty"`
-	// Exec: the process joins a running container (no rootfs setup).
-	Exec bool `json:"exec,omitempty"`
 
 	timings string // init's phase durations, reported with ready
 }
@@ -256,7 +254,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	enc := json.NewEncoder(parentSock)
 	dec := json.NewDecoder(parentSock)
 	if err := enc.Encode(&initConfig{
-		Config:      forInit(cfg, false),
+		Config:      forInit(cfg),
 		State:       c.OCIState(Created),
 		PreserveFDs: o.PreserveFDs,
 		Console:     cfg.Process.Terminal,

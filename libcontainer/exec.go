@@ -92,6 +92,15 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, err
 	}
+	// Init's C stage runs the process; its Go runtime never starts.
+	boot.Exec = true
+	spawn := &initSpawn{preserve: o.PreserveFDs, files: files}
+	msg, err := processMessage(&cfg, filter, nil, procFDs{
+		preserve: o.PreserveFDs, agent: -1, console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
+	})
+	if err != nil {
+		return 0, err
+	}
 	proc, err := spawnInit(&initSpawn{
 		preserve:  o.PreserveFDs,
 		files:     files,
@@ -116,14 +125,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		return 0, err
 	}
 	defer proc.sock.Close()
-	if err := json.NewEncoder(proc.sock).Encode(&initConfig{
-		Config:      forInit(&cfg, true),
-		State:       c.OCIState(Running),
-		PreserveFDs: o.PreserveFDs,
-		Console:     p.Terminal,
-		Seccomp:     filter,
-		Exec:        true,
-	}); err != nil {
+	if _, err := proc.sock.Write(msg); err != nil {
 		return 0, fmt.Errorf("send process to init: %w", err)
 	}
 	// The socket is close-on-exec in init: EOF alone means execve worked.
@@ -163,47 +165,6 @@ func (c *Container) joinBootstrap() (*nsenter.Bootstrap, error) {
 		return nil, fmt.Errorf("cannot exec in container %s: its init process is gone", c.state.ID)
 	}
 	return b, nil
-}
-
-// execInit is `berth init` for exec: the namespaces are joined already;
-// only the process itself is set up.
-func execInit(ic *initConfig, sock *os.File, consoleFD, rootFD int) error {
-	cfg := ic.Config
-	unix.CloseOnExec(int(sock.Fd()))
-	fail := func(err error) error {
-		if json.NewEncoder(sock).Encode(&syncMsg{Type: msgError, Msg: err.Error()}) != nil {
-			fmt.Fprintf(os.Stderr, "berth init: %v\n", err) // the parent is gone
-		}
-		return err
-	}
-	// The container's root is its init's, not the mount namespace's
-	// (--no-pivot chroots) nor the host's (no mount namespace).
-	if err := unix.Fchdir(rootFD); err != nil {
-		return fail(fmt.Errorf("exec: fchdir to the container's root: %w", err))
-	}
-	if err := unix.Chroot("."); err != nil {
-		return fail(fmt.Errorf("exec: chroot into the container's root: %w", err))
-	}
-	unix.Close(rootFD)
-	if ic.Console {
-		if _, err := unix.Setsid(); err != nil {
-			return fail(fmt.Errorf("setsid: %w", err))
-		}
-		if err := setupConsole(cfg, consoleFD, false); err != nil {
-			return fail(err)
-		}
-	}
-	path, err := lookPath(cfg.Process)
-	if err != nil {
-		return fail(err)
-	}
-	if err := finalizeProcess(ic, -1); err != nil {
-		return fail(err)
-	}
-	if err := unix.Exec(path, cfg.Process.Args, cfg.Process.Env); err != nil {
-		return fail(fmt.Errorf("exec %s: %w", path, err))
-	}
-	return nil
 }
 
 // ParseUser parses exec's -u "uid[:gid]".

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -38,12 +37,6 @@ func Init() error {
 			return err
 		}
 	}
-	rootFD := -1
-	if os.Getenv(envRootFD) != "" {
-		if rootFD, err = envFD(envRootFD); err != nil {
-			return err
-		}
-	}
 	if os.Getenv(envSeccompFD) != "" {
 		if seccompFD, err = envFD(envSeccompFD); err != nil {
 			return err
@@ -57,15 +50,16 @@ func Init() error {
 	if err := dec.Decode(&ic); err != nil {
 		return fmt.Errorf("init: read config: %w", err)
 	}
-	if ic.Exec {
-		execInit(&ic, sock, consoleFD, rootFD)
-		os.Exit(1)
-	}
 	fifoFD, err := strconv.Atoi(fifoEnv)
 	if err != nil {
 		return fmt.Errorf("init: %s=%q is not an fd number", envFifoFD, fifoEnv)
 	}
 	path, err := setupContainer(&ic, dec, enc, consoleFD)
+	var msg []byte
+	if err == nil {
+		// Encoded now so that a bad setting fails create, not start.
+		msg, err = processMessage(ic.Config, ic.Seccomp, ic.State, procFDs{preserve: ic.PreserveFDs, agent: seccompFD, console: -1, root: -1})
+	}
 	if err != nil {
 		enc.Encode(&syncMsg{Type: msgError, Msg: err.Error()})
 		os.Exit(1)
@@ -86,27 +80,22 @@ func Init() error {
 	if _, err := unix.Write(fifo, []byte{0}); err != nil {
 		return fmt.Errorf("init: write exec fifo: %w", err)
 	}
-	err = execProcess(&ic, path, seccompFD)
+	err = execProcess(&ic, path, msg)
 	unix.Write(fifo, []byte(err.Error()))
 	return err
 }
 
-// execProcess runs the startContainer hooks, applies the process's
-// identity and limits, and execs it; it returns only on failure.
-func execProcess(ic *initConfig, path string, seccompFD int) error {
+// execProcess runs the startContainer hooks, then the C stage that
+// applies the process's identity and limits and execs it (shared with
+// exec, nsenter/procexec.c); it returns only on failure.
+func execProcess(ic *initConfig, path string, msg []byte) error {
 	cfg := ic.Config
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
 		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State); err != nil {
 			return err
 		}
 	}
-	if err := finalizeProcess(ic, seccompFD); err != nil {
-		return err
-	}
-	if err := unix.Exec(path, cfg.Process.Args, cfg.Process.Env); err != nil {
-		return fmt.Errorf("exec %s: %w", path, err)
-	}
-	return nil
+	return nsenter.ExecProcess(msg, path)
 }
 
 func envFD(name string) (int, error) {
@@ -186,7 +175,10 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 		return "", err
 	}
 	ph.mark("masked+readonly")
-	path, err := lookPath(cfg.Process)
+	if len(cfg.Process.Args) == 0 {
+		return "", errors.New("process.args: must not be empty")
+	}
+	path, err := nsenter.LookPath(cfg.Process.Args[0], cfg.Process.Env)
 	ph.mark("lookpath")
 	return path, err
 }
@@ -250,49 +242,5 @@ func setupConsole(cfg *configs.Config, consoleFD int, devConsole bool) error {
 		return fmt.Errorf("process.terminal: send pty master to console socket: %w", err)
 	}
 	unix.Close(consoleFD)
-	return nil
-}
-
-// lookPath resolves args[0] inside the container, with the container's PATH.
-func lookPath(p *configs.Process) (string, error) {
-	if len(p.Args) == 0 {
-		return "", errors.New("process.args: must not be empty")
-	}
-	name := p.Args[0]
-	if strings.Contains(name, "/") {
-		if err := checkExecutable(name); err != nil {
-			return "", fmt.Errorf("exec: %q: %w", name, err)
-		}
-		return name, nil
-	}
-	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range p.Env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			pathEnv = v
-		}
-	}
-	for _, dir := range filepath.SplitList(pathEnv) {
-		if dir == "" {
-			dir = "."
-		}
-		cand := filepath.Join(dir, name)
-		if checkExecutable(cand) == nil {
-			return cand, nil
-		}
-	}
-	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
-}
-
-func checkExecutable(path string) error {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return err
-	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return unix.EISDIR
-	}
-	if st.Mode&0o111 == 0 {
-		return unix.EACCES
-	}
 	return nil
 }

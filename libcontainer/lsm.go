@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -39,21 +38,6 @@ func checkLSM(cfg *configs.Config) error {
 			return errors.New("linux.mountLabel: SELinux is not enabled on this host")
 		}
 		return errors.New("linux.mountLabel: SELinux labels are not supported by berth yet")
-	}
-	return nil
-}
-
-// applyAppArmor asks the kernel to confine the next execve.
-func applyAppArmor(profile string) error {
-	if profile == "" {
-		return nil
-	}
-	attr := "/proc/self/attr/apparmor/exec"
-	if _, err := os.Stat(attr); err != nil {
-		attr = "/proc/self/attr/exec"
-	}
-	if err := os.WriteFile(attr, []byte("exec "+profile), 0); err != nil {
-		return fmt.Errorf("process.apparmorProfile %s: write %s: %w", profile, attr, err)
 	}
 	return nil
 }

@@ -34,6 +34,17 @@ type initSpawn struct {
 	onReady       func(pid int) error
 }
 
+// fdNum is the number init gets the file named env at, -1 if none: the
+// preserved fds, then the sync socket, then files in order.
+func (s *initSpawn) fdNum(env string) int {
+	for i, f := range s.files {
+		if f.env == env {
+			return 3 + s.preserve + 1 + i
+		}
+	}
+	return -1
+}
+
 // initProc is a started `berth init`, past the nsenter handshake.
 type initProc struct {
 	pid  int      // the process that runs Go init (after any fork)
@@ -64,7 +75,7 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	}
 	extra = append(extra, childSock)
 	for _, f := range s.files {
-		env = append(env, f.env+"="+strconv.Itoa(3+len(extra)))
+		env = append(env, f.env+"="+strconv.Itoa(s.fdNum(f.env)))
 		extra = append(extra, f.file)
 	}
 	if s.subreaper {
@@ -206,17 +217,12 @@ func consoleFiles(relay *os.File, socket string) ([]initFile, func(), error) {
 // forInit is the part of cfg that berth init reads. The linux.seccomp
 // profile stays behind (the parent compiled it; Docker's is ~15 KB of
 // JSON init would decode for nothing) but for the listener metadata, and
-// so do the cgroup limits (the parent sets them); an exec'd process needs
-// none of the rootfs setup either.
-func forInit(cfg *configs.Config, exec bool) *configs.Config {
+// so do the cgroup limits (the parent sets them).
+func forInit(cfg *configs.Config) *configs.Config {
 	c := *cfg
 	if cfg.Seccomp != nil {
 		c.Seccomp = &specs.LinuxSeccomp{ListenerMetadata: cfg.Seccomp.ListenerMetadata}
 	}
 	c.Cgroup.Resources = nil
-	if exec {
-		c.Mounts, c.Devices, c.MaskedPaths, c.ReadonlyPaths = nil, nil, nil, nil
-		c.Sysctl, c.Hooks = nil, nil
-	}
 	return &c
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bootstrap.h"
+#include "wire.h"
 
 const char *berth_ns_name(uint32_t flag)
 {
@@ -18,28 +19,6 @@ const char *berth_ns_name(uint32_t flag)
 	}
 	return NULL;
 }
-
-/* Unaligned host-order loads: attributes are packed. */
-static uint32_t ld32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-#define FAIL(...)                                        \
-	do {                                             \
-		if (errlen > 0)                          \
-			snprintf(err, errlen, __VA_ARGS__); \
-		return -1;                               \
-	} while (0)
 
 int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap *out,
 			  char *err, size_t errlen)
@@ -75,7 +54,7 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 			     type, off, alen);
 		val = buf + off + BERTH_ATTR_HDR_LEN;
 
-		if (type != BERTH_ATTR_JOIN && type >= 1 && type <= 4) {
+		if (type != BERTH_ATTR_JOIN && type >= 1 && type <= 5) {
 			if (seen & (1u << type))
 				FAIL("bootstrap: attribute %u repeated at offset %zu", type, off);
 			seen |= 1u << type;
@@ -130,6 +109,11 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 				FAIL("bootstrap: TIMENS contains NUL");
 			out->timens_off = (uint32_t)(off + BERTH_ATTR_HDR_LEN);
 			out->timens_len = alen;
+			break;
+		case BERTH_ATTR_EXEC:
+			if (alen != 0)
+				FAIL("bootstrap: EXEC length %u, want 0", alen);
+			out->exec = 1;
 			break;
 		default:
 			FAIL("bootstrap: unknown attribute type %u at offset %zu", type, off);

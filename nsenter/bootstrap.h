@@ -18,6 +18,8 @@ enum {
 	BERTH_ATTR_JOIN = 2,
 	BERTH_ATTR_IDMAP = 3,
 	BERTH_ATTR_TIMENS = 4,
+	/* empty: after FINAL, read a process message and exec it (process.h) */
+	BERTH_ATTR_EXEC = 5,
 };
 
 enum {
@@ -44,6 +46,7 @@ struct berth_bootstrap {
 	uint32_t idmap;
 	uint32_t timens_off;
 	uint32_t timens_len; /* 0: no TIMENS attribute */
+	uint32_t exec;
 };
 
 /* berth_parse_bootstrap decodes a whole message (header included). It

@@ -37,6 +37,7 @@ const (
 	attrJoin       = 2
 	attrIDMap      = 3
 	attrTimeNS     = 4
+	attrExec       = 5
 
 	msgReady = 1
 	msgError = 2
@@ -72,6 +73,9 @@ type Bootstrap struct {
 	Join        []Join // joined in order, except that a user namespace goes first
 	IDMap       bool   // parent writes uid/gid maps after CLONE_NEWUSER
 	TimeOffsets string // content for /proc/self/timens_offsets (needs CLONE_NEWTIME)
+	// Exec: after FINAL the constructor reads a Process message and execs
+	// it itself; the Go runtime never starts in that init.
+	Exec bool
 }
 
 var nsTypes = map[string]uint32{
@@ -185,6 +189,9 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	if b.TimeOffsets != "" {
 		size += attrHdrLen + len(b.TimeOffsets)
 	}
+	if b.Exec {
+		size += attrHdrLen
+	}
 	if size-hdrLen > maxBody {
 		return nil, fmt.Errorf("nsenter: bootstrap of %d bytes exceeds %d", size-hdrLen, maxBody)
 	}
@@ -213,6 +220,9 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	if b.TimeOffsets != "" {
 		attr(attrTimeNS, len(b.TimeOffsets))
 		buf = append(buf, b.TimeOffsets...)
+	}
+	if b.Exec {
+		attr(attrExec, 0)
 	}
 	return buf, nil
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "process.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -304,10 +305,13 @@ __attribute__((constructor)) static void berth_nsenter(void)
 
 	if ((rest & (CLONE_NEWPID | CLONE_NEWTIME)) || joined_pid) {
 		fork_init();
-		return;
+	} else {
+		/* No fork: our parent is still berth, so keep its death signal. */
+		if (pdeath != 0 && prctl(PR_SET_PDEATHSIG, pdeath) < 0)
+			die("prctl PR_SET_PDEATHSIG: %s", strerror(errno));
+		send_pid(BERTH_MSG_FINAL, getpid());
 	}
-	/* No fork: our parent is still berth, so keep its death signal. */
-	if (pdeath != 0 && prctl(PR_SET_PDEATHSIG, pdeath) < 0)
-		die("prctl PR_SET_PDEATHSIG: %s", strerror(errno));
-	send_pid(BERTH_MSG_FINAL, getpid());
+	/* exec: the rest needs no Go runtime, so it never starts. */
+	if (bs.exec)
+		berth_run_exec(initfd);
 }

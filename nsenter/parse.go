@@ -23,7 +23,7 @@ func parseBootstrap(msg []byte) (*Bootstrap, error) {
 	if C.berth_parse_bootstrap(p, C.size_t(len(msg)), &out, &cerr[0], C.size_t(len(cerr))) != 0 {
 		return nil, errors.New(C.GoString(&cerr[0]))
 	}
-	b := &Bootstrap{CloneFlags: uint32(out.clone_flags), IDMap: out.idmap != 0}
+	b := &Bootstrap{CloneFlags: uint32(out.clone_flags), IDMap: out.idmap != 0, Exec: out.exec != 0}
 	for i := 0; i < int(out.njoin); i++ {
 		j := out.join[i]
 		b.Join = append(b.Join, Join{Flag: uint32(j.flag), Path: string(msg[j.off : j.off+j.len])})

@@ -456,7 +456,11 @@ func agent(ln *os.File, got chan<- agentResult) {
 	answers := []seccompNotifResp{{Val: 4242}, {Error: -int32(unix.EXDEV)}}
 	for _, a := range answers {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(pfd, 20000); err != nil || n != 1 || pfd[0].Revents&unix.POLLIN == 0 {
+		n, err := unix.Poll(pfd, 20000)
+		for err == unix.EINTR { // Go's preemption signal interrupts poll
+			n, err = unix.Poll(pfd, 20000)
+		}
+		if err != nil || n != 1 || pfd[0].Revents&unix.POLLIN == 0 {
 			res.err = fmt.Errorf("poll listener: n=%d revents=%#x: %v", n, pfd[0].Revents, err)
 			return
 		}

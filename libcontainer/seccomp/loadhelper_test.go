@@ -1,11 +1,15 @@
 package seccomp
 
+// Test helper: berth loads filters in C (nsenter/procexec.c); the tests
+// load them the same way from Go to check what Compile produces.
+
 import (
 	"errors"
 	"fmt"
 	"runtime"
 	"unsafe"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,4 +73,49 @@ func seccompSetFilter(flags uint, prog *unix.SockFprog) (int, error) {
 		return -1, errno
 	}
 	return int(r), nil
+}
+
+// SendListener connects to the agent at listenerPath and sends it the
+// container process state ("seccomp state") as JSON with fd attached via
+// SCM_RIGHTS, then closes the connection: the spec allows one state per
+// connection.
+func SendListener(listenerPath string, fd int, pid int, metadata string, state *specs.State) error {
+	if state == nil {
+		return errors.New("seccomp listener: missing container state")
+	}
+	sock, err := DialListener(listenerPath)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(sock)
+	return SendState(sock, fd, pid, metadata, state)
+}
+
+// SendState sends the seccomp state JSON with fd attached over a
+// connection made by DialListener.
+func SendState(sock, fd int, pid int, metadata string, state *specs.State) error {
+	payload, err := StatePayload(pid, metadata, state)
+	if err != nil {
+		return err
+	}
+	// The fd rides on the first sendmsg only; a short stream write is
+	// finished with plain writes, as the spec allows.
+	var n int
+	if err := ignoringEINTR(func() (err error) {
+		n, err = unix.SendmsgN(sock, payload, unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
+		return err
+	}); err != nil {
+		return fmt.Errorf("seccomp listener: sending state: %w", err)
+	}
+	for rest := payload[n:]; len(rest) > 0; {
+		var m int
+		if err := ignoringEINTR(func() (err error) {
+			m, err = unix.SendmsgN(sock, rest, nil, nil, unix.MSG_NOSIGNAL)
+			return err
+		}); err != nil {
+			return fmt.Errorf("seccomp listener: sending state: %w", err)
+		}
+		rest = rest[m:]
+	}
+	return nil
 }

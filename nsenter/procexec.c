@@ -1,0 +1,610 @@
+/* The last stage of init: the calling thread becomes the container's
+ * process. Credentials, capabilities and no_new_privs are per thread and
+ * changed with raw syscalls: glibc's wrappers would broadcast them to every
+ * thread (a signal round trip per Go thread), and only this thread execs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "wire.h"
+#include "process.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+/* Names as Go's specconv prints them, for the same error messages. */
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+static const char *const rlimit_names[] = {
+	"RLIMIT_CPU",	 "RLIMIT_FSIZE",      "RLIMIT_DATA",	"RLIMIT_STACK",
+	"RLIMIT_CORE",	 "RLIMIT_RSS",	      "RLIMIT_NPROC",	"RLIMIT_NOFILE",
+	"RLIMIT_MEMLOCK", "RLIMIT_AS",	      "RLIMIT_LOCKS",	"RLIMIT_SIGPENDING",
+	"RLIMIT_MSGQUEUE", "RLIMIT_NICE",      "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+};
+
+static char namebuf[32];
+
+static const char *cap_name(unsigned n)
+{
+	if (n < sizeof(cap_names) / sizeof(cap_names[0]))
+		return cap_names[n];
+	snprintf(namebuf, sizeof(namebuf), "capability %u", n);
+	return namebuf;
+}
+
+/* estr renders errno as Go does: glibc's text, lower-cased first letter. */
+static const char *estr(int e)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+static const char *str_at(const uint8_t *buf, struct berth_span s)
+{
+	return (const char *)buf + s.off;
+}
+
+static int apply_attrs(const struct berth_process *p, const uint8_t *buf, char *err,
+		       size_t errlen)
+{
+	if (BERTH_HAS(p, BERTH_P_IOPRIO) && syscall(SYS_ioprio_set, 1, 0, p->ioprio) < 0)
+		FAIL("process.ioPriority: ioprio_set: %s", estr(errno));
+	if (BERTH_HAS(p, BERTH_P_SCHED)) {
+		uint8_t attr[sizeof(p->sched)];
+		memcpy(attr, p->sched, sizeof(attr));
+		if (syscall(SYS_sched_setattr, 0, attr, 0) < 0)
+			FAIL("process.scheduler: sched_setattr: %s", estr(errno));
+	}
+	if (BERTH_HAS(p, BERTH_P_AFFINITY) &&
+	    syscall(SYS_sched_setaffinity, 0, p->affinity.len, buf + p->affinity.off) < 0)
+		FAIL("process.execCPUAffinity.final: sched_setaffinity: %s", estr(errno));
+	if (BERTH_HAS(p, BERTH_P_PERSONALITY) && syscall(SYS_personality, p->personality) < 0)
+		FAIL("linux.personality: personality: %s", estr(errno));
+	return 0;
+}
+
+static int drop_bounding(const struct berth_process *p, char *err, size_t errlen)
+{
+	for (unsigned n = 0; n <= p->lastcap; n++) {
+		if (p->caps[0] >> n & 1)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) < 0 && errno != EINVAL)
+			FAIL("process.capabilities.bounding: drop %s: %s", cap_name(n), estr(errno));
+	}
+	return 0;
+}
+
+static int setgroups_denied(void)
+{
+	char b[8] = {0};
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	return n >= 4 && strncmp(b, "deny", 4) == 0;
+}
+
+static int set_user(const struct berth_process *p, const uint8_t *buf, char *err, size_t errlen)
+{
+	uint32_t ngroups = p->groups.len / 4;
+	gid_t *groups = NULL;
+
+	/* Keep the permitted set across the uid change; apply_caps trims it. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		FAIL("prctl PR_SET_KEEPCAPS: %s", estr(errno));
+	if (ngroups > 0) {
+		groups = malloc(ngroups * sizeof(gid_t));
+		if (groups == NULL)
+			FAIL("process.user.additionalGids: %s", estr(ENOMEM));
+		memcpy(groups, buf + p->groups.off, ngroups * 4);
+	}
+	if (syscall(SYS_setgroups, ngroups, groups) < 0) {
+		int e = errno;
+		/* setgroups is denied in a user namespace mapped by an
+		 * unprivileged user; only an empty list is then acceptable. */
+		if (!(e == EPERM && ngroups == 0 && setgroups_denied())) {
+			char list[256];
+			size_t used = 0;
+			list[0] = '\0';
+			for (uint32_t i = 0; i < ngroups && used < sizeof(list) - 16; i++)
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%u",
+							 i ? " " : "", groups[i]);
+			free(groups);
+			FAIL("process.user.additionalGids: setgroups [%s]: %s", list, estr(e));
+		}
+	}
+	free(groups);
+	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
+		FAIL("process.user.gid: setresgid %u: %s", p->gid, estr(errno));
+	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
+		FAIL("process.user.uid: setresuid %u: %s", p->uid, estr(errno));
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		FAIL("prctl PR_SET_KEEPCAPS: %s", estr(errno));
+	return 0;
+}
+
+static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {
+		{(uint32_t)eff, (uint32_t)perm, (uint32_t)inh},
+		{(uint32_t)(eff >> 32), (uint32_t)(perm >> 32), (uint32_t)(inh >> 32)},
+	};
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+static int apply_caps(const struct berth_process *p, char *err, size_t errlen)
+{
+	if (capset_masks(p->caps[1], p->caps[3], p->caps[2]) < 0)
+		FAIL("process.capabilities: capset: %s", estr(errno));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		FAIL("process.capabilities.ambient: clear: %s", estr(errno));
+	for (unsigned n = 0; n < 64; n++) {
+		if (!(p->caps[4] >> n & 1))
+			continue;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
+			FAIL("process.capabilities.ambient: raise %s: %s", cap_name(n), estr(errno));
+	}
+	return 0;
+}
+
+/* raise_effective makes the whole permitted set effective. */
+static int raise_effective(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		FAIL("capget: %s", estr(errno));
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		FAIL("capset: %s", estr(errno));
+	return 0;
+}
+
+/* home_dir reads the container's /etc/passwd, as runc does for HOME. */
+static char *home_dir(uint32_t uid)
+{
+	char want[16], *line = NULL, *home = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/etc/passwd", "re");
+
+	if (f == NULL)
+		return NULL;
+	snprintf(want, sizeof(want), "%u", uid);
+	while (home == NULL && getline(&line, &cap, f) >= 0) {
+		char *field[7] = {0}, *s = line;
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 7 && s != NULL) {
+			field[n++] = s;
+			s = strchr(s, ':');
+			if (s != NULL)
+				*s++ = '\0';
+		}
+		if (n >= 6 && strcmp(field[2], want) == 0 && field[5][0] != '\0')
+			home = strdup(field[5]);
+	}
+	free(line);
+	fclose(f);
+	return home;
+}
+
+/* send_fd sends data with fd attached (SCM_RIGHTS) on its first sendmsg;
+ * a short write is finished with plain sends. Returns 0 or an errno. */
+static int send_fd(int sock, const void *data, size_t left, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {(void *)data, left};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	const char *p = data;
+	ssize_t n;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	for (p += n, left -= (size_t)n; left > 0;) {
+		n = send(sock, p, left, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		left -= (size_t)n;
+	}
+	return 0;
+}
+
+static int load_seccomp(const struct berth_process *p, const uint8_t *buf, char *err,
+			size_t errlen)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(p->seccomp_bpf.len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(buf + p->seccomp_bpf.off),
+	};
+	unsigned long flags = p->seccomp_flags | SECCOMP_FILTER_FLAG_TSYNC;
+	long r;
+
+	/* The filter points into buf; the kernel wants it aligned. */
+	struct sock_filter *copy = malloc(p->seccomp_bpf.len);
+	if (copy == NULL)
+		FAIL("linux.seccomp: %s", estr(ENOMEM));
+	memcpy(copy, prog.filter, p->seccomp_bpf.len);
+	prog.filter = copy;
+	if (p->seccomp_notify)
+		/* Without TSYNC_ESRCH a sync failure returns a tid, which would
+		 * be indistinguishable from the listener fd. */
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r < 0 && errno == EINVAL && p->seccomp_notify &&
+	    !(p->seccomp_flags & SECCOMP_FILTER_FLAG_TSYNC)) {
+		/* TSYNC_ESRCH unknown (kernel < 5.7): this thread only. */
+		flags &= ~(SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH);
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	}
+	free(copy);
+	if (r < 0)
+		FAIL("linux.seccomp: seccomp(SECCOMP_SET_MODE_FILTER, flags %#lx): %s", flags,
+		     estr(errno));
+	if (!p->seccomp_notify) {
+		if (r != 0)
+			FAIL("linux.seccomp: seccomp(SECCOMP_SET_MODE_FILTER, flags %#lx): thread %ld "
+			     "could not be synchronised",
+			     flags, r);
+		return 0;
+	}
+	if (BERTH_HAS(p, BERTH_P_SECCOMP_AGENT)) {
+		/* The agent gets the listener and the container process state. */
+		int e = send_fd((int)p->agent_fd, buf + p->agent_state.off, p->agent_state.len, (int)r);
+		close((int)r);
+		close((int)p->agent_fd);
+		if (e != 0)
+			FAIL("seccomp listener: sending state: %s", estr(e));
+		return 0;
+	}
+	close((int)r);
+	return 0;
+}
+
+static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t len,
+		       const char *path, char *err, size_t errlen)
+{
+	struct berth_span *spans;
+	const char **argv, **envp;
+	char cwd[BERTH_PATH_MAX];
+	uint32_t i;
+	int has_home = 0;
+
+	if (apply_attrs(p, buf, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < p->nrlimits; i++) {
+		struct rlimit lim = {p->rlimits[i].soft, p->rlimits[i].hard};
+		if (prlimit(0, p->rlimits[i].resource, &lim, NULL) < 0)
+			FAIL("process.rlimits: setrlimit %s soft %llu hard %llu: %s",
+			     rlimit_names[p->rlimits[i].resource],
+			     (unsigned long long)p->rlimits[i].soft,
+			     (unsigned long long)p->rlimits[i].hard, estr(errno));
+	}
+	umask(BERTH_HAS(p, BERTH_P_UMASK) ? p->umask : 022);
+	/* Dropping from the bounding set needs CAP_SETPCAP, which a non-root
+	 * uid no longer has in its effective set. */
+	if (drop_bounding(p, err, errlen) < 0 || set_user(p, buf, err, errlen) < 0)
+		return -1;
+	if (chdir(str_at(buf, p->cwd)) < 0)
+		FAIL("process.cwd %s: chdir: %s", str_at(buf, p->cwd), estr(errno));
+	/* CVE-2024-21626: a cwd reached through a leaked fd would be outside
+	 * the root; the kernel then reports an unreachable path. */
+	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0 || cwd[0] != '/')
+		FAIL("process.cwd %s: is outside the container root", str_at(buf, p->cwd));
+	if (BERTH_HAS(p, BERTH_P_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		FAIL("process.noNewPrivileges: prctl: %s", estr(errno));
+	if (BERTH_HAS(p, BERTH_P_APPARMOR)) {
+		const char *attr = "/proc/self/attr/apparmor/exec";
+		char val[BERTH_PATH_MAX + 8];
+		struct stat st;
+		int fd, n;
+
+		if (stat(attr, &st) < 0)
+			attr = "/proc/self/attr/exec";
+		n = snprintf(val, sizeof(val), "exec %s", str_at(buf, p->apparmor));
+		fd = open(attr, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, val, (size_t)n) != n)
+			FAIL("process.apparmorProfile %s: write %s: %s", str_at(buf, p->apparmor), attr,
+			     estr(errno));
+		close(fd);
+	}
+
+	spans = calloc((size_t)p->nargs + p->nenv, sizeof(*spans));
+	argv = calloc((size_t)p->nargs + 1, sizeof(*argv));
+	envp = calloc((size_t)p->nenv + 2, sizeof(*envp));
+	if (spans == NULL || argv == NULL || envp == NULL)
+		FAIL("exec %s: %s", path, estr(ENOMEM));
+	berth_process_strings(buf, len, BERTH_P_ARG, spans, p->nargs);
+	for (i = 0; i < p->nargs; i++)
+		argv[i] = str_at(buf, spans[i]);
+	berth_process_strings(buf, len, BERTH_P_ENV, spans, p->nenv);
+	for (i = 0; i < p->nenv; i++) {
+		envp[i] = str_at(buf, spans[i]);
+		if (strncmp(envp[i], "HOME=", 5) == 0)
+			has_home = 1;
+	}
+	if (!has_home) {
+		char *home = home_dir(p->uid), *kv;
+		if (asprintf(&kv, "HOME=%s", home ? home : "/") < 0)
+			FAIL("exec %s: %s", path, estr(ENOMEM));
+		envp[i] = kv;
+		free(home);
+	}
+
+	/* Only stdio and the preserved fds may reach the process. */
+	if (syscall(SYS_close_range, 3 + p->preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		FAIL("close_range: %s", estr(errno));
+	if (!BERTH_HAS(p, BERTH_P_SECCOMP)) {
+		if (apply_caps(p, err, errlen) < 0)
+			return -1;
+	} else {
+		/* The filter goes in as late as possible, so that it constrains
+		 * the process and not berth. Without no_new_privs, loading it
+		 * needs CAP_SYS_ADMIN: keep the permitted set effective until then. */
+		int nnp = BERTH_HAS(p, BERTH_P_NNP);
+		if ((nnp ? apply_caps(p, err, errlen) : raise_effective(err, errlen)) < 0)
+			return -1;
+		if (load_seccomp(p, buf, err, errlen) < 0)
+			return -1;
+		if (!nnp && apply_caps(p, err, errlen) < 0)
+			return -1;
+	}
+	execve(path, (char *const *)argv, (char *const *)envp);
+	FAIL("exec %s: %s", path, estr(errno));
+}
+
+int berth_exec_process(const uint8_t *buf, size_t len, const char *path, char *err, size_t errlen)
+{
+	struct berth_process p;
+
+	if (berth_parse_process(buf, len, &p, err, errlen) < 0)
+		return -1;
+	return exec_parsed(&p, buf, len, path, err, errlen);
+}
+
+static int check_exec(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if ((st.st_mode & 0111) == 0)
+		return EACCES;
+	return 0;
+}
+
+int berth_lookpath(const char *name, const char *pathenv, char *out, size_t outlen, char *err,
+		   size_t errlen)
+{
+	const char *dir, *end;
+
+	if (strchr(name, '/') != NULL) {
+		int e = check_exec(name);
+		if (e != 0)
+			FAIL("exec: \"%s\": %s", name, estr(e));
+		if ((size_t)snprintf(out, outlen, "%s", name) >= outlen)
+			FAIL("exec: \"%s\": %s", name, estr(ENAMETOOLONG));
+		return 0;
+	}
+	if (pathenv == NULL)
+		pathenv = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (dir = pathenv;; dir = end + 1) {
+		size_t dlen;
+
+		end = strchrnul(dir, ':');
+		dlen = (size_t)(end - dir);
+		if (dlen == 0)
+			dir = ".", dlen = 1;
+		while (dlen > 1 && dir[dlen - 1] == '/')
+			dlen--;
+		if ((size_t)snprintf(out, outlen, "%.*s/%s", (int)dlen, dir, name) < outlen &&
+		    check_exec(out) == 0)
+			return 0;
+		if (*end == '\0')
+			break;
+	}
+	FAIL("exec: \"%s\": executable file not found in $PATH", name);
+}
+
+/* ---- the exec stage, run by the constructor instead of Go ---- */
+
+static int read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n > 0) {
+		ssize_t r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* report sends {"type":"error","msg":...} as Go's syncMsg, then exits. */
+__attribute__((noreturn)) static void report(int fd, const char *msg)
+{
+	size_t n = strlen(msg), o = 0;
+	char *out = malloc(n * 6 + 64);
+
+	if (out != NULL) {
+		o += (size_t)sprintf(out, "{\"type\":\"error\",\"msg\":\"");
+		for (const unsigned char *s = (const unsigned char *)msg; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				o += (size_t)sprintf(out + o, "\\%c", *s);
+			else if (*s < 0x20)
+				o += (size_t)sprintf(out + o, "\\u%04x", *s);
+			else
+				out[o++] = (char)*s;
+		}
+		o += (size_t)sprintf(out + o, "\"}\n");
+		if (send(fd, out, o, MSG_NOSIGNAL) == (ssize_t)o)
+			_exit(1);
+	}
+	dprintf(STDERR_FILENO, "berth init: %s\n", msg);
+	_exit(1);
+}
+
+/* setup_console makes a pty in the container's devpts, puts it on stdio
+ * and hands the master to the console socket. */
+static int setup_console(const struct berth_process *p, char *err, size_t errlen)
+{
+	char slave_path[32];
+	unsigned int n, unlock = 0;
+	int master, slave;
+
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		FAIL("process.terminal: create pty: open /dev/ptmx: %s", estr(errno));
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+		FAIL("process.terminal: create pty: %s", estr(errno));
+	snprintf(slave_path, sizeof(slave_path), "/dev/pts/%u", n);
+	if (p->console_rows != 0 || p->console_cols != 0) {
+		struct winsize ws = {.ws_row = p->console_rows, .ws_col = p->console_cols};
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
+	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		FAIL("process.terminal: open %s: %s", slave_path, estr(errno));
+	for (int fd = 0; fd < 3; fd++)
+		if (dup3(slave, fd, 0) < 0)
+			FAIL("process.terminal: dup3: %s", estr(errno));
+	close(slave);
+	if (ioctl(0, TIOCSCTTY, 0) < 0)
+		FAIL("process.terminal: TIOCSCTTY: %s", estr(errno));
+
+	int e = send_fd((int)p->console_fd, slave_path, strlen(slave_path), master);
+	if (e != 0)
+		FAIL("process.terminal: send pty master to console socket: %s", estr(e));
+	close((int)p->console_fd);
+	close(master);
+	return 0;
+}
+
+void berth_run_exec(int fd)
+{
+	static char err[8192];
+	char path[BERTH_PATH_MAX];
+	const char *pathenv = NULL;
+	struct berth_process p;
+	uint32_t hdr[2];
+	uint8_t *buf;
+
+	/* EOF on this socket tells the parent that execve succeeded. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		report(fd, "exec: fcntl init socket: set close-on-exec");
+	if (read_all(fd, hdr, sizeof(hdr)) < 0)
+		report(fd, "exec: read process: unexpected EOF");
+	if (hdr[0] != BERTH_PROC_MAGIC || hdr[1] > BERTH_PROC_MAX_BODY)
+		report(fd, "exec: read process: bad header");
+	buf = malloc(BERTH_HDR_LEN + (size_t)hdr[1]);
+	if (buf == NULL)
+		report(fd, "exec: read process: out of memory");
+	memcpy(buf, hdr, sizeof(hdr));
+	if (read_all(fd, buf + BERTH_HDR_LEN, hdr[1]) < 0)
+		report(fd, "exec: read process: unexpected EOF");
+	if (berth_parse_process(buf, BERTH_HDR_LEN + hdr[1], &p, err, sizeof(err)) < 0)
+		report(fd, err);
+
+	/* The container's root is its init's, not the mount namespace's
+	 * (--no-pivot chroots) nor the host's (no mount namespace). */
+	if (BERTH_HAS(&p, BERTH_P_ROOTFD)) {
+		if (fchdir((int)p.root_fd) < 0) {
+			snprintf(err, sizeof(err), "exec: fchdir to the container's root: %s", estr(errno));
+			report(fd, err);
+		}
+		if (chroot(".") < 0) {
+			snprintf(err, sizeof(err), "exec: chroot into the container's root: %s",
+				 estr(errno));
+			report(fd, err);
+		}
+		close((int)p.root_fd);
+	}
+	if (BERTH_HAS(&p, BERTH_P_CONSOLE)) {
+		if (setsid() < 0) {
+			snprintf(err, sizeof(err), "setsid: %s", estr(errno));
+			report(fd, err);
+		}
+		if (setup_console(&p, err, sizeof(err)) < 0)
+			report(fd, err);
+	}
+	{
+		struct berth_span *env = calloc(p.nenv + 1, sizeof(*env));
+		if (env == NULL)
+			report(fd, "exec: out of memory");
+		berth_process_strings(buf, BERTH_HDR_LEN + hdr[1], BERTH_P_ENV, env, p.nenv);
+		for (uint32_t i = 0; i < p.nenv; i++)
+			if (strncmp(str_at(buf, env[i]), "PATH=", 5) == 0)
+				pathenv = str_at(buf, env[i]) + 5;
+		free(env);
+	}
+	if (berth_lookpath(str_at(buf, p.first_arg), pathenv, path, sizeof(path), err,
+			   sizeof(err)) < 0)
+		report(fd, err);
+	exec_parsed(&p, buf, BERTH_HDR_LEN + hdr[1], path, err, sizeof(err));
+	report(fd, err);
+}
