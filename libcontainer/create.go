@@ -177,6 +177,13 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	cinit := useCInit(cfg)
+	if cinit {
+		boot.CInit, boot.Proc = true, procMounts(cfg)
+		if !cfg.NoNewKeyring {
+			boot.Keyring = "_ses." + o.ID
+		}
+	}
 	// The cgroup is made while berth init execs: its constructor waits for
 	// the bootstrap, and joins the cgroup (onReady) before it unshares a
 	// cgroup namespace.
@@ -212,7 +219,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		fault.Point("create:cgroup")
 		return nil
 	}
-	proc, err := spawnInit(&initSpawn{
+	spawn := &initSpawn{
 		preserve:      o.PreserveFDs,
 		files:         files,
 		subreaper:     o.Subreaper,
@@ -233,7 +240,8 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			}
 			return nil
 		},
-	}, &undo)
+	}
+	proc, err := spawnInit(spawn, &undo)
 	if err != nil {
 		return nil, err
 	}
@@ -251,51 +259,12 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
 	fault.Point("create:namespaces")
 
-	enc := json.NewEncoder(parentSock)
-	dec := json.NewDecoder(parentSock)
-	if err := enc.Encode(&initConfig{
-		Config:      forInit(cfg),
-		State:       c.OCIState(Created),
-		PreserveFDs: o.PreserveFDs,
-		Console:     cfg.Process.Terminal,
-		Seccomp:     filter,
-		Debug:       logs.Debugging(),
-	}); err != nil {
-		return nil, fmt.Errorf("send config to init: %w", err)
-	}
-	for done := false; !done; {
-		fault.Point("create:wait-init")
-		var m syncMsg
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
-				return nil, errors.New("container init exited before it was ready (see its output above)")
-			}
-			return nil, fmt.Errorf("read from init: %w", err)
+	if cinit {
+		if err := c.setupForCInit(proc, spawn, filter, o.PreserveFDs); err != nil {
+			return nil, err
 		}
-		switch m.Type {
-		case msgHooks:
-			fault.Point("create:hooks")
-			// The conformance suite expects hooks to see "created".
-			st := c.OCIState(Created)
-			if err := runHooks("prestart", cfg.Hooks.Prestart, st); err != nil {
-				return nil, err
-			}
-			if err := runHooks("createRuntime", cfg.Hooks.CreateRuntime, st); err != nil {
-				return nil, err
-			}
-			if err := enc.Encode(&syncMsg{Type: msgHooksDone}); err != nil {
-				return nil, fmt.Errorf("send to init: %w", err)
-			}
-		case msgReady:
-			if m.Msg != "" {
-				logs.Debugf("create %s: init phases: %s", o.ID, m.Msg)
-			}
-			done = true
-		case msgError:
-			return nil, errors.New(m.Msg)
-		default:
-			return nil, fmt.Errorf("init sent unknown message %q", m.Type)
-		}
+	} else if err := c.initInGo(proc, filter, o); err != nil {
+		return nil, err
 	}
 	logs.Debugf("create %s: init ready in %s", o.ID, time.Since(t0))
 	// Limits go in once init's own setup is done: a small pids.limit must
@@ -319,6 +288,62 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	logs.Debugf("create %s: done in %s", o.ID, time.Since(t0))
 	return c, nil
+}
+
+var errInitExited = errors.New("container init exited before it was ready (see its output above)")
+
+// initInGo sends Go init its config and serves its requests (the prestart
+// and createRuntime hooks) until it reports ready.
+func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *CreateOpts) error {
+	cfg := c.state.Config
+	parentSock := proc.sock
+	enc := json.NewEncoder(parentSock)
+	dec := json.NewDecoder(parentSock)
+	if err := enc.Encode(&initConfig{
+		Config:      forInit(cfg),
+		State:       c.OCIState(Created),
+		PreserveFDs: o.PreserveFDs,
+		Console:     cfg.Process.Terminal,
+		Seccomp:     filter,
+		Debug:       logs.Debugging(),
+	}); err != nil {
+		return fmt.Errorf("send config to init: %w", err)
+	}
+	for done := false; !done; {
+		fault.Point("create:wait-init")
+		var m syncMsg
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
+				return errInitExited
+			}
+			return fmt.Errorf("read from init: %w", err)
+		}
+		switch m.Type {
+		case msgHooks:
+			fault.Point("create:hooks")
+			// The conformance suite expects hooks to see "created".
+			st := c.OCIState(Created)
+			if err := runHooks("prestart", cfg.Hooks.Prestart, st); err != nil {
+				return err
+			}
+			if err := runHooks("createRuntime", cfg.Hooks.CreateRuntime, st); err != nil {
+				return err
+			}
+			if err := enc.Encode(&syncMsg{Type: msgHooksDone}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgReady:
+			if m.Msg != "" {
+				logs.Debugf("create %s: init phases: %s", o.ID, m.Msg)
+			}
+			done = true
+		case msgError:
+			return errors.New(m.Msg)
+		default:
+			return fmt.Errorf("init sent unknown message %q", m.Type)
+		}
+	}
+	return nil
 }
 
 // bootstrapFor tells the nsenter constructor what to join and create.

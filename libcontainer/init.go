@@ -140,6 +140,23 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 		}
 	}
 	ph.mark("hooks")
+	return finishRootfs(cfg, ph, func() error {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
+		if ic.Console {
+			return setupConsole(cfg, consoleFD, true)
+		}
+		return nil
+	})
+}
+
+// finishRootfs pivots into the rootfs and completes the container's view:
+// hostname, sysctls, then mid (init's session and console, if it runs in
+// init), the cwd, masked and read-only paths. It returns args[0] resolved
+// in the container. It runs in init, or on a berth thread in init's
+// namespaces (cinit.go, mid nil).
+func finishRootfs(cfg *configs.Config, ph *phases, mid func() error) (string, error) {
 	if err := rootfs.Pivot(cfg); err != nil {
 		return "", err
 	}
@@ -157,20 +174,17 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 	if err := writeSysctls(cfg.Sysctl); err != nil {
 		return "", err
 	}
-	if _, err := unix.Setsid(); err != nil {
-		return "", fmt.Errorf("setsid: %w", err)
-	}
 	ph.mark("hostname+sysctl")
-	if ic.Console {
-		if err := setupConsole(cfg, consoleFD, true); err != nil {
+	if mid != nil {
+		if err := mid(); err != nil {
 			return "", err
 		}
 	}
 	ph.mark("console")
-	// runc creates a missing cwd; images rely on it.
-	if err := os.MkdirAll(cfg.Process.Cwd, 0o755); err != nil {
-		return "", fmt.Errorf("process.cwd %s: %w", cfg.Process.Cwd, err)
-	}
+	// runc creates a missing cwd; images rely on it. Best effort: the
+	// process stage's chdir (and its check that the cwd is inside the
+	// root) is what reports a bad cwd.
+	_ = rootfs.MkdirCwd(cfg.Process.Cwd)
 	if err := rootfs.Finalize(cfg); err != nil {
 		return "", err
 	}

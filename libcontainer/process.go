@@ -28,6 +28,15 @@ type procFDs struct {
 // execve (nsenter/procexec.c): limits, identity, capabilities, seccomp.
 // state is needed only for a seccomp agent.
 func processMessage(cfg *configs.Config, filter *seccomp.Compiled, state *specs.State, fds procFDs) ([]byte, error) {
+	m, err := processFor(cfg, filter, state, fds)
+	if err != nil {
+		return nil, err
+	}
+	return m.Encode()
+}
+
+// processFor is processMessage before encoding.
+func processFor(cfg *configs.Config, filter *seccomp.Compiled, state *specs.State, fds procFDs) (*nsenter.Process, error) {
 	p := cfg.Process
 	m := &nsenter.Process{
 		Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.UID, GID: p.GID,
@@ -63,7 +72,7 @@ func processMessage(cfg *configs.Config, filter *seccomp.Compiled, state *specs.
 		r := uint32(fds.root)
 		m.RootFD = &r
 	}
-	return m.Encode()
+	return m, nil
 }
 
 // lastCap is the highest capability the kernel knows.

@@ -96,8 +96,12 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	}
 	defer unix.Close(self)
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/fd/" + strconv.Itoa(self),
-		Args:       []string{"berth", "init"},
+		Path: "/proc/self/fd/" + strconv.Itoa(self),
+		Args: []string{"berth", "init"},
+		// The old root: the pivot_root that berth makes from a thread in
+		// init's mount namespace moves init's cwd along with its root, so
+		// no host directory stays reachable as /proc/<init>/cwd.
+		Dir:        "/",
 		Env:        env,
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,

@@ -54,7 +54,7 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 			     type, off, alen);
 		val = buf + off + BERTH_ATTR_HDR_LEN;
 
-		if (type != BERTH_ATTR_JOIN && type >= 1 && type <= 5) {
+		if (type != BERTH_ATTR_JOIN && type != BERTH_ATTR_PROC && type >= 1 && type <= 8) {
 			if (seen & (1u << type))
 				FAIL("bootstrap: attribute %u repeated at offset %zu", type, off);
 			seen |= 1u << type;
@@ -111,9 +111,29 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 			out->timens_len = alen;
 			break;
 		case BERTH_ATTR_EXEC:
+		case BERTH_ATTR_CINIT:
 			if (alen != 0)
-				FAIL("bootstrap: EXEC length %u, want 0", alen);
-			out->exec = 1;
+				FAIL("bootstrap: %s length %u, want 0",
+				     type == BERTH_ATTR_EXEC ? "EXEC" : "CINIT", alen);
+			if (type == BERTH_ATTR_EXEC)
+				out->exec = 1;
+			else
+				out->cinit = 1;
+			break;
+		case BERTH_ATTR_PROC:
+			if (out->nproc == BERTH_MAX_PROC)
+				FAIL("bootstrap: more than %d PROC attributes", BERTH_MAX_PROC);
+			if (alen >= BERTH_PATH_MAX || memchr(val, 0, alen) != NULL)
+				FAIL("bootstrap: PROC data of %u bytes is too long or contains NUL", alen);
+			out->proc[out->nproc].off = (uint32_t)(off + BERTH_ATTR_HDR_LEN);
+			out->proc[out->nproc].len = alen;
+			out->nproc++;
+			break;
+		case BERTH_ATTR_KEYRING:
+			if (alen == 0 || alen >= 256 || memchr(val, 0, alen) != NULL)
+				FAIL("bootstrap: KEYRING name of %u bytes", alen);
+			out->keyring_off = (uint32_t)(off + BERTH_ATTR_HDR_LEN);
+			out->keyring_len = alen;
 			break;
 		default:
 			FAIL("bootstrap: unknown attribute type %u at offset %zu", type, off);
@@ -129,5 +149,9 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 		FAIL("bootstrap: IDMAP without CLONE_NEWUSER");
 	if (out->timens_len && !(out->clone_flags & 0x80u))
 		FAIL("bootstrap: TIMENS without CLONE_NEWTIME");
+	if (out->exec && out->cinit)
+		FAIL("bootstrap: both EXEC and CINIT");
+	if ((out->nproc || out->keyring_len) && !out->cinit)
+		FAIL("bootstrap: PROC or KEYRING without CINIT");
 	return 0;
 }

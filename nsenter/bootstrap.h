@@ -20,6 +20,13 @@ enum {
 	BERTH_ATTR_TIMENS = 4,
 	/* empty: after FINAL, read a process message and exec it (process.h) */
 	BERTH_ATTR_EXEC = 5,
+	/* empty: after FINAL, run the C init stage (berth runs the rootfs
+	 * setup itself from a thread in our namespaces) */
+	BERTH_ATTR_CINIT = 6,
+	/* repeated: the mount data of one proc mount to make for the parent */
+	BERTH_ATTR_PROC = 7,
+	/* the session keyring to join ("_ses.<id>") */
+	BERTH_ATTR_KEYRING = 8,
 };
 
 enum {
@@ -27,7 +34,11 @@ enum {
 	BERTH_MSG_ERROR = 2,
 	BERTH_MSG_FINAL = 3,
 	BERTH_MSG_ACK = 2,
+	BERTH_MSG_MOUNTS = 4,	 /* value: number of mount fds attached (SCM_RIGHTS) */
+	BERTH_MSG_INITREADY = 5, /* C init: set up, about to wait on exec.fifo */
 };
+
+#define BERTH_MAX_PROC 8
 
 /* Every CLONE_NEW* bit berth knows (user, mnt, uts, ipc, net, pid, cgroup, time). */
 #define BERTH_NS_MASK 0x7e020080u
@@ -47,6 +58,10 @@ struct berth_bootstrap {
 	uint32_t timens_off;
 	uint32_t timens_len; /* 0: no TIMENS attribute */
 	uint32_t exec;
+	uint32_t cinit;
+	uint32_t nproc;
+	struct berth_join proc[BERTH_MAX_PROC]; /* flag unused */
+	uint32_t keyring_off, keyring_len;	/* keyring_len 0: none */
 };
 
 /* berth_parse_bootstrap decodes a whole message (header included). It

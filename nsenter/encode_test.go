@@ -36,6 +36,8 @@ func TestEncodeRoundTrip(t *testing.T) {
 		}},
 		{"longest path", Bootstrap{Join: []Join{{unix.CLONE_NEWNET, "/" + strings.Repeat("a", pathMax-2)}}}},
 		{"user without maps", Bootstrap{CloneFlags: unix.CLONE_NEWUSER}},
+		{"exec", Bootstrap{Join: []Join{{unix.CLONE_NEWPID, "/proc/1/ns/pid"}}, Exec: true}},
+		{"C init with proc mounts and a keyring", Bootstrap{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, CInit: true, Proc: []string{"", "hidepid=2,subset=pid"}, Keyring: "_ses.abc"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +79,10 @@ func TestEncodeRejects(t *testing.T) {
 		{"idmap without user", Bootstrap{CloneFlags: unix.CLONE_NEWNET, IDMap: true}, "without a new user namespace"},
 		{"offsets without time", Bootstrap{TimeOffsets: "monotonic 1 0\n"}, "without a new time namespace"},
 		{"offsets with NUL", Bootstrap{CloneFlags: unix.CLONE_NEWTIME, TimeOffsets: "a\x00"}, "NUL"},
+		{"exec and C init", Bootstrap{Exec: true, CInit: true}, "both exec and C init"},
+		{"proc mounts without C init", Bootstrap{Proc: []string{""}}, "without C init"},
+		{"keyring without C init", Bootstrap{Keyring: "_ses.x"}, "without C init"},
+		{"too many proc mounts", Bootstrap{CInit: true, Proc: make([]string, maxProc+1)}, "at most"},
 		{"message too big", Bootstrap{CloneFlags: unix.CLONE_NEWTIME, TimeOffsets: strings.Repeat("x", maxBody)}, "exceeds"},
 	}
 	for _, tt := range tests {

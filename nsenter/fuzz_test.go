@@ -15,6 +15,8 @@ func FuzzParseBootstrap(f *testing.F) {
 		{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET},
 		{CloneFlags: unix.CLONE_NEWUSER | unix.CLONE_NEWTIME, IDMap: true, TimeOffsets: "monotonic 1 0\n"},
 		{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}, {unix.CLONE_NEWUSER, "/proc/1/ns/user"}}},
+		{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, CInit: true, Proc: []string{"", "hidepid=2"}, Keyring: "_ses.x"},
+		{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}}, Exec: true},
 	} {
 		msg, err := b.Encode()
 		if err != nil {

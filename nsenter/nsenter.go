@@ -38,11 +38,18 @@ const (
 	attrIDMap      = 3
 	attrTimeNS     = 4
 	attrExec       = 5
+	attrCInit      = 6
+	attrProc       = 7
+	attrKeyring    = 8
+	maxProc        = 8
 
 	msgReady = 1
 	msgError = 2
 	msgFinal = 3
 	msgAck   = 2
+
+	msgMounts    = 4
+	msgInitReady = 5
 )
 
 // nsMask holds every CLONE_NEW* bit berth knows.
@@ -76,6 +83,13 @@ type Bootstrap struct {
 	// Exec: after FINAL the constructor reads a Process message and execs
 	// it itself; the Go runtime never starts in that init.
 	Exec bool
+	// CInit: create's init stays in C: after FINAL it joins Keyring (if
+	// set), makes one detached procfs per Proc entry (mount data) and
+	// sends them (ReadMounts), reads a Process message, reports ready
+	// (WaitInitReady) and waits on exec.fifo. berth sets the rootfs up.
+	CInit   bool
+	Proc    []string
+	Keyring string
 }
 
 var nsTypes = map[string]uint32{
@@ -160,6 +174,23 @@ func (b *Bootstrap) validate() error {
 	if b.IDMap && b.CloneFlags&unix.CLONE_NEWUSER == 0 {
 		return errors.New("nsenter: id maps without a new user namespace")
 	}
+	if b.Exec && b.CInit {
+		return errors.New("nsenter: both exec and C init")
+	}
+	if (len(b.Proc) > 0 || b.Keyring != "") && !b.CInit {
+		return errors.New("nsenter: proc mounts or keyring without C init")
+	}
+	if len(b.Proc) > maxProc {
+		return fmt.Errorf("nsenter: %d proc mounts, at most %d", len(b.Proc), maxProc)
+	}
+	for _, d := range b.Proc {
+		if len(d) >= pathMax || strings.IndexByte(d, 0) >= 0 {
+			return fmt.Errorf("nsenter: proc mount data %q is too long or contains NUL", d)
+		}
+	}
+	if len(b.Keyring) >= 256 || strings.IndexByte(b.Keyring, 0) >= 0 {
+		return fmt.Errorf("nsenter: keyring name %q", b.Keyring)
+	}
 	if b.TimeOffsets != "" {
 		if b.CloneFlags&unix.CLONE_NEWTIME == 0 {
 			return errors.New("nsenter: time offsets without a new time namespace")
@@ -189,8 +220,14 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	if b.TimeOffsets != "" {
 		size += attrHdrLen + len(b.TimeOffsets)
 	}
-	if b.Exec {
+	if b.Exec || b.CInit {
 		size += attrHdrLen
+	}
+	for _, d := range b.Proc {
+		size += attrHdrLen + len(d)
+	}
+	if b.Keyring != "" {
+		size += attrHdrLen + len(b.Keyring)
 	}
 	if size-hdrLen > maxBody {
 		return nil, fmt.Errorf("nsenter: bootstrap of %d bytes exceeds %d", size-hdrLen, maxBody)
@@ -223,6 +260,17 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	}
 	if b.Exec {
 		attr(attrExec, 0)
+	}
+	if b.CInit {
+		attr(attrCInit, 0)
+	}
+	for _, d := range b.Proc {
+		attr(attrProc, len(d))
+		buf = append(buf, d...)
+	}
+	if b.Keyring != "" {
+		attr(attrKeyring, len(b.Keyring))
+		buf = append(buf, b.Keyring...)
 	}
 	return buf, nil
 }
@@ -283,19 +331,89 @@ func handshake(conn *os.File, msg []byte, onReady func(pid int) error) (int, err
 			}
 			return int(val), nil
 		case msgError:
-			n := uint32(val)
-			if n > maxErrorMsg {
-				return 0, fmt.Errorf("nsenter: ERROR message of %d bytes exceeds %d", n, maxErrorMsg)
-			}
-			text := make([]byte, n)
-			if _, err := io.ReadFull(conn, text); err != nil {
-				return 0, readErr("read ERROR message", err)
-			}
-			return 0, &ChildError{Msg: string(text)}
+			return 0, readError(conn, uint32(val))
 		default:
 			return 0, fmt.Errorf("nsenter: unknown message type %d from init", typ)
 		}
 	}
+}
+
+// ReadMounts reads C init's MOUNTS record: one detached procfs fd per
+// Bootstrap.Proc entry, in order (close-on-exec).
+func ReadMounts(conn *os.File) ([]int, error) {
+	var rec [8]byte
+	oob := make([]byte, unix.CmsgSpace(4*maxProc))
+	n, oobn, _, _, err := unix.Recvmsg(int(conn.Fd()), rec[:], oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, readErr("read MOUNTS", err)
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, fmt.Errorf("nsenter: MOUNTS control message: %w", err)
+		}
+		for i := range msgs {
+			f, err := unix.ParseUnixRights(&msgs[i])
+			if err != nil {
+				return nil, fmt.Errorf("nsenter: MOUNTS control message: %w", err)
+			}
+			fds = append(fds, f...)
+		}
+	}
+	closeAll := func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	if n < len(rec) {
+		if _, err := io.ReadFull(conn, rec[n:]); err != nil {
+			closeAll()
+			return nil, readErr("read MOUNTS", err)
+		}
+	}
+	typ, val := order.Uint32(rec[:]), order.Uint32(rec[4:])
+	switch {
+	case typ == msgError:
+		closeAll()
+		return nil, readError(conn, val)
+	case typ != msgMounts:
+		closeAll()
+		return nil, fmt.Errorf("nsenter: got message type %d, want MOUNTS", typ)
+	case int(val) != len(fds):
+		closeAll()
+		return nil, fmt.Errorf("nsenter: MOUNTS says %d fds, %d came", val, len(fds))
+	}
+	return fds, nil
+}
+
+// WaitInitReady reads C init's INITREADY record, sent once it read the
+// process message and is about to wait on exec.fifo.
+func WaitInitReady(conn *os.File) error {
+	var rec [8]byte
+	if _, err := io.ReadFull(conn, rec[:]); err != nil {
+		return readErr("wait for init", err)
+	}
+	switch typ := order.Uint32(rec[:]); typ {
+	case msgInitReady:
+		return nil
+	case msgError:
+		return readError(conn, order.Uint32(rec[4:]))
+	default:
+		return fmt.Errorf("nsenter: got message type %d, want INITREADY", typ)
+	}
+}
+
+// readError reads the text of an ERROR record of n bytes.
+func readError(conn *os.File, n uint32) error {
+	if n > maxErrorMsg {
+		return fmt.Errorf("nsenter: ERROR message of %d bytes exceeds %d", n, maxErrorMsg)
+	}
+	text := make([]byte, n)
+	if _, err := io.ReadFull(conn, text); err != nil {
+		return readErr("read ERROR message", err)
+	}
+	return &ChildError{Msg: string(text)}
 }
 
 func readErr(what string, err error) error {

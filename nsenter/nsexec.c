@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/keyctl.h>
+#include <linux/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -91,7 +94,8 @@ static void send_pid(uint32_t type, pid_t pid)
 	int32_t rec[2] = {(int32_t)type, (int32_t)pid};
 
 	if (send_all(rec, sizeof(rec)) < 0)
-		die("send %s to parent: %s", type == BERTH_MSG_READY ? "READY" : "FINAL",
+		die("send %s to parent: %s",
+		    type == BERTH_MSG_READY ? "READY" : type == BERTH_MSG_FINAL ? "FINAL" : "INITREADY",
 		    strerror(errno));
 }
 
@@ -237,6 +241,110 @@ static void fork_init(void)
 	_exit(0);
 }
 
+/* make_proc makes a detached procfs of our pid namespace (only a process
+ * in it can) with the options in data, for the parent to attach. */
+static int make_proc(uint32_t i, const char *data, uint32_t len)
+{
+	char opts[BERTH_PATH_MAX], *opt, *save = NULL;
+	int fs, m;
+
+	fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		die("proc mount %u: fsopen: %s", i, strerror(errno));
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "proc", 0) < 0)
+		die("proc mount %u: fsconfig source: %s", i, strerror(errno));
+	memcpy(opts, data, len);
+	opts[len] = '\0';
+	for (opt = strtok_r(opts, ",", &save); opt != NULL; opt = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(opt, '=');
+		long r;
+		if (eq != NULL) {
+			*eq = '\0';
+			r = syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else {
+			r = syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+		if (r < 0)
+			die("proc mount %u: option %s: %s", i, opt, strerror(errno));
+	}
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		die("proc mount %u: create: %s", i, strerror(errno));
+	m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	if (m < 0)
+		die("proc mount %u: fsmount: %s", i, strerror(errno));
+	close(fs);
+	return m;
+}
+
+/* send_mounts sends a MOUNTS record with the fds attached. */
+static void send_mounts(const int *fds, uint32_t n)
+{
+	int32_t rec[2] = {BERTH_MSG_MOUNTS, (int32_t)n};
+	char cbuf[CMSG_SPACE(sizeof(int) * BERTH_MAX_PROC)];
+	struct iovec iov = {rec, sizeof(rec)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t w;
+
+	if (n > 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	do
+		w = sendmsg(initfd, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)sizeof(rec))
+		die("send MOUNTS to parent: %s", w < 0 ? strerror(errno) : "short write");
+}
+
+/* run_cinit is create's init when berth sets the rootfs up itself: berth
+ * joins our namespaces from a thread of its own, so all that must happen
+ * in this process is what only it can do (its keyring, procfs of its pid
+ * namespace, its session), then the wait for start and the exec. */
+__attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs)
+{
+	static char err[8192];
+	int fds[BERTH_MAX_PROC];
+	struct berth_process p;
+	uint8_t *buf;
+	size_t len;
+
+	if (bs->keyring_len > 0) {
+		char name[256];
+		memcpy(name, msgbuf + bs->keyring_off, bs->keyring_len);
+		name[bs->keyring_len] = '\0';
+		/* A fresh session keyring keeps the host's keys out of reach. */
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS)
+			die("join session keyring: %s", strerror(errno));
+	}
+	for (uint32_t i = 0; i < bs->nproc; i++)
+		fds[i] = make_proc(i, (const char *)msgbuf + bs->proc[i].off, bs->proc[i].len);
+	send_mounts(fds, bs->nproc);
+	for (uint32_t i = 0; i < bs->nproc; i++)
+		close(fds[i]);
+
+	buf = berth_read_process(initfd, &p, &len, err, sizeof(err));
+	if (buf == NULL)
+		die("%s", err);
+	/* berth's pivot_root moved our root, not our cwd: a host directory
+	 * must not stay reachable through /proc/<pid>/cwd while we wait. */
+	if (chdir("/") < 0)
+		die("chdir to the container's root: %s", strerror(errno));
+	if (BERTH_HAS(&p, BERTH_P_SETSID) && setsid() < 0)
+		die("setsid: %s", strerror(errno));
+	send_pid(BERTH_MSG_INITREADY, 0);
+	close(initfd);
+	initfd = -1;
+	berth_wait_and_exec(&p, buf, len, err, sizeof(err));
+	dprintf(STDERR_FILENO, "berth init: %s\n", err);
+	_exit(1);
+}
+
 __attribute__((constructor)) static void berth_nsenter(void)
 {
 	const char *env = getenv("_BERTH_INITPIPE");
@@ -311,7 +419,10 @@ __attribute__((constructor)) static void berth_nsenter(void)
 			die("prctl PR_SET_PDEATHSIG: %s", strerror(errno));
 		send_pid(BERTH_MSG_FINAL, getpid());
 	}
-	/* exec: the rest needs no Go runtime, so it never starts. */
+	/* exec, and create's C init: the rest needs no Go runtime, so it
+	 * never starts. */
 	if (bs.exec)
 		berth_run_exec(initfd);
+	if (bs.cinit)
+		run_cinit(&bs);
 }

@@ -28,6 +28,14 @@ func parseBootstrap(msg []byte) (*Bootstrap, error) {
 		j := out.join[i]
 		b.Join = append(b.Join, Join{Flag: uint32(j.flag), Path: string(msg[j.off : j.off+j.len])})
 	}
+	b.CInit = out.cinit != 0
+	for i := 0; i < int(out.nproc); i++ {
+		j := out.proc[i]
+		b.Proc = append(b.Proc, string(msg[j.off:j.off+j.len]))
+	}
+	if out.keyring_len > 0 {
+		b.Keyring = string(msg[out.keyring_off : out.keyring_off+out.keyring_len])
+	}
 	if out.timens_len > 0 {
 		b.TimeOffsets = string(msg[out.timens_off : out.timens_off+out.timens_len])
 	}

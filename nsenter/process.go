@@ -40,6 +40,11 @@ type Process struct {
 	Agent           *Agent
 	Console         *Console // exec only: make a pty, send its master
 	RootFD          *uint32  // exec only: chroot into this directory fd first
+	// C init (Bootstrap.CInit) only: the resolved executable, the fd of
+	// exec.fifo to wait on, and whether to start a new session first.
+	Path   string
+	FIFO   *uint32
+	Setsid bool
 }
 
 // Rlimit is one setrlimit.
@@ -98,6 +103,9 @@ const (
 	pSeccompAgent
 	pConsole
 	pRootFD
+	pPath
+	pFIFO
+	pSetsid
 )
 
 func (p *Process) validate() error {
@@ -138,7 +146,7 @@ func (p *Process) validate() error {
 	for _, set := range []struct {
 		what string
 		s    []string
-	}{{"process.args", p.Args}, {"process.env", p.Env}, {"process.cwd", []string{p.Cwd}}, {"process.apparmorProfile", []string{p.Apparmor}}} {
+	}{{"process.args", p.Args}, {"process.env", p.Env}, {"process.cwd", []string{p.Cwd}}, {"process.apparmorProfile", []string{p.Apparmor}}, {"executable", []string{p.Path}}} {
 		for _, v := range set.s {
 			if strings.IndexByte(v, 0) >= 0 {
 				return fmt.Errorf("%s: %q contains a NUL byte", set.what, v)
@@ -160,7 +168,7 @@ func (p *Process) Encode() ([]byte, error) {
 	for _, e := range p.Env {
 		size += attrHdrLen + len(e) + 1
 	}
-	size += 512 + len(p.Cwd) + len(p.Apparmor) + 4*len(p.Groups) + 28*len(p.Rlimits) + len(p.Affinity)
+	size += 512 + len(p.Path) + len(p.Cwd) + len(p.Apparmor) + 4*len(p.Groups) + 28*len(p.Rlimits) + len(p.Affinity)
 	if p.Seccomp != nil {
 		size += len(p.Seccomp.BPF)
 	}
@@ -255,6 +263,15 @@ func (p *Process) Encode() ([]byte, error) {
 	}
 	if p.RootFD != nil {
 		u32(pRootFD, *p.RootFD)
+	}
+	if p.Path != "" {
+		str(pPath, p.Path)
+	}
+	if p.FIFO != nil {
+		u32(pFIFO, *p.FIFO)
+	}
+	if p.Setsid {
+		attr(pSetsid, 0)
 	}
 	if len(buf)-hdrLen > procMaxBody {
 		return nil, fmt.Errorf("process: %d bytes of args, env and settings exceed %d", len(buf)-hdrLen, procMaxBody)
@@ -351,6 +368,11 @@ func parseProcess(msg []byte) (*Process, error) {
 	}
 	p.Umask, p.IOPrio, p.Personality = u32(pUmask, out.umask), u32(pIOPrio, out.ioprio), u32(pPersonality, out.personality)
 	p.RootFD = u32(pRootFD, out.root_fd)
+	p.FIFO = u32(pFIFO, out.fifo_fd)
+	p.Setsid = has(pSetsid)
+	if has(pPath) {
+		p.Path = string(span(out.path))
+	}
 	if has(pApparmor) {
 		p.Apparmor = string(span(out.apparmor))
 	}

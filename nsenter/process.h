@@ -37,7 +37,10 @@ enum {
 	BERTH_P_SECCOMP_AGENT = 18, /* socket fd u32, then the state JSON for the agent */
 	BERTH_P_CONSOLE = 19,	 /* fd u32 of the console socket, rows u16, cols u16 */
 	BERTH_P_ROOTFD = 20,	 /* fd u32 of the container's root, to chroot into */
-	BERTH_P_MAX = 20,
+	BERTH_P_PATH = 21,	 /* C init: the resolved executable */
+	BERTH_P_FIFO = 22,	 /* C init: fd u32 of exec.fifo (O_PATH) to wait on */
+	BERTH_P_SETSID = 23,	 /* C init: empty; start a new session first */
+	BERTH_P_MAX = 23,
 };
 
 struct berth_span {
@@ -49,7 +52,7 @@ struct berth_span {
 struct berth_process {
 	uint32_t nargs, nenv;
 	struct berth_span first_arg, first_env; /* the rest: berth_process_next */
-	struct berth_span cwd, apparmor, groups, affinity, seccomp_bpf, agent_state;
+	struct berth_span cwd, apparmor, groups, affinity, seccomp_bpf, agent_state, path;
 	uint32_t has; /* bit n: attribute n was present */
 	uint32_t uid, gid, umask, ioprio, personality, lastcap, preserve;
 	uint64_t caps[5];
@@ -62,7 +65,7 @@ struct berth_process {
 	uint32_t seccomp_flags, seccomp_notify, agent_fd;
 	uint32_t console_fd;
 	uint16_t console_rows, console_cols;
-	uint32_t root_fd;
+	uint32_t root_fd, fifo_fd;
 };
 
 #define BERTH_HAS(p, a) (((p)->has >> (a)) & 1u)
@@ -86,6 +89,17 @@ int berth_exec_process(const uint8_t *buf, size_t len, const char *path, char *e
  * would, in the current root. Returns 0 with the path in out, or -1. */
 int berth_lookpath(const char *name, const char *pathenv, char *out, size_t outlen, char *err,
 		   size_t errlen);
+
+/* berth_read_process reads one process message (header included) from fd
+ * into a malloc'd buffer and parses it. Returns the buffer, or NULL with a
+ * reason in err. */
+uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, char *err,
+			    size_t errlen);
+
+/* berth_wait_and_exec blocks on exec.fifo until `berth start`, then runs
+ * the process stage; failures after the fifo opened go to the fifo. */
+int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, char *err,
+			size_t errlen);
 
 /* berth_run_exec is the whole exec stage in the constructor: read the
  * process message from fd, chroot, console, resolve, exec. On failure it

@@ -545,29 +545,78 @@ static int setup_console(const struct berth_process *p, char *err, size_t errlen
 	return 0;
 }
 
+uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, char *err,
+			    size_t errlen)
+{
+	uint32_t hdr[2];
+	uint8_t *buf;
+
+	if (read_all(fd, hdr, sizeof(hdr)) < 0) {
+		snprintf(err, errlen, "read process: unexpected EOF");
+		return NULL;
+	}
+	if (hdr[0] != BERTH_PROC_MAGIC || hdr[1] > BERTH_PROC_MAX_BODY) {
+		snprintf(err, errlen, "read process: bad header");
+		return NULL;
+	}
+	*len = BERTH_HDR_LEN + (size_t)hdr[1];
+	buf = malloc(*len);
+	if (buf == NULL) {
+		snprintf(err, errlen, "read process: %s", estr(ENOMEM));
+		return NULL;
+	}
+	memcpy(buf, hdr, sizeof(hdr));
+	if (read_all(fd, buf + BERTH_HDR_LEN, hdr[1]) < 0) {
+		snprintf(err, errlen, "read process: unexpected EOF");
+		free(buf);
+		return NULL;
+	}
+	if (berth_parse_process(buf, *len, p, err, errlen) < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, char *err,
+			size_t errlen)
+{
+	char fpath[64];
+	int fifo;
+
+	if (!BERTH_HAS(p, BERTH_P_FIFO) || !BERTH_HAS(p, BERTH_P_PATH))
+		FAIL("init: process message without FIFO or PATH");
+	/* Blocks until `berth start` opens the fifo for reading. The fd stays
+	 * open (close-on-exec): start sees EOF once execve succeeded, or reads
+	 * our error if anything below fails. */
+	snprintf(fpath, sizeof(fpath), "/proc/self/fd/%u", p->fifo_fd);
+	fifo = open(fpath, O_WRONLY | O_CLOEXEC);
+	if (fifo < 0)
+		FAIL("init: open exec fifo: %s", estr(errno));
+	close((int)p->fifo_fd);
+	if (write(fifo, "", 1) != 1)
+		FAIL("init: write exec fifo: %s", estr(errno));
+	exec_parsed(p, buf, len, str_at(buf, p->path), err, errlen);
+	if (write(fifo, err, strlen(err)) < 0) {
+		/* start is gone: our exit status is all that is left */
+	}
+	return -1;
+}
+
 void berth_run_exec(int fd)
 {
 	static char err[8192];
 	char path[BERTH_PATH_MAX];
 	const char *pathenv = NULL;
 	struct berth_process p;
-	uint32_t hdr[2];
+	size_t len;
 	uint8_t *buf;
 
 	/* EOF on this socket tells the parent that execve succeeded. */
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		report(fd, "exec: fcntl init socket: set close-on-exec");
-	if (read_all(fd, hdr, sizeof(hdr)) < 0)
-		report(fd, "exec: read process: unexpected EOF");
-	if (hdr[0] != BERTH_PROC_MAGIC || hdr[1] > BERTH_PROC_MAX_BODY)
-		report(fd, "exec: read process: bad header");
-	buf = malloc(BERTH_HDR_LEN + (size_t)hdr[1]);
+	buf = berth_read_process(fd, &p, &len, err, sizeof(err));
 	if (buf == NULL)
-		report(fd, "exec: read process: out of memory");
-	memcpy(buf, hdr, sizeof(hdr));
-	if (read_all(fd, buf + BERTH_HDR_LEN, hdr[1]) < 0)
-		report(fd, "exec: read process: unexpected EOF");
-	if (berth_parse_process(buf, BERTH_HDR_LEN + hdr[1], &p, err, sizeof(err)) < 0)
 		report(fd, err);
 
 	/* The container's root is its init's, not the mount namespace's
@@ -596,7 +645,7 @@ void berth_run_exec(int fd)
 		struct berth_span *env = calloc(p.nenv + 1, sizeof(*env));
 		if (env == NULL)
 			report(fd, "exec: out of memory");
-		berth_process_strings(buf, BERTH_HDR_LEN + hdr[1], BERTH_P_ENV, env, p.nenv);
+		berth_process_strings(buf, len, BERTH_P_ENV, env, p.nenv);
 		for (uint32_t i = 0; i < p.nenv; i++)
 			if (strncmp(str_at(buf, env[i]), "PATH=", 5) == 0)
 				pathenv = str_at(buf, env[i]) + 5;
@@ -605,6 +654,6 @@ void berth_run_exec(int fd)
 	if (berth_lookpath(str_at(buf, p.first_arg), pathenv, path, sizeof(path), err,
 			   sizeof(err)) < 0)
 		report(fd, err);
-	exec_parsed(&p, buf, BERTH_HDR_LEN + hdr[1], path, err, sizeof(err));
+	exec_parsed(&p, buf, len, path, err, sizeof(err));
 	report(fd, err);
 }

@@ -27,6 +27,9 @@ static const char *const attr_names[BERTH_P_MAX + 1] = {
 	[BERTH_P_SECCOMP_AGENT] = "SECCOMP_AGENT",
 	[BERTH_P_CONSOLE] = "CONSOLE",
 	[BERTH_P_ROOTFD] = "ROOTFD",
+	[BERTH_P_PATH] = "PATH",
+	[BERTH_P_FIFO] = "FIFO",
+	[BERTH_P_SETSID] = "SETSID",
 };
 
 /* Fixed lengths; 0 marks a variable-length attribute. */
@@ -34,7 +37,7 @@ static const uint32_t fixed_len[BERTH_P_MAX + 1] = {
 	[BERTH_P_USER] = 8,	  [BERTH_P_UMASK] = 4,	  [BERTH_P_CAPS] = 40,
 	[BERTH_P_RLIMIT] = 20,	  [BERTH_P_IOPRIO] = 4,	  [BERTH_P_SCHED] = 56,
 	[BERTH_P_PERSONALITY] = 4, [BERTH_P_LASTCAP] = 4, [BERTH_P_PRESERVE] = 4,
-	[BERTH_P_CONSOLE] = 8,	  [BERTH_P_ROOTFD] = 4,
+	[BERTH_P_CONSOLE] = 8,	  [BERTH_P_ROOTFD] = 4,	  [BERTH_P_FIFO] = 4,
 };
 
 /* A string attribute ends in its only NUL. */
@@ -92,6 +95,7 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 		case BERTH_P_ENV:
 		case BERTH_P_CWD:
 		case BERTH_P_APPARMOR:
+		case BERTH_P_PATH:
 			if (!check_string(val, alen))
 				FAIL("process: %s at offset %zu is not one NUL-terminated string",
 				     attr_names[type], off);
@@ -105,6 +109,10 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 				if (val[0] != '/')
 					FAIL("process: CWD is not absolute");
 				out->cwd = s;
+			} else if (type == BERTH_P_PATH) {
+				if (s.len == 0)
+					FAIL("process: PATH is empty");
+				out->path = s;
 			} else {
 				if (s.len == 0)
 					FAIL("process: APPARMOR is empty");
@@ -196,6 +204,13 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 			break;
 		case BERTH_P_ROOTFD:
 			out->root_fd = ld32(val);
+			break;
+		case BERTH_P_FIFO:
+			out->fifo_fd = ld32(val);
+			break;
+		case BERTH_P_SETSID:
+			if (alen != 0)
+				FAIL("process: SETSID length %u, want 0", alen);
 			break;
 		}
 		off += BERTH_ATTR_HDR_LEN + alen;

@@ -66,11 +66,11 @@ func (p *preparer) cgroup2(m *configs.Mount) error {
 // hierarchy of the container's cgroup, plus symlinks for comounted
 // controllers (cpu -> cpu,cpuacct).
 func (p *preparer) cgroup1(m *configs.Mount) error {
-	self, err := os.ReadFile("/proc/self/cgroup")
+	self, err := os.ReadFile(p.env.Proc + "/cgroup")
 	if err != nil {
 		return fmt.Errorf("mount cgroup on %s: %w", m.Destination, err)
 	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mi, err := os.ReadFile(p.env.Proc + "/mountinfo")
 	if err != nil {
 		return fmt.Errorf("mount cgroup on %s: %w", m.Destination, err)
 	}

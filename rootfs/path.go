@@ -106,6 +106,22 @@ func mkdirAllInRoot(rootFd int, p string, mode uint32) (int, error) {
 	return cur, nil
 }
 
+// MkdirCwd creates the directory p (process.cwd) and its missing parents
+// inside the current root, never through a symlink that leaves it or a
+// magic link (/proc/<pid>/fd/N may be a host directory; CVE-2024-21626).
+func MkdirCwd(p string) error {
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /: %w", err)
+	}
+	defer unix.Close(root)
+	fd, err := mkdirAllInRoot(root, p, 0o755)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
 // leaf is a path inside the root resolved to its real parent directory
 // and final name; the name is never a symlink.
 type leaf struct {

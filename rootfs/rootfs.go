@@ -18,9 +18,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Env says where Prepare runs: in init itself (the zero Env), or on a
+// thread of berth that joined init's namespaces.
+type Env struct {
+	// Proc is the /proc directory of the container's init ("/proc/self"
+	// when empty): the source of its cgroup membership and mount table.
+	Proc string
+	// ProcMounts are detached procfs mounts made by init in its pid
+	// namespace, one per "proc" mount of the config, in order: a thread
+	// of berth is not in that pid namespace, so it cannot make them.
+	ProcMounts []int
+}
+
 // preparer carries the state of one Prepare call.
 type preparer struct {
 	cfg    *configs.Config
+	env    Env
 	rootFd int // O_PATH fd of the rootfs bind mount
 	// devTop is the root fd of a config mount on /dev that asked for ro:
 	// it is mounted rw and made ro once the devices exist.
@@ -32,6 +45,14 @@ type preparer struct {
 // itself, performs cfg.Mounts in order, then creates the devices, the
 // /dev symlinks and the /dev/console placeholder.
 func Prepare(cfg *configs.Config) error {
+	return PrepareIn(cfg, Env{})
+}
+
+// PrepareIn is Prepare for the process or thread that env describes.
+func PrepareIn(cfg *configs.Config, env Env) error {
+	if env.Proc == "" {
+		env.Proc = "/proc/self"
+	}
 	if !filepath.IsAbs(cfg.Rootfs) {
 		return fmt.Errorf("rootfs %q: must be an absolute path", cfg.Rootfs)
 	}
@@ -48,7 +69,7 @@ func Prepare(cfg *configs.Config) error {
 	if err != nil {
 		return fmt.Errorf("open rootfs %s: %w", cfg.Rootfs, err)
 	}
-	p := &preparer{cfg: cfg, rootFd: rootFd, devTop: -1}
+	p := &preparer{cfg: cfg, env: env, rootFd: rootFd, devTop: -1}
 	defer p.close()
 
 	for i := range cfg.Mounts {
@@ -157,6 +178,10 @@ func (p *preparer) mount(m *configs.Mount) error {
 		return p.bind(m)
 	case m.Type == "cgroup":
 		return p.cgroup(m)
+	case m.Type == "proc" && len(p.env.ProcMounts) > 0:
+		fd := p.env.ProcMounts[0]
+		p.env.ProcMounts = p.env.ProcMounts[1:]
+		return p.attachDetached(fd, m)
 	default:
 		return p.fsMount(m, m.Type, m.Source, m.Data)
 	}
@@ -215,6 +240,18 @@ func applyAttrs(tree int, m *configs.Mount) error {
 		return idmapTree(tree, m.UIDMappings, m.GIDMappings, m.RecAttrSet&unix.MOUNT_ATTR_IDMAP != 0)
 	}
 	return nil
+}
+
+// attachDetached attaches a filesystem made elsewhere (a procfs made by
+// init) with the mount's flags as mount attributes.
+func (p *preparer) attachDetached(tree int, m *configs.Mount) error {
+	if hasIDMap(m) {
+		return fmt.Errorf("mount %s on %s: id-mapped mounts: %w (only bind mounts)", m.Type, m.Destination, unix.EOPNOTSUPP)
+	}
+	if err := applyAttrs(tree, m); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+	}
+	return p.attach(tree, m.Destination, false, m.PropagationFlags)
 }
 
 // attach moves a detached tree onto dest inside the root, creating dest

@@ -215,3 +215,50 @@ status_field() {
 	! pid_alive "$RECVTTY_PID" || fail "the terminal is still open after 10s"
 	grep -q started-on-tty "$TESTDIR/tty.out"
 }
+
+@test "the process joins a new session keyring named _ses.<id>" {
+	update_config '.linux.maskedPaths -= ["/proc/keys"]'
+	set_args cat /proc/keys
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *"keyring   _ses.$id: "* ]] || fail "no _ses.$id keyring: $output"
+}
+
+@test "--no-new-keyring keeps the caller's session keyring" {
+	update_config '.linux.maskedPaths -= ["/proc/keys"]'
+	set_args cat /proc/keys
+	id=$(new_id)
+	run berth run --no-new-keyring --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output != *"_ses.$id"* ]] || fail "a new keyring was made: $output"
+}
+
+@test "proc mount options (hidepid, subset) reach the container's procfs" {
+	update_config '(.mounts[] | select(.type == "proc")).options = ["nosuid", "noexec", "nodev", "hidepid=invisible", "subset=pid"]'
+	set_args sh -c 'grep " /proc " /proc/self/mountinfo; ls /proc/sys 2>&1 || echo no-sys'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *hidepid=invisible* ]] || fail "hidepid missing: $output"
+	[[ $output == *subset=pid* ]] || fail "subset missing: $output"
+	[[ $output == *nosuid* && $output == *noexec* && $output == *nodev* ]] || fail "flags missing: $output"
+	[[ $output == *no-sys* ]] || fail "subset=pid still shows /proc/sys: $output"
+}
+
+@test "a created container's init is one thread without a Go runtime; with a terminal it is Go init" {
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id" pid)
+	grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id: $(grep Threads "/proc/$pid/status")"
+
+	# A terminal is set up by Go init (several threads) and still works.
+	start_recvtty
+	update_config '.process.terminal = true'
+	id=$(new_id)
+	run_detached berth create --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id" pid)
+	! grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id with a terminal is single-threaded"
+}

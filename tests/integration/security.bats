@@ -378,6 +378,22 @@ docker_like_seccomp() {
 	berth delete --force "$id"
 }
 
+@test "CVE-2024-21626: a missing process.cwd below a leaked host directory fd is not created on the host" {
+	HOSTDIR=$TESTDIR/hostdir
+	mkdir -p "$HOSTDIR"
+	set_args true
+	exec 5<"$HOSTDIR"
+	for cwd in /proc/self/fd/3/made-by-berth /proc/1/fd/3/made-by-berth; do
+		update_config ".process.cwd = \"$cwd\""
+		id=$(new_id)
+		run berth run --preserve-fds 1 --bundle "$BUNDLE" "$id" 3<&5
+		echo "$output"
+		[ "$status" -ne 0 ] || fail "cwd $cwd: the process ran"
+		[[ ! -e $HOSTDIR/made-by-berth ]] || fail "cwd $cwd: berth made a directory on the host"
+	done
+	exec 5<&-
+}
+
 @test "CVE-2024-21626: a process.cwd through a leaked directory fd never reaches the host" {
 	HOSTDIR=$TESTDIR/hostdir
 	mkdir -p "$HOSTDIR"

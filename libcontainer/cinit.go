@@ -1,0 +1,162 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/fault"
+	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/libcontainer/seccomp"
+	"github.com/berth-runtime/berth/nsenter"
+	"github.com/berth-runtime/berth/rootfs"
+)
+
+// useCInit reports whether create can leave init in C: berth then sets
+// the rootfs up itself, from a thread that joined init's namespaces, and
+// init never starts a Go runtime (nsenter.Bootstrap.CInit). A thread can
+// join mount, network, uts, ipc and cgroup namespaces but not a user
+// namespace, and only init can chroot itself; hooks that run inside the
+// container and the console still need Go in init.
+func useCInit(cfg *configs.Config) bool {
+	if !cfg.Has(configs.NEWNS) || cfg.NoPivot || cfg.Cgroup.Rootless || os.Geteuid() != 0 {
+		return false
+	}
+	if cfg.Process == nil || cfg.Process.Terminal {
+		return false
+	}
+	for _, ns := range cfg.Namespaces {
+		if ns.Type == configs.NEWUSER || (ns.Type == configs.NEWNS && ns.Path != "") {
+			return false
+		}
+	}
+	if h := cfg.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) > 0 {
+		return false
+	}
+	return len(procMounts(cfg)) <= 8
+}
+
+// procMounts is the mount data of every proc mount, in order.
+func procMounts(cfg *configs.Config) []string {
+	var data []string
+	for i := range cfg.Mounts {
+		if m := &cfg.Mounts[i]; m.Type == "proc" && !m.IsBind() {
+			data = append(data, m.Data)
+		}
+	}
+	return data
+}
+
+// threadNamespaces are the namespaces of init that a berth thread joins
+// to set up the rootfs (sysfs needs the network one, cgroup mounts the
+// cgroup one, hostname and sysctls theirs).
+var threadNamespaces = []struct {
+	file string
+	flag int
+}{
+	{"mnt", unix.CLONE_NEWNS}, {"net", unix.CLONE_NEWNET}, {"uts", unix.CLONE_NEWUTS},
+	{"ipc", unix.CLONE_NEWIPC}, {"cgroup", unix.CLONE_NEWCGROUP},
+}
+
+// inNamespaces runs fn on a new OS thread that has its own fs_struct and
+// has joined init's namespaces. The thread is never handed back to the Go
+// scheduler: it exits with the goroutine.
+func inNamespaces(pid int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		errc <- func() error {
+			// setns into a mount namespace needs an unshared fs_struct.
+			if err := unix.Unshare(unix.CLONE_FS); err != nil {
+				return fmt.Errorf("unshare CLONE_FS: %w", err)
+			}
+			for _, ns := range threadNamespaces {
+				p := "/proc/" + strconv.Itoa(pid) + "/ns/" + ns.file
+				fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return fmt.Errorf("open %s: %w", p, err)
+				}
+				err = unix.Setns(fd, ns.flag)
+				unix.Close(fd)
+				if err != nil {
+					return fmt.Errorf("setns %s: %w", p, err)
+				}
+			}
+			return fn()
+		}()
+	}()
+	return <-errc
+}
+
+// setupForCInit is create's side of a C init: it takes init's procfs
+// mounts, builds the rootfs from a thread in init's namespaces (the same
+// code Go init runs), and sends init its process with the resolved
+// executable. It returns once init waits on exec.fifo.
+func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *seccomp.Compiled, preserve int) error {
+	cfg := c.state.Config
+	fds, err := nsenter.ReadMounts(proc.sock)
+	if err != nil {
+		return initErr(err)
+	}
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	ph := &phases{on: logs.Debugging(), last: time.Now()}
+	var path string
+	fault.Point("create:wait-init")
+	err = inNamespaces(proc.pid, func() error {
+		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds}
+		if err := rootfs.PrepareIn(cfg, env); err != nil {
+			return err
+		}
+		ph.mark("mounts")
+		var err error
+		path, err = finishRootfs(cfg, ph, nil)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m, err := processFor(cfg, filter, c.OCIState(Created), procFDs{
+		preserve: preserve, agent: spawn.fdNum(envSeccompFD), console: -1, root: -1,
+	})
+	if err != nil {
+		return err
+	}
+	fifo := uint32(spawn.fdNum(envFifoFD))
+	m.Path, m.FIFO, m.Setsid = path, &fifo, true
+	msg, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	if _, err := proc.sock.Write(msg); err != nil {
+		return fmt.Errorf("send process to init: %w", err)
+	}
+	if err := nsenter.WaitInitReady(proc.sock); err != nil {
+		return initErr(err)
+	}
+	if s := ph.String(); s != "" {
+		logs.Debugf("create %s: rootfs phases: %s", c.state.ID, s)
+	}
+	return nil
+}
+
+// initErr reports C init's failures as Go init's are reported.
+func initErr(err error) error {
+	var ce *nsenter.ChildError
+	switch {
+	case errors.Is(err, nsenter.ErrInitExited):
+		return errInitExited
+	case errors.As(err, &ce):
+		return errors.New(ce.Msg)
+	}
+	return fmt.Errorf("init: %w", err)
+}
