@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/fault"
@@ -22,13 +23,13 @@ import (
 // the rootfs up itself, from a thread that joined init's namespaces, and
 // init never starts a Go runtime (nsenter.Bootstrap.CInit). A thread can
 // join mount, network, uts, ipc and cgroup namespaces but not a user
-// namespace, and only init can chroot itself; hooks that run inside the
-// container and the console still need Go in init.
+// namespace, and only init can chroot itself or be the parent of the
+// hooks that run inside the container (createContainer, startContainer).
 func useCInit(cfg *configs.Config) bool {
 	if !cfg.Has(configs.NEWNS) || cfg.NoPivot || cfg.Cgroup.Rootless || os.Geteuid() != 0 {
 		return false
 	}
-	if cfg.Process == nil || cfg.Process.Terminal {
+	if cfg.Process == nil {
 		return false
 	}
 	for _, ns := range cfg.Namespaces {
@@ -36,7 +37,7 @@ func useCInit(cfg *configs.Config) bool {
 			return false
 		}
 	}
-	if h := cfg.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) > 0 {
+	if h := cfg.Hooks; h != nil && len(h.CreateContainer)+len(h.StartContainer) > 0 {
 		return false
 	}
 	return len(procMounts(cfg)) <= 8
@@ -110,7 +111,13 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 		}
 	}()
 	ph := &phases{on: logs.Debugging(), last: time.Now()}
-	var path string
+	var path, slavePath string
+	var master console.Console
+	defer func() {
+		if master != nil {
+			master.Close()
+		}
+	}()
 	fault.Point("create:wait-init")
 	err = inNamespaces(proc.pid, func() error {
 		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds}
@@ -118,8 +125,20 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 			return err
 		}
 		ph.mark("mounts")
+		if h := cfg.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime) > 0 {
+			// They run in berth's namespaces: not from this thread.
+			if err := onHost(c.runCreateHooks); err != nil {
+				return err
+			}
+		}
+		ph.mark("hooks")
 		var err error
-		path, err = finishRootfs(cfg, ph, nil)
+		path, err = finishRootfs(cfg, ph, func() error {
+			if cfg.Process.Terminal {
+				master, slavePath, err = makeConsole(cfg)
+			}
+			return err
+		})
 		return err
 	})
 	if err != nil {
@@ -132,7 +151,7 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 		return err
 	}
 	fifo := uint32(spawn.fdNum(envFifoFD))
-	m.Path, m.FIFO, m.Setsid = path, &fifo, true
+	m.Path, m.FIFO, m.Setsid, m.TTY = path, &fifo, true, slavePath
 	msg, err := m.Encode()
 	if err != nil {
 		return err
@@ -142,6 +161,12 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 	}
 	if err := nsenter.WaitInitReady(proc.sock); err != nil {
 		return initErr(err)
+	}
+	if master != nil {
+		// Init holds the slave as its terminal now.
+		if err := sendMaster(master, slavePath, int(spawn.file(envConsoleFD).Fd())); err != nil {
+			return err
+		}
 	}
 	if s := ph.String(); s != "" {
 		logs.Debugf("create %s: rootfs phases: %s", c.state.ID, s)
@@ -159,4 +184,12 @@ func initErr(err error) error {
 		return errors.New(ce.Msg)
 	}
 	return fmt.Errorf("init: %w", err)
+}
+
+// onHost runs fn on another goroutine, which is never on a thread that
+// joined a container's namespaces, and waits for it.
+func onHost(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- fn() }()
+	return <-errc
 }

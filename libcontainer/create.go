@@ -290,6 +290,19 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	return c, nil
 }
 
+// runCreateHooks runs the prestart and createRuntime hooks, in berth's
+// namespaces, once the mounts are made and before pivot_root.
+func (c *Container) runCreateHooks() error {
+	fault.Point("create:hooks")
+	h := c.state.Config.Hooks
+	// The conformance suite expects hooks to see "created".
+	st := c.OCIState(Created)
+	if err := runHooks("prestart", h.Prestart, st); err != nil {
+		return err
+	}
+	return runHooks("createRuntime", h.CreateRuntime, st)
+}
+
 var errInitExited = errors.New("container init exited before it was ready (see its output above)")
 
 // initInGo sends Go init its config and serves its requests (the prestart
@@ -320,13 +333,7 @@ func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *Create
 		}
 		switch m.Type {
 		case msgHooks:
-			fault.Point("create:hooks")
-			// The conformance suite expects hooks to see "created".
-			st := c.OCIState(Created)
-			if err := runHooks("prestart", cfg.Hooks.Prestart, st); err != nil {
-				return err
-			}
-			if err := runHooks("createRuntime", cfg.Hooks.CreateRuntime, st); err != nil {
+			if err := c.runCreateHooks(); err != nil {
 				return err
 			}
 			if err := enc.Encode(&syncMsg{Type: msgHooksDone}); err != nil {

@@ -145,7 +145,7 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 			return fmt.Errorf("setsid: %w", err)
 		}
 		if ic.Console {
-			return setupConsole(cfg, consoleFD, true)
+			return setupConsole(cfg, consoleFD)
 		}
 		return nil
 	})
@@ -155,7 +155,7 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 // hostname, sysctls, then mid (init's session and console, if it runs in
 // init), the cwd, masked and read-only paths. It returns args[0] resolved
 // in the container. It runs in init, or on a berth thread in init's
-// namespaces (cinit.go, mid nil).
+// namespaces (cinit.go).
 func finishRootfs(cfg *configs.Config, ph *phases, mid func() error) (string, error) {
 	if err := rootfs.Pivot(cfg); err != nil {
 		return "", err
@@ -221,22 +221,14 @@ func writeSysctls(sysctl map[string]string) error {
 	return rootfs.WriteSysctls(sysctl)
 }
 
-// setupConsole makes a pty in the container's devpts, puts it on stdio and
-// /dev/console, and hands the master to the console socket.
-func setupConsole(cfg *configs.Config, consoleFD int, devConsole bool) error {
-	master, slavePath, err := console.NewPty()
+// setupConsole makes a pty in the container's devpts, puts it on stdio
+// and /dev/console, and hands the master to the console socket.
+func setupConsole(cfg *configs.Config, consoleFD int) error {
+	master, slavePath, err := makeConsole(cfg)
 	if err != nil {
-		return fmt.Errorf("process.terminal: create pty: %w", err)
+		return err
 	}
 	defer master.Close()
-	if sz := cfg.Process.ConsoleSize; sz != nil {
-		master.Resize(console.WinSize{Height: uint16(sz.Height), Width: uint16(sz.Width)})
-	}
-	if devConsole {
-		if err := rootfs.MountConsole(slavePath); err != nil {
-			return err
-		}
-	}
 	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("process.terminal: open %s: %w", slavePath, err)
@@ -250,9 +242,31 @@ func setupConsole(cfg *configs.Config, consoleFD int, devConsole bool) error {
 	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("process.terminal: TIOCSCTTY: %w", err)
 	}
-	name := []byte(slavePath)
+	return sendMaster(master, slavePath, consoleFD)
+}
+
+// makeConsole makes a pty in the container's devpts (of the calling
+// thread's root) and binds its slave on /dev/console.
+func makeConsole(cfg *configs.Config) (console.Console, string, error) {
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		return nil, "", fmt.Errorf("process.terminal: create pty: %w", err)
+	}
+	if sz := cfg.Process.ConsoleSize; sz != nil {
+		master.Resize(console.WinSize{Height: uint16(sz.Height), Width: uint16(sz.Width)})
+	}
+	if err := rootfs.MountConsole(slavePath); err != nil {
+		master.Close()
+		return nil, "", err
+	}
+	return master, slavePath, nil
+}
+
+// sendMaster hands the pty master to the console socket (or the relay of
+// `run`), and closes that connection.
+func sendMaster(master console.Console, slavePath string, consoleFD int) error {
 	rights := unix.UnixRights(int(master.Fd()))
-	if err := unix.Sendmsg(consoleFD, name, rights, nil, 0); err != nil {
+	if err := unix.Sendmsg(consoleFD, []byte(slavePath), rights, nil, 0); err != nil {
 		return fmt.Errorf("process.terminal: send pty master to console socket: %w", err)
 	}
 	unix.Close(consoleFD)

@@ -45,6 +45,16 @@ func (s *initSpawn) fdNum(env string) int {
 	return -1
 }
 
+// file is the file handed to init as env, nil if none.
+func (s *initSpawn) file(env string) *os.File {
+	for _, f := range s.files {
+		if f.env == env {
+			return f.file
+		}
+	}
+	return nil
+}
+
 // initProc is a started `berth init`, past the nsenter handshake.
 type initProc struct {
 	pid  int      // the process that runs Go init (after any fork)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <linux/keyctl.h>
 #include <linux/mount.h>
@@ -329,6 +330,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 		close(fds[i]);
 
 	buf = berth_read_process(initfd, &p, &len, err, sizeof(err));
+	if (buf == NULL && strstr(err, "unexpected EOF") != NULL)
+		_exit(1); /* berth failed (a hook, the rootfs) and says why itself */
 	if (buf == NULL)
 		die("%s", err);
 	/* berth's pivot_root moved our root, not our cwd: a host directory
@@ -337,6 +340,19 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 		die("chdir to the container's root: %s", strerror(errno));
 	if (BERTH_HAS(&p, BERTH_P_SETSID) && setsid() < 0)
 		die("setsid: %s", strerror(errno));
+	if (BERTH_HAS(&p, BERTH_P_TTY)) {
+		/* berth made the pty; its master goes out once we hold the slave. */
+		const char *tty = (const char *)buf + p.tty.off;
+		int slave = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			die("process.terminal: open %s: %s", tty, strerror(errno));
+		for (int fd = 0; fd < 3; fd++)
+			if (dup3(slave, fd, 0) < 0)
+				die("process.terminal: dup3: %s", strerror(errno));
+		close(slave);
+		if (ioctl(0, TIOCSCTTY, 0) < 0)
+			die("process.terminal: TIOCSCTTY: %s", strerror(errno));
+	}
 	send_pid(BERTH_MSG_INITREADY, 0);
 	close(initfd);
 	initfd = -1;

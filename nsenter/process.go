@@ -45,6 +45,7 @@ type Process struct {
 	Path   string
 	FIFO   *uint32
 	Setsid bool
+	TTY    string // pty slave to open as stdio and controlling terminal
 }
 
 // Rlimit is one setrlimit.
@@ -106,6 +107,7 @@ const (
 	pPath
 	pFIFO
 	pSetsid
+	pTTY
 )
 
 func (p *Process) validate() error {
@@ -146,7 +148,7 @@ func (p *Process) validate() error {
 	for _, set := range []struct {
 		what string
 		s    []string
-	}{{"process.args", p.Args}, {"process.env", p.Env}, {"process.cwd", []string{p.Cwd}}, {"process.apparmorProfile", []string{p.Apparmor}}, {"executable", []string{p.Path}}} {
+	}{{"process.args", p.Args}, {"process.env", p.Env}, {"process.cwd", []string{p.Cwd}}, {"process.apparmorProfile", []string{p.Apparmor}}, {"executable", []string{p.Path}}, {"process.terminal", []string{p.TTY}}} {
 		for _, v := range set.s {
 			if strings.IndexByte(v, 0) >= 0 {
 				return fmt.Errorf("%s: %q contains a NUL byte", set.what, v)
@@ -168,7 +170,7 @@ func (p *Process) Encode() ([]byte, error) {
 	for _, e := range p.Env {
 		size += attrHdrLen + len(e) + 1
 	}
-	size += 512 + len(p.Path) + len(p.Cwd) + len(p.Apparmor) + 4*len(p.Groups) + 28*len(p.Rlimits) + len(p.Affinity)
+	size += 512 + len(p.Path) + len(p.TTY) + len(p.Cwd) + len(p.Apparmor) + 4*len(p.Groups) + 28*len(p.Rlimits) + len(p.Affinity)
 	if p.Seccomp != nil {
 		size += len(p.Seccomp.BPF)
 	}
@@ -273,6 +275,9 @@ func (p *Process) Encode() ([]byte, error) {
 	if p.Setsid {
 		attr(pSetsid, 0)
 	}
+	if p.TTY != "" {
+		str(pTTY, p.TTY)
+	}
 	if len(buf)-hdrLen > procMaxBody {
 		return nil, fmt.Errorf("process: %d bytes of args, env and settings exceed %d", len(buf)-hdrLen, procMaxBody)
 	}
@@ -372,6 +377,9 @@ func parseProcess(msg []byte) (*Process, error) {
 	p.Setsid = has(pSetsid)
 	if has(pPath) {
 		p.Path = string(span(out.path))
+	}
+	if has(pTTY) {
+		p.TTY = string(span(out.tty))
 	}
 	if has(pApparmor) {
 		p.Apparmor = string(span(out.apparmor))

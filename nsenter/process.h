@@ -40,7 +40,8 @@ enum {
 	BERTH_P_PATH = 21,	 /* C init: the resolved executable */
 	BERTH_P_FIFO = 22,	 /* C init: fd u32 of exec.fifo (O_PATH) to wait on */
 	BERTH_P_SETSID = 23,	 /* C init: empty; start a new session first */
-	BERTH_P_MAX = 23,
+	BERTH_P_TTY = 24,	 /* C init: pty slave to make stdio and the controlling terminal */
+	BERTH_P_MAX = 24,
 };
 
 struct berth_span {
@@ -52,7 +53,7 @@ struct berth_span {
 struct berth_process {
 	uint32_t nargs, nenv;
 	struct berth_span first_arg, first_env; /* the rest: berth_process_next */
-	struct berth_span cwd, apparmor, groups, affinity, seccomp_bpf, agent_state, path;
+	struct berth_span cwd, apparmor, groups, affinity, seccomp_bpf, agent_state, path, tty;
 	uint32_t has; /* bit n: attribute n was present */
 	uint32_t uid, gid, umask, ioprio, personality, lastcap, preserve;
 	uint64_t caps[5];

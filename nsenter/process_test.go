@@ -39,7 +39,7 @@ var processSeeds = []Process{
 		Seccomp: &Seccomp{Flags: 4, Notify: true, BPF: make([]byte, 16)},
 		Agent:   &Agent{FD: 9, State: []byte(`{"ociVersion":"1.2.0"}`)},
 		Console: &Console{FD: 7, Rows: 24, Cols: 80}, RootFD: u32p(5)},
-	{Args: []string{"/bin/true"}, Cwd: "/", Path: "/bin/true", FIFO: u32p(6), Setsid: true},
+	{Args: []string{"/bin/true"}, Cwd: "/", Path: "/bin/true", FIFO: u32p(6), Setsid: true, TTY: "/dev/pts/3"},
 }
 
 func TestProcessRoundTrip(t *testing.T) {

@@ -30,6 +30,7 @@ static const char *const attr_names[BERTH_P_MAX + 1] = {
 	[BERTH_P_PATH] = "PATH",
 	[BERTH_P_FIFO] = "FIFO",
 	[BERTH_P_SETSID] = "SETSID",
+	[BERTH_P_TTY] = "TTY",
 };
 
 /* Fixed lengths; 0 marks a variable-length attribute. */
@@ -96,6 +97,7 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 		case BERTH_P_CWD:
 		case BERTH_P_APPARMOR:
 		case BERTH_P_PATH:
+		case BERTH_P_TTY:
 			if (!check_string(val, alen))
 				FAIL("process: %s at offset %zu is not one NUL-terminated string",
 				     attr_names[type], off);
@@ -109,10 +111,13 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 				if (val[0] != '/')
 					FAIL("process: CWD is not absolute");
 				out->cwd = s;
-			} else if (type == BERTH_P_PATH) {
+			} else if (type == BERTH_P_PATH || type == BERTH_P_TTY) {
 				if (s.len == 0)
-					FAIL("process: PATH is empty");
-				out->path = s;
+					FAIL("process: %s is empty", attr_names[type]);
+				if (type == BERTH_P_PATH)
+					out->path = s;
+				else
+					out->tty = s;
 			} else {
 				if (s.len == 0)
 					FAIL("process: APPARMOR is empty");

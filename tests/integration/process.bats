@@ -246,19 +246,28 @@ status_field() {
 	[[ $output == *no-sys* ]] || fail "subset=pid still shows /proc/sys: $output"
 }
 
-@test "a created container's init is one thread without a Go runtime; with a terminal it is Go init" {
+@test "a created container's init is one thread without a Go runtime, also with a terminal; a createContainer hook needs Go init" {
 	id=$(new_id)
 	run_detached berth create --bundle "$BUNDLE" "$id"
 	[ "$status" -eq 0 ] || fail "$output"
 	pid=$(state_field "$id" pid)
 	grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id: $(grep Threads "/proc/$pid/status")"
 
-	# A terminal is set up by Go init (several threads) and still works.
 	start_recvtty
 	update_config '.process.terminal = true'
 	id=$(new_id)
 	run_detached berth create --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
 	[ "$status" -eq 0 ] || fail "$output"
 	pid=$(state_field "$id" pid)
-	! grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id with a terminal is single-threaded"
+	grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id with a terminal: $(grep Threads "/proc/$pid/status")"
+
+	# A hook that runs inside the container is init's child: Go init.
+	UPDATE_CONFIG_ARGS=(--arg t "$(type -P true)")
+	update_config '.process.terminal = false | .hooks = {createContainer: [{path: $t}]}'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id" pid)
+	! grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id with a createContainer hook is single-threaded"
 }

@@ -71,12 +71,18 @@ const (
 	maxProgs = 64
 )
 
+// bpf retries EAGAIN, a bounded number of times: the verifier gives up
+// with it when a signal is pending, and Go preempts with SIGURG.
 func bpf(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
-	r, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
-	if errno != 0 {
-		return -1, errno
+	for try := 0; ; try++ {
+		r, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
+		if errno == 0 {
+			return int(r), nil
+		}
+		if errno != unix.EAGAIN || try == 16 {
+			return -1, errno
+		}
 	}
-	return int(r), nil
 }
 
 // loadProgram loads prog (from encode) as a cgroup device program named
