@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 
@@ -43,10 +42,9 @@ var execCommand = &cli.Command{
 			return fmt.Errorf("exec: a container id is required")
 		}
 		detach := ctx.Bool("detach")
-		var sigs chan os.Signal
+		var sigs *caught
 		if !detach {
-			sigs = make(chan os.Signal, 32)
-			signal.Notify(sigs)
+			sigs = catchSignals()
 		}
 		c, err := loadLocked(ctx)
 		if err != nil {

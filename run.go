@@ -28,11 +28,10 @@ var runCommand = &cli.Command{
 			return err
 		}
 		detach := ctx.Bool("detach")
-		var sigs chan os.Signal
+		var sigs *caught
 		if !detach {
 			// Catch signals before the container exists so none is lost.
-			sigs = make(chan os.Signal, 32)
-			signal.Notify(sigs)
+			sigs = catchSignals()
 		}
 		c, err := createContainer(ctx, !detach)
 		if err != nil {
@@ -78,9 +77,34 @@ var runCommand = &cli.Command{
 	},
 }
 
+// caught is the channel of catchSignals.
+type caught struct {
+	c    chan os.Signal
+	rest chan struct{} // closed once every signal is caught
+}
+
+// catchSignals catches signals for forwarding to the container. The ones
+// that stop a foreground command are caught before it returns; the other
+// ~60 cost a round trip each to the Go runtime's signal thread (2 ms in
+// all here), so they are caught on another goroutine while the container
+// is made, and waitForeground waits for that before it forwards.
+func catchSignals() *caught {
+	s := &caught{c: make(chan os.Signal, 64), rest: make(chan struct{})}
+	signal.Notify(s.c, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	go func() {
+		signal.Notify(s.c)
+		close(s.rest)
+	}()
+	return s
+}
+
 // waitForeground forwards signals to pid and returns its exit status
-// (128+N when killed by signal N). berth is its subreaper here.
-func waitForeground(pid int, sigs chan os.Signal) int {
+// (128+N when killed by signal N). berth is its subreaper here. The
+// signals stay caught: berth exits soon after, and un-catching them costs
+// as much as catching.
+func waitForeground(pid int, s *caught) int {
+	<-s.rest
+	sigs := s.c
 	done := make(chan int, 1)
 	go func() {
 		for {
@@ -114,7 +138,6 @@ func waitForeground(pid int, sigs chan os.Signal) int {
 			if relay != nil {
 				relay.finish()
 			}
-			signal.Stop(sigs)
 			return code
 		case s := <-sigs:
 			sig := s.(unix.Signal)

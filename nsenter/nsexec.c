@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <linux/keyctl.h>
 #include <linux/mount.h>
@@ -342,16 +341,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 		die("setsid: %s", strerror(errno));
 	if (BERTH_HAS(&p, BERTH_P_TTY)) {
 		/* berth made the pty; its master goes out once we hold the slave. */
-		const char *tty = (const char *)buf + p.tty.off;
-		int slave = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (slave < 0)
-			die("process.terminal: open %s: %s", tty, strerror(errno));
-		for (int fd = 0; fd < 3; fd++)
-			if (dup3(slave, fd, 0) < 0)
-				die("process.terminal: dup3: %s", strerror(errno));
-		close(slave);
-		if (ioctl(0, TIOCSCTTY, 0) < 0)
-			die("process.terminal: TIOCSCTTY: %s", strerror(errno));
+		if (berth_attach_tty((const char *)buf + p.tty.off, err, sizeof(err)) < 0)
+			die("%s", err);
 	}
 	send_pid(BERTH_MSG_INITREADY, 0);
 	close(initfd);

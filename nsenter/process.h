@@ -102,6 +102,10 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, char *
 int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, char *err,
 			size_t errlen);
 
+/* berth_attach_tty opens the pty slave as stdio and makes it the
+ * controlling terminal of the calling session leader. */
+int berth_attach_tty(const char *slave_path, char *err, size_t errlen);
+
 /* berth_run_exec is the whole exec stage in the constructor: read the
  * process message from fd, chroot, console, resolve, exec. On failure it
  * writes {"type":"error","msg":...} to fd and exits 1. */

@@ -509,13 +509,28 @@ __attribute__((noreturn)) static void report(int fd, const char *msg)
 	_exit(1);
 }
 
+int berth_attach_tty(const char *slave_path, char *err, size_t errlen)
+{
+	int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (slave < 0)
+		FAIL("process.terminal: open %s: %s", slave_path, estr(errno));
+	for (int fd = 0; fd < 3; fd++)
+		if (dup3(slave, fd, 0) < 0)
+			FAIL("process.terminal: dup3: %s", estr(errno));
+	close(slave);
+	if (ioctl(0, TIOCSCTTY, 0) < 0)
+		FAIL("process.terminal: TIOCSCTTY: %s", estr(errno));
+	return 0;
+}
+
 /* setup_console makes a pty in the container's devpts, puts it on stdio
  * and hands the master to the console socket. */
 static int setup_console(const struct berth_process *p, char *err, size_t errlen)
 {
 	char slave_path[32];
 	unsigned int n, unlock = 0;
-	int master, slave;
+	int master;
 
 	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -527,15 +542,8 @@ static int setup_console(const struct berth_process *p, char *err, size_t errlen
 		struct winsize ws = {.ws_row = p->console_rows, .ws_col = p->console_cols};
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
-	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		FAIL("process.terminal: open %s: %s", slave_path, estr(errno));
-	for (int fd = 0; fd < 3; fd++)
-		if (dup3(slave, fd, 0) < 0)
-			FAIL("process.terminal: dup3: %s", estr(errno));
-	close(slave);
-	if (ioctl(0, TIOCSCTTY, 0) < 0)
-		FAIL("process.terminal: TIOCSCTTY: %s", estr(errno));
+	if (berth_attach_tty(slave_path, err, errlen) < 0)
+		return -1;
 
 	int e = send_fd((int)p->console_fd, slave_path, strlen(slave_path), master);
 	if (e != 0)

@@ -99,6 +99,38 @@ trapping_container() {
 	[ "$(cat "$TESTDIR/run.status")" -eq 137 ]
 }
 
+@test "run and exec in the foreground forward the signals they get to the process" {
+	local script='trap "echo got-usr1" USR1; trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+	set_args sh -c "$script"
+	id=$(new_id)
+	# berth itself, not the timeout wrapper: the signals are for berth.
+	"$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id" >"$TESTDIR/run.out" 2>&1 </dev/null &
+	local bpid=$!
+	track_pid "$bpid"
+	for _ in $(seq 200); do grep -q ready "$TESTDIR/run.out" && break; sleep 0.05; done
+	kill -USR1 "$bpid"
+	for _ in $(seq 200); do grep -q got-usr1 "$TESTDIR/run.out" && break; sleep 0.05; done
+	grep -q got-usr1 "$TESTDIR/run.out" || fail "USR1 not forwarded: $(cat "$TESTDIR/run.out")"
+
+	# exec into it, in the foreground, with its own process
+	"$BERTH" --root "$ROOT" exec "$id" sh -c "$script" >"$TESTDIR/exec.out" 2>&1 </dev/null &
+	local epid=$!
+	track_pid "$epid"
+	for _ in $(seq 200); do grep -q ready "$TESTDIR/exec.out" && break; sleep 0.05; done
+	kill -USR1 "$epid"
+	kill -TERM "$epid"
+	local st=0
+	wait "$epid" || st=$?
+	[ "$st" -eq 3 ] || fail "exec exited $st, want 3: $(cat "$TESTDIR/exec.out")"
+	grep -q got-usr1 "$TESTDIR/exec.out" && grep -q got-term "$TESTDIR/exec.out" || fail "exec: $(cat "$TESTDIR/exec.out")"
+
+	kill -TERM "$bpid"
+	st=0
+	wait "$bpid" || st=$?
+	[ "$st" -eq 3 ] || fail "run exited $st, want 3: $(cat "$TESTDIR/run.out")"
+	grep -q got-term "$TESTDIR/run.out" || fail "TERM not forwarded: $(cat "$TESTDIR/run.out")"
+}
+
 @test "run exits 128+N when the process kills itself with signal N" {
 	# Without a pid namespace the process is not an init and can signal itself.
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
