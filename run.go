@@ -84,13 +84,15 @@ type caught struct {
 }
 
 // catchSignals catches signals for forwarding to the container. The ones
-// that stop a foreground command are caught before it returns; the other
-// ~60 cost a round trip each to the Go runtime's signal thread (2 ms in
-// all here), so they are caught on another goroutine while the container
-// is made, and waitForeground waits for that before it forwards.
+// users and supervisors send, whose default would end or stop berth, are
+// caught before it returns; the other ~55 cost a round trip each to the
+// Go runtime's signal thread (2 ms in all here), so they are caught on
+// another goroutine while the container is made, and waitForeground
+// waits for that before it forwards.
 func catchSignals() *caught {
 	s := &caught{c: make(chan os.Signal, 64), rest: make(chan struct{})}
-	signal.Notify(s.c, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	signal.Notify(s.c, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
+		unix.SIGUSR1, unix.SIGUSR2, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
 	go func() {
 		signal.Notify(s.c)
 		close(s.rest)

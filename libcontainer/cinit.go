@@ -57,18 +57,27 @@ func procMounts(cfg *configs.Config) []string {
 // threadNamespaces are the namespaces of init that a berth thread joins
 // to set up the rootfs (sysfs needs the network one, cgroup mounts the
 // cgroup one, hostname and sysctls theirs).
-var threadNamespaces = []struct {
-	file string
-	flag int
-}{
-	{"mnt", unix.CLONE_NEWNS}, {"net", unix.CLONE_NEWNET}, {"uts", unix.CLONE_NEWUTS},
-	{"ipc", unix.CLONE_NEWIPC}, {"cgroup", unix.CLONE_NEWCGROUP},
-}
+const threadNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP
 
 // inNamespaces runs fn on a new OS thread that has its own fs_struct and
-// has joined init's namespaces. The thread is never handed back to the Go
-// scheduler: it exits with the goroutine.
-func inNamespaces(pid int, fn func() error) error {
+// has joined the namespaces of init (pid, started at startTime). They are
+// joined through a pidfd checked to be that process, in one setns: a pid
+// reused after init died must never lead the thread into a host
+// namespace. The thread is never handed back to the Go scheduler: it
+// exits with the goroutine.
+func inNamespaces(pid int, startTime uint64, fn func() error) error {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_open init %d: %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	if _, st, err := procStat(pid); err != nil || st != startTime {
+		return errInitExited
+	}
+	var ours unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/mnt", &ours); err != nil {
+		return fmt.Errorf("stat /proc/self/ns/mnt: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -77,17 +86,18 @@ func inNamespaces(pid int, fn func() error) error {
 			if err := unix.Unshare(unix.CLONE_FS); err != nil {
 				return fmt.Errorf("unshare CLONE_FS: %w", err)
 			}
-			for _, ns := range threadNamespaces {
-				p := "/proc/" + strconv.Itoa(pid) + "/ns/" + ns.file
-				fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-				if err != nil {
-					return fmt.Errorf("open %s: %w", p, err)
+			if err := unix.Setns(pidfd, threadNamespaces); err != nil {
+				if errors.Is(err, unix.ESRCH) {
+					return errInitExited
 				}
-				err = unix.Setns(fd, ns.flag)
-				unix.Close(fd)
-				if err != nil {
-					return fmt.Errorf("setns %s: %w", p, err)
-				}
+				return fmt.Errorf("setns into the namespaces of init %d: %w", pid, err)
+			}
+			var joined unix.Stat_t
+			if err := unix.Stat("/proc/thread-self/ns/mnt", &joined); err != nil {
+				return fmt.Errorf("stat /proc/thread-self/ns/mnt: %w", err)
+			}
+			if joined.Ino == ours.Ino && joined.Dev == ours.Dev {
+				return fmt.Errorf("init %d is in berth's own mount namespace", pid)
 			}
 			return fn()
 		}()
@@ -119,8 +129,12 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 		}
 	}()
 	fault.Point("create:wait-init")
-	err = inNamespaces(proc.pid, func() error {
-		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds}
+	if want := len(procMounts(cfg)); len(fds) != want {
+		return fmt.Errorf("init: sent %d procfs mounts, want %d", len(fds), want)
+	}
+	var rootID [2]uint64
+	err = inNamespaces(proc.pid, c.state.InitStartTime, func() error {
+		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds, OutsidePidNS: true}
 		if err := rootfs.PrepareIn(cfg, env); err != nil {
 			return err
 		}
@@ -139,7 +153,16 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 			}
 			return err
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		// Init checks that the pivot moved it here.
+		var st unix.Stat_t
+		if err := unix.Stat("/", &st); err != nil {
+			return fmt.Errorf("stat the container's root: %w", err)
+		}
+		rootID = [2]uint64{st.Dev, st.Ino}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -151,7 +174,7 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 		return err
 	}
 	fifo := uint32(spawn.fdNum(envFifoFD))
-	m.Path, m.FIFO, m.Setsid, m.TTY = path, &fifo, true, slavePath
+	m.Path, m.FIFO, m.Setsid, m.TTY, m.RootID = path, &fifo, true, slavePath, &rootID
 	msg, err := m.Encode()
 	if err != nil {
 		return err

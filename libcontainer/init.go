@@ -242,7 +242,11 @@ func setupConsole(cfg *configs.Config, consoleFD int) error {
 	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("process.terminal: TIOCSCTTY: %w", err)
 	}
-	return sendMaster(master, slavePath, consoleFD)
+	if err := sendMaster(master, slavePath, consoleFD); err != nil {
+		return err
+	}
+	unix.Close(consoleFD)
+	return nil
 }
 
 // makeConsole makes a pty in the container's devpts (of the calling
@@ -263,12 +267,11 @@ func makeConsole(cfg *configs.Config) (console.Console, string, error) {
 }
 
 // sendMaster hands the pty master to the console socket (or the relay of
-// `run`), and closes that connection.
+// `run`); the caller owns consoleFD.
 func sendMaster(master console.Console, slavePath string, consoleFD int) error {
 	rights := unix.UnixRights(int(master.Fd()))
 	if err := unix.Sendmsg(consoleFD, []byte(slavePath), rights, nil, 0); err != nil {
 		return fmt.Errorf("process.terminal: send pty master to console socket: %w", err)
 	}
-	unix.Close(consoleFD)
 	return nil
 }

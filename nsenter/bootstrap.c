@@ -130,7 +130,7 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 			out->nproc++;
 			break;
 		case BERTH_ATTR_KEYRING:
-			if (alen == 0 || alen >= 256 || memchr(val, 0, alen) != NULL)
+			if (alen == 0 || alen >= BERTH_PATH_MAX || memchr(val, 0, alen) != NULL)
 				FAIL("bootstrap: KEYRING name of %u bytes", alen);
 			out->keyring_off = (uint32_t)(off + BERTH_ATTR_HDR_LEN);
 			out->keyring_len = alen;

@@ -188,7 +188,7 @@ func (b *Bootstrap) validate() error {
 			return fmt.Errorf("nsenter: proc mount data %q is too long or contains NUL", d)
 		}
 	}
-	if len(b.Keyring) >= 256 || strings.IndexByte(b.Keyring, 0) >= 0 {
+	if len(b.Keyring) >= pathMax || strings.IndexByte(b.Keyring, 0) >= 0 {
 		return fmt.Errorf("nsenter: keyring name %q", b.Keyring)
 	}
 	if b.TimeOffsets != "" {

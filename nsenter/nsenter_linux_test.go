@@ -90,6 +90,13 @@ type run struct {
 // handshake on msg. It waits for every process it caused to exit.
 func startInit(t *testing.T, msg []byte, onReady func(cmd *exec.Cmd, pid int) error, setup func(*exec.Cmd)) *run {
 	t.Helper()
+	return startInitThen(t, msg, onReady, setup, nil)
+}
+
+// startInitThen is startInit that, after FINAL, lets after talk to init
+// (C init) before the socket is closed.
+func startInitThen(t *testing.T, msg []byte, onReady func(cmd *exec.Cmd, pid int) error, setup func(*exec.Cmd), after func(parent *os.File, pid int)) *run {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatalf("socketpair: %v", err)
@@ -121,6 +128,9 @@ func startInit(t *testing.T, msg []byte, onReady func(cmd *exec.Cmd, pid int) er
 		ready = func(pid int) error { return onReady(r.cmd, pid) }
 	}
 	r.pid, r.err = handshake(parent, msg, ready)
+	if r.err == nil && after != nil {
+		after(parent, r.pid)
+	}
 	parent.Close() // init sees EOF if it is still waiting for us
 	var exitErr *exec.ExitError
 	if werr := r.cmd.Wait(); werr != nil && !errors.As(werr, &exitErr) {
@@ -484,6 +494,74 @@ func TestBadInitPipeEnv(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "is not an open fd") || stdout.Len() != 0 {
 				t.Fatalf("stdout %q stderr %q, want only the fd error on stderr", stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+// C init (CINIT) makes the procfs of its pid namespace for berth, and
+// refuses to wait for start unless its root is the one berth says it
+// pivoted into (a chrooted berth would otherwise leave it on the host).
+func TestCInit(t *testing.T) {
+	var root unix.Stat_t
+	if err := unix.Stat("/", &root); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		rootID  [2]uint64
+		wantErr string
+	}{
+		{"its root is the container's", [2]uint64{root.Dev, root.Ino}, ""},
+		{"its root did not move", [2]uint64{root.Dev, root.Ino + 1}, "not the container's"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := mustEncode(t, Bootstrap{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, CInit: true, Proc: []string{"hidepid=2"}})
+			var mounts []int
+			var readyErr error
+			r := startInitThen(t, msg, nil, nil, func(parent *os.File, pid int) {
+				var err error
+				if mounts, err = ReadMounts(parent); err != nil {
+					t.Errorf("ReadMounts: %v", err)
+					return
+				}
+				fifo := uint32(0) // never reached: init is killed or fails first
+				p := Process{Args: []string{"/bin/true"}, Cwd: "/", Path: "/bin/true", FIFO: &fifo, RootID: &tt.rootID}
+				b, err := p.Encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := parent.Write(b); err != nil {
+					t.Fatal(err)
+				}
+				readyErr = WaitInitReady(parent)
+				unix.Kill(pid, unix.SIGKILL)
+			})
+			if r.err != nil {
+				t.Fatalf("handshake: %v (stderr %q)", r.err, r.stderr)
+			}
+			defer func() {
+				for _, fd := range mounts {
+					unix.Close(fd)
+				}
+			}()
+			if len(mounts) != 1 {
+				t.Fatalf("got %d procfs fds, want 1", len(mounts))
+			}
+			var st unix.Statfs_t
+			if err := unix.Fstatfs(mounts[0], &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+				t.Fatalf("fd is not a procfs: type %#x, %v", st.Type, err)
+			}
+			if tt.wantErr == "" {
+				if readyErr != nil {
+					t.Fatalf("WaitInitReady: %v (stderr %q)", readyErr, r.stderr)
+				}
+				return
+			}
+			var ce *ChildError
+			if !errors.As(readyErr, &ce) || !strings.Contains(ce.Msg, tt.wantErr) {
+				t.Fatalf("WaitInitReady = %v, want an error containing %q", readyErr, tt.wantErr)
 			}
 		})
 	}

@@ -15,6 +15,7 @@
 #include <linux/keyctl.h>
 #include <linux/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -315,7 +316,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	size_t len;
 
 	if (bs->keyring_len > 0) {
-		char name[256];
+		char name[BERTH_PATH_MAX];
 		memcpy(name, msgbuf + bs->keyring_off, bs->keyring_len);
 		name[bs->keyring_len] = '\0';
 		/* A fresh session keyring keeps the host's keys out of reach. */
@@ -333,10 +334,20 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 		_exit(1); /* berth failed (a hook, the rootfs) and says why itself */
 	if (buf == NULL)
 		die("%s", err);
-	/* berth's pivot_root moved our root, not our cwd: a host directory
-	 * must not stay reachable through /proc/<pid>/cwd while we wait. */
+	/* berth's pivot_root moved our root and cwd along with its own (both
+	 * were the old root); check, so that a berth that runs chrooted can
+	 * never leave us on the host. */
 	if (chdir("/") < 0)
 		die("chdir to the container's root: %s", strerror(errno));
+	if (BERTH_HAS(&p, BERTH_P_ROOTID)) {
+		struct stat st;
+		if (stat("/", &st) < 0)
+			die("stat /: %s", strerror(errno));
+		if ((uint64_t)st.st_dev != p.root_dev || (uint64_t)st.st_ino != p.root_ino)
+			die("init's root is not the container's after pivot_root (is berth chrooted?)");
+	} else {
+		die("process message without ROOTID");
+	}
 	if (BERTH_HAS(&p, BERTH_P_SETSID) && setsid() < 0)
 		die("setsid: %s", strerror(errno));
 	if (BERTH_HAS(&p, BERTH_P_TTY)) {

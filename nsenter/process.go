@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Process is everything the last stage of init applies before execve
@@ -46,6 +48,7 @@ type Process struct {
 	FIFO   *uint32
 	Setsid bool
 	TTY    string // pty slave to open as stdio and controlling terminal
+	RootID *[2]uint64 // dev and ino of the container's root, checked by init
 }
 
 // Rlimit is one setrlimit.
@@ -108,6 +111,7 @@ const (
 	pFIFO
 	pSetsid
 	pTTY
+	pRootID
 )
 
 func (p *Process) validate() error {
@@ -122,8 +126,12 @@ func (p *Process) validate() error {
 		return fmt.Errorf("process.user.additionalGids: %d ids, at most %d", len(p.Groups), maxGroups)
 	case len(p.Rlimits) > maxRlimits:
 		return fmt.Errorf("process.rlimits: %d limits, at most %d", len(p.Rlimits), maxRlimits)
-	case p.Sched != nil && len(p.Sched) != SchedAttrSize:
-		return fmt.Errorf("nsenter: sched_attr of %d bytes, want %d", len(p.Sched), SchedAttrSize)
+	case p.Sched != nil && (len(p.Sched) != SchedAttrSize || order.Uint32(p.Sched) != SchedAttrSize):
+		return fmt.Errorf("nsenter: sched_attr of %d bytes, want %d with that size", len(p.Sched), SchedAttrSize)
+	case p.Personality != nil && *p.Personality != 0 && *p.Personality != 8:
+		return fmt.Errorf("linux.personality %#x: not PER_LINUX or PER_LINUX32", *p.Personality)
+	case p.Seccomp != nil && p.Seccomp.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 && !p.Seccomp.Notify:
+		return errors.New("linux.seccomp: a listener without notify")
 	case p.Affinity != nil && (len(p.Affinity) == 0 || len(p.Affinity)%8 != 0 || len(p.Affinity) > maxCPUMask):
 		return fmt.Errorf("nsenter: CPU mask of %d bytes", len(p.Affinity))
 	case p.LastCap > 63:
@@ -278,6 +286,11 @@ func (p *Process) Encode() ([]byte, error) {
 	if p.TTY != "" {
 		str(pTTY, p.TTY)
 	}
+	if p.RootID != nil {
+		attr(pRootID, 16)
+		buf = order.AppendUint64(buf, p.RootID[0])
+		buf = order.AppendUint64(buf, p.RootID[1])
+	}
 	if len(buf)-hdrLen > procMaxBody {
 		return nil, fmt.Errorf("process: %d bytes of args, env and settings exceed %d", len(buf)-hdrLen, procMaxBody)
 	}
@@ -380,6 +393,9 @@ func parseProcess(msg []byte) (*Process, error) {
 	}
 	if has(pTTY) {
 		p.TTY = string(span(out.tty))
+	}
+	if has(pRootID) {
+		p.RootID = &[2]uint64{uint64(out.root_dev), uint64(out.root_ino)}
 	}
 	if has(pApparmor) {
 		p.Apparmor = string(span(out.apparmor))

@@ -41,7 +41,8 @@ enum {
 	BERTH_P_FIFO = 22,	 /* C init: fd u32 of exec.fifo (O_PATH) to wait on */
 	BERTH_P_SETSID = 23,	 /* C init: empty; start a new session first */
 	BERTH_P_TTY = 24,	 /* C init: pty slave to make stdio and the controlling terminal */
-	BERTH_P_MAX = 24,
+	BERTH_P_ROOTID = 25,	 /* C init: dev u64, ino u64 of the container's root after pivot */
+	BERTH_P_MAX = 25,
 };
 
 struct berth_span {
@@ -67,6 +68,7 @@ struct berth_process {
 	uint32_t console_fd;
 	uint16_t console_rows, console_cols;
 	uint32_t root_fd, fifo_fd;
+	uint64_t root_dev, root_ino;
 };
 
 #define BERTH_HAS(p, a) (((p)->has >> (a)) & 1u)

@@ -10,6 +10,12 @@ import (
 
 func u32p(v uint32) *uint32 { return &v }
 
+func schedAttr() []byte {
+	b := make([]byte, SchedAttrSize)
+	order.PutUint32(b, SchedAttrSize)
+	return b
+}
+
 // sameProcess compares treating nil and empty lists as equal (the wire
 // has no difference).
 func sameProcess(a, b *Process) bool {
@@ -34,12 +40,12 @@ var processSeeds = []Process{
 		UID: 1000, GID: 100, Groups: []uint32{1, 2, 3}, Umask: u32p(0o027),
 		Caps:    [5]uint64{1<<40 | 1, 1 << 21, 0, 1<<21 | 1, 1},
 		Rlimits: []Rlimit{{7, 1024, 4096}, {0, 1, 2}}, NoNewPrivileges: true,
-		Apparmor: "docker-default", IOPrio: u32p(2<<13 | 4), Sched: make([]byte, SchedAttrSize),
+		Apparmor: "docker-default", IOPrio: u32p(2<<13 | 4), Sched: schedAttr(),
 		Affinity: []byte{3, 0, 0, 0, 0, 0, 0, 0}, Personality: u32p(8), LastCap: 40, Preserve: 2,
 		Seccomp: &Seccomp{Flags: 4, Notify: true, BPF: make([]byte, 16)},
 		Agent:   &Agent{FD: 9, State: []byte(`{"ociVersion":"1.2.0"}`)},
 		Console: &Console{FD: 7, Rows: 24, Cols: 80}, RootFD: u32p(5)},
-	{Args: []string{"/bin/true"}, Cwd: "/", Path: "/bin/true", FIFO: u32p(6), Setsid: true, TTY: "/dev/pts/3"},
+	{Args: []string{"/bin/true"}, Cwd: "/", Path: "/bin/true", FIFO: u32p(6), Setsid: true, TTY: "/dev/pts/3", RootID: &[2]uint64{0x801, 2}},
 }
 
 func TestProcessRoundTrip(t *testing.T) {
@@ -73,6 +79,9 @@ func TestProcessEncodeRejects(t *testing.T) {
 		{"agent without notify", Process{Args: []string{"a"}, Cwd: "/", Seccomp: &Seccomp{BPF: make([]byte, 8)}, Agent: &Agent{State: []byte("{}")}}, "agent"},
 		{"filter not whole instructions", Process{Args: []string{"a"}, Cwd: "/", Seccomp: &Seccomp{BPF: make([]byte, 12)}}, "linux.seccomp"},
 		{"short sched_attr", Process{Args: []string{"a"}, Cwd: "/", Sched: make([]byte, 48)}, "sched_attr"},
+		{"sched_attr size field", Process{Args: []string{"a"}, Cwd: "/", Sched: make([]byte, SchedAttrSize)}, "sched_attr"},
+		{"unknown personality", Process{Args: []string{"a"}, Cwd: "/", Personality: u32p(3)}, "linux.personality"},
+		{"listener without notify", Process{Args: []string{"a"}, Cwd: "/", Seccomp: &Seccomp{Flags: 8, BPF: make([]byte, 8)}}, "listener without notify"},
 		{"args too big", Process{Args: []string{strings.Repeat("x", procMaxBody)}, Cwd: "/"}, "exceed"},
 	}
 	for _, tt := range tests {

@@ -361,6 +361,8 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 		if (stat(attr, &st) < 0)
 			attr = "/proc/self/attr/exec";
 		n = snprintf(val, sizeof(val), "exec %s", str_at(buf, p->apparmor));
+		if (n < 0 || (size_t)n >= sizeof(val))
+			FAIL("process.apparmorProfile: longer than %zu bytes", sizeof(val) - 6);
 		fd = open(attr, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, val, (size_t)n) != n)
 			FAIL("process.apparmorProfile %s: write %s: %s", str_at(buf, p->apparmor), attr,

@@ -31,6 +31,7 @@ static const char *const attr_names[BERTH_P_MAX + 1] = {
 	[BERTH_P_FIFO] = "FIFO",
 	[BERTH_P_SETSID] = "SETSID",
 	[BERTH_P_TTY] = "TTY",
+	[BERTH_P_ROOTID] = "ROOTID",
 };
 
 /* Fixed lengths; 0 marks a variable-length attribute. */
@@ -39,6 +40,7 @@ static const uint32_t fixed_len[BERTH_P_MAX + 1] = {
 	[BERTH_P_RLIMIT] = 20,	  [BERTH_P_IOPRIO] = 4,	  [BERTH_P_SCHED] = 56,
 	[BERTH_P_PERSONALITY] = 4, [BERTH_P_LASTCAP] = 4, [BERTH_P_PRESERVE] = 4,
 	[BERTH_P_CONSOLE] = 8,	  [BERTH_P_ROOTFD] = 4,	  [BERTH_P_FIFO] = 4,
+	[BERTH_P_ROOTID] = 16,
 };
 
 /* A string attribute ends in its only NUL. */
@@ -163,6 +165,10 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 			out->ioprio = ld32(val);
 			break;
 		case BERTH_P_SCHED:
+			/* The kernel reads as many bytes as the size field says. */
+			if (ld32(val) != sizeof(out->sched))
+				FAIL("process: SCHED size field %u, want %zu", ld32(val),
+				     sizeof(out->sched));
 			memcpy(out->sched, val, sizeof(out->sched));
 			break;
 		case BERTH_P_AFFINITY:
@@ -173,6 +179,9 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 			break;
 		case BERTH_P_PERSONALITY:
 			out->personality = ld32(val);
+			if (out->personality != 0 && out->personality != 8)
+				FAIL("process: PERSONALITY %#x is not PER_LINUX or PER_LINUX32",
+				     out->personality);
 			break;
 		case BERTH_P_LASTCAP:
 			out->lastcap = ld32(val);
@@ -192,6 +201,9 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 			out->seccomp_notify = ld32(val + 4);
 			if (out->seccomp_notify > 1)
 				FAIL("process: SECCOMP notify %u, want 0 or 1", out->seccomp_notify);
+			/* NEW_LISTENER (8) without notify would leak a listener fd. */
+			if ((out->seccomp_flags & 8u) && !out->seccomp_notify)
+				FAIL("process: SECCOMP flags ask for a listener without notify");
 			out->seccomp_bpf.off = s.off + 8;
 			out->seccomp_bpf.len = alen - 8;
 			break;
@@ -212,6 +224,10 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 			break;
 		case BERTH_P_FIFO:
 			out->fifo_fd = ld32(val);
+			break;
+		case BERTH_P_ROOTID:
+			out->root_dev = ld64(val);
+			out->root_ino = ld64(val + 8);
 			break;
 		case BERTH_P_SETSID:
 			if (alen != 0)

@@ -472,3 +472,63 @@ func mountCount(t *testing.T, point string) int {
 	}
 	return n
 }
+
+// On a berth thread outside the container's pid namespace, proc mounts
+// come only from the detached procfs fds init made: attached with the
+// mount's flags, and never made by the caller (that procfs would show the
+// host's processes).
+func TestProcFromInitOutsidePidNS(t *testing.T) {
+	tests := []struct {
+		name    string
+		withFd  bool
+		wantErr string
+	}{
+		{"attached with the mount's flags", true, ""},
+		{"none left is an error", false, "no procfs made by init left"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := tmpfsDir(t)
+			cfg := baseConfig(root)
+			cfg.Mounts = []configs.Mount{{Source: "proc", Destination: "/proc", Type: "proc", Flags: defaultFlags}}
+			env := Env{OutsidePidNS: true}
+			if tt.withFd {
+				fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer unix.Close(fs)
+				if err := unix.FsconfigCreate(fs); err != nil {
+					t.Fatal(err)
+				}
+				m, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer unix.Close(m)
+				env.ProcMounts = []int{m}
+			}
+			err := PrepareIn(cfg, env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("PrepareIn = %v, want %q", err, tt.wantErr)
+				}
+				var st unix.Statfs_t
+				if unix.Statfs(filepath.Join(root, "proc"), &st) == nil && st.Type == unix.PROC_SUPER_MAGIC {
+					t.Fatal("a procfs was mounted anyway")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st unix.Statfs_t
+			if err := unix.Statfs(filepath.Join(root, "proc"), &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Type != unix.PROC_SUPER_MAGIC || st.Flags&unix.ST_NOSUID == 0 || st.Flags&unix.ST_NOEXEC == 0 {
+				t.Fatalf("/proc: type %#x flags %#x, want a nosuid, noexec procfs", st.Type, st.Flags)
+			}
+		})
+	}
+}

@@ -28,6 +28,9 @@ type Env struct {
 	// namespace, one per "proc" mount of the config, in order: a thread
 	// of berth is not in that pid namespace, so it cannot make them.
 	ProcMounts []int
+	// OutsidePidNS: the caller is not in the container's pid namespace; a
+	// procfs it made itself would show the host's processes.
+	OutsidePidNS bool
 }
 
 // preparer carries the state of one Prepare call.
@@ -178,7 +181,10 @@ func (p *preparer) mount(m *configs.Mount) error {
 		return p.bind(m)
 	case m.Type == "cgroup":
 		return p.cgroup(m)
-	case m.Type == "proc" && len(p.env.ProcMounts) > 0:
+	case m.Type == "proc" && p.env.OutsidePidNS:
+		if len(p.env.ProcMounts) == 0 {
+			return fmt.Errorf("mount proc on %s: no procfs made by init left", m.Destination)
+		}
 		fd := p.env.ProcMounts[0]
 		p.env.ProcMounts = p.env.ProcMounts[1:]
 		return p.attachDetached(fd, m)
