@@ -47,7 +47,7 @@ type Process struct {
 	Path   string
 	FIFO   *uint32
 	Setsid bool
-	TTY    string // pty slave to open as stdio and controlling terminal
+	TTY    string     // pty slave to open as stdio and controlling terminal
 	RootID *[2]uint64 // dev and ino of the container's root, checked by init
 }
 
