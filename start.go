@@ -16,7 +16,7 @@ var startCommand = &cli.Command{
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		c, err := loadLocked(ctx)
+		c, err := loadLockedLite(ctx)
 		if err != nil {
 			return err
 		}
