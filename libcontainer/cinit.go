@@ -25,7 +25,8 @@ import (
 // join mount, network, uts, ipc and cgroup namespaces but not a user
 // namespace, and only init can chroot itself or be the parent of the
 // hooks that run inside the container (createContainer, startContainer).
-func useCInit(cfg *configs.Config) bool {
+// procs is procMounts(cfg): init makes at most 8.
+func useCInit(cfg *configs.Config, procs []string) bool {
 	if !cfg.Has(configs.NEWNS) || cfg.NoPivot || cfg.Cgroup.Rootless || os.Geteuid() != 0 {
 		return false
 	}
@@ -40,7 +41,7 @@ func useCInit(cfg *configs.Config) bool {
 	if h := cfg.Hooks; h != nil && len(h.CreateContainer)+len(h.StartContainer) > 0 {
 		return false
 	}
-	return len(procMounts(cfg)) <= 8
+	return len(procs) <= 8
 }
 
 // procMounts is the mount data of every proc mount, in order.
@@ -129,7 +130,7 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, filter *secc
 		}
 	}()
 	fault.Point("create:wait-init")
-	if want := len(procMounts(cfg)); len(fds) != want {
+	if want := len(spawn.boot.Proc); len(fds) != want {
 		return fmt.Errorf("init: sent %d procfs mounts, want %d", len(fds), want)
 	}
 	var rootID [2]uint64

@@ -177,9 +177,10 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cinit := useCInit(cfg)
+	procs := procMounts(cfg)
+	cinit := useCInit(cfg, procs)
 	if cinit {
-		boot.CInit, boot.Proc = true, procMounts(cfg)
+		boot.CInit, boot.Proc = true, procs
 		if !cfg.NoNewKeyring {
 			boot.Keyring = "_ses." + o.ID
 		}

@@ -94,14 +94,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	}
 	// Init's C stage runs the process; its Go runtime never starts.
 	boot.Exec = true
-	spawn := &initSpawn{preserve: o.PreserveFDs, files: files}
-	msg, err := processMessage(&cfg, filter, nil, procFDs{
-		preserve: o.PreserveFDs, agent: -1, console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
-	})
-	if err != nil {
-		return 0, err
-	}
-	proc, err := spawnInit(&initSpawn{
+	spawn := &initSpawn{
 		preserve:  o.PreserveFDs,
 		files:     files,
 		subreaper: o.Subreaper,
@@ -120,7 +113,14 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 			}
 			return nil
 		},
-	}, &undo)
+	}
+	msg, err := processMessage(&cfg, filter, nil, procFDs{
+		preserve: o.PreserveFDs, agent: -1, console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
+	})
+	if err != nil {
+		return 0, err
+	}
+	proc, err := spawnInit(spawn, &undo)
 	if err != nil {
 		return 0, err
 	}

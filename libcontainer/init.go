@@ -152,8 +152,8 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 }
 
 // finishRootfs pivots into the rootfs and completes the container's view:
-// hostname, sysctls, then mid (init's session and console, if it runs in
-// init), the cwd, masked and read-only paths. It returns args[0] resolved
+// hostname, sysctls, then mid (the session and console: init's own, or
+// made for it), the cwd, masked and read-only paths. It returns args[0] resolved
 // in the container. It runs in init, or on a berth thread in init's
 // namespaces (cinit.go).
 func finishRootfs(cfg *configs.Config, ph *phases, mid func() error) (string, error) {
@@ -175,10 +175,8 @@ func finishRootfs(cfg *configs.Config, ph *phases, mid func() error) (string, er
 		return "", err
 	}
 	ph.mark("hostname+sysctl")
-	if mid != nil {
-		if err := mid(); err != nil {
-			return "", err
-		}
+	if err := mid(); err != nil {
+		return "", err
 	}
 	ph.mark("console")
 	// runc creates a missing cwd; images rely on it. Best effort: the

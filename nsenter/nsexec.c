@@ -22,6 +22,7 @@
 
 #include "bootstrap.h"
 #include "process.h"
+#include "wire.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -45,26 +46,6 @@ static int send_all(const void *p, size_t n)
 		}
 		c += w;
 		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* read_full returns 0 on success, 1 on EOF, -1 on error. */
-static int read_full(int fd, void *p, size_t n)
-{
-	char *c = p;
-
-	while (n > 0) {
-		ssize_t r = read(fd, c, n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			return 1;
-		c += r;
-		n -= (size_t)r;
 	}
 	return 0;
 }
@@ -314,6 +295,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	struct berth_process p;
 	uint8_t *buf;
 	size_t len;
+	int eof;
 
 	if (bs->keyring_len > 0) {
 		char name[BERTH_PATH_MAX];
@@ -329,8 +311,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	for (uint32_t i = 0; i < bs->nproc; i++)
 		close(fds[i]);
 
-	buf = berth_read_process(initfd, &p, &len, err, sizeof(err));
-	if (buf == NULL && strstr(err, "unexpected EOF") != NULL)
+	buf = berth_read_process(initfd, &p, &len, &eof, err, sizeof(err));
+	if (buf == NULL && eof)
 		_exit(1); /* berth failed (a hook, the rootfs) and says why itself */
 	if (buf == NULL)
 		die("%s", err);
@@ -339,15 +321,13 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	 * never leave us on the host. */
 	if (chdir("/") < 0)
 		die("chdir to the container's root: %s", strerror(errno));
-	if (BERTH_HAS(&p, BERTH_P_ROOTID)) {
-		struct stat st;
-		if (stat("/", &st) < 0)
-			die("stat /: %s", strerror(errno));
-		if ((uint64_t)st.st_dev != p.root_dev || (uint64_t)st.st_ino != p.root_ino)
-			die("init's root is not the container's after pivot_root (is berth chrooted?)");
-	} else {
+	struct stat st;
+	if (!BERTH_HAS(&p, BERTH_P_ROOTID))
 		die("process message without ROOTID");
-	}
+	if (stat("/", &st) < 0)
+		die("stat /: %s", strerror(errno));
+	if ((uint64_t)st.st_dev != p.root_dev || (uint64_t)st.st_ino != p.root_ino)
+		die("init's root is not the container's after pivot_root (is berth chrooted?)");
 	if (BERTH_HAS(&p, BERTH_P_SETSID) && setsid() < 0)
 		die("setsid: %s", strerror(errno));
 	if (BERTH_HAS(&p, BERTH_P_TTY)) {

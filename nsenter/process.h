@@ -95,8 +95,9 @@ int berth_lookpath(const char *name, const char *pathenv, char *out, size_t outl
 
 /* berth_read_process reads one process message (header included) from fd
  * into a malloc'd buffer and parses it. Returns the buffer, or NULL with a
- * reason in err. */
-uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, char *err,
+ * reason in err; *eof is set when the message ended early (the parent gave
+ * up and reports why itself). */
+uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *eof, char *err,
 			    size_t errlen);
 
 /* berth_wait_and_exec blocks on exec.fifo until `berth start`, then runs

@@ -471,22 +471,6 @@ int berth_lookpath(const char *name, const char *pathenv, char *out, size_t outl
 
 /* ---- the exec stage, run by the constructor instead of Go ---- */
 
-static int read_all(int fd, void *p, size_t n)
-{
-	char *c = p;
-
-	while (n > 0) {
-		ssize_t r = read(fd, c, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* report sends {"type":"error","msg":...} as Go's syncMsg, then exits. */
 __attribute__((noreturn)) static void report(int fd, const char *msg)
 {
@@ -555,14 +539,17 @@ static int setup_console(const struct berth_process *p, char *err, size_t errlen
 	return 0;
 }
 
-uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, char *err,
+uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *eof, char *err,
 			    size_t errlen)
 {
 	uint32_t hdr[2];
 	uint8_t *buf;
+	int r;
 
-	if (read_all(fd, hdr, sizeof(hdr)) < 0) {
-		snprintf(err, errlen, "read process: unexpected EOF");
+	*eof = 0;
+	if ((r = read_full(fd, hdr, sizeof(hdr))) != 0) {
+		*eof = r > 0;
+		snprintf(err, errlen, "read process: %s", r > 0 ? "unexpected EOF" : estr(errno));
 		return NULL;
 	}
 	if (hdr[0] != BERTH_PROC_MAGIC || hdr[1] > BERTH_PROC_MAX_BODY) {
@@ -576,8 +563,9 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, char *
 		return NULL;
 	}
 	memcpy(buf, hdr, sizeof(hdr));
-	if (read_all(fd, buf + BERTH_HDR_LEN, hdr[1]) < 0) {
-		snprintf(err, errlen, "read process: unexpected EOF");
+	if ((r = read_full(fd, buf + BERTH_HDR_LEN, hdr[1])) != 0) {
+		*eof = r > 0;
+		snprintf(err, errlen, "read process: %s", r > 0 ? "unexpected EOF" : estr(errno));
 		free(buf);
 		return NULL;
 	}
@@ -621,11 +609,12 @@ void berth_run_exec(int fd)
 	struct berth_process p;
 	size_t len;
 	uint8_t *buf;
+	int eof;
 
 	/* EOF on this socket tells the parent that execve succeeded. */
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		report(fd, "exec: fcntl init socket: set close-on-exec");
-	buf = berth_read_process(fd, &p, &len, err, sizeof(err));
+	buf = berth_read_process(fd, &p, &len, &eof, err, sizeof(err));
 	if (buf == NULL)
 		report(fd, err);
 
