@@ -55,7 +55,8 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		return nil, err
 	}
 	defaultPath := cgroups.DefaultPath(id)
-	if ctx.Bool("systemd-cgroup") {
+	systemd, noCgroup := cgroupManager(ctx)
+	if systemd {
 		defaultPath = cgroups.DefaultSystemdPath(id)
 	}
 	notify := os.Getenv("NOTIFY_SOCKET") != ""
@@ -69,7 +70,8 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		Bundle:            bundle,
 		NoPivot:           ctx.Bool("no-pivot"),
 		NoNewKeyring:      ctx.Bool("no-new-keyring"),
-		Systemd:           ctx.Bool("systemd-cgroup"),
+		Systemd:           systemd,
+		NoCgroup:          noCgroup,
 		Rootless:          rootless(ctx),
 		DefaultCgroupPath: defaultPath,
 	})

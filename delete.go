@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berth-runtime/berth/internal/fastcmd"
 	"github.com/berth-runtime/berth/libcontainer"
 )
 
@@ -16,6 +17,9 @@ var deleteCommand = &cli.Command{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it still runs"},
 	},
 	Action: func(ctx *cli.Context) error {
+		if err := fastcmd.Error(); err != nil {
+			return err // the C command got past its point of no return
+		}
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}

@@ -68,11 +68,15 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug output, with the duration of each phase"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
+			&cli.StringFlag{Name: "cgroup-manager", Usage: "cgroupfs (default), systemd (as --systemd-cgroup) or disabled (no cgroup of the container's own, as crun's option)"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
 			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility"},
 		},
 		Before: func(ctx *cli.Context) error {
 			if err := logs.Setup(ctx.String("log"), ctx.String("log-format"), ctx.Bool("debug")); err != nil {
+				return err
+			}
+			if _, _, err := parseCgroupManager(ctx.String("cgroup-manager"), ctx.Bool("systemd-cgroup")); err != nil {
 				return err
 			}
 			_, err := parseRootless(ctx.String("rootless"))
@@ -151,6 +155,28 @@ func defaultRoot(euid int, xdg string) (string, error) {
 		return "", fmt.Errorf("--root: not given and XDG_RUNTIME_DIR %s is not a directory uid %d can write: %w", xdg, euid, err)
 	}
 	return filepath.Join(xdg, "berth"), nil
+}
+
+// cgroupManager resolves --cgroup-manager and --systemd-cgroup (validated
+// in Before).
+func cgroupManager(ctx *cli.Context) (systemd, disabled bool) {
+	systemd, disabled, _ = parseCgroupManager(ctx.String("cgroup-manager"), ctx.Bool("systemd-cgroup"))
+	return systemd, disabled
+}
+
+func parseCgroupManager(v string, systemdFlag bool) (systemd, disabled bool, err error) {
+	switch v {
+	case "":
+		return systemdFlag, false, nil
+	case "systemd":
+		return true, false, nil
+	case "cgroupfs", "disabled":
+		if systemdFlag {
+			return false, false, fmt.Errorf("--cgroup-manager=%s contradicts --systemd-cgroup", v)
+		}
+		return false, v == "disabled", nil
+	}
+	return false, false, fmt.Errorf("--cgroup-manager: %q is not cgroupfs, systemd or disabled", v)
 }
 
 // rootless resolves --rootless (validated in Before).

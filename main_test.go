@@ -58,3 +58,28 @@ func FuzzParseSignal(f *testing.F) {
 		}
 	})
 }
+
+func TestParseCgroupManager(t *testing.T) {
+	for _, tc := range []struct {
+		v                 string
+		systemdFlag       bool
+		systemd, disabled bool
+		wantErr           bool
+	}{
+		{"", false, false, false, false},
+		{"", true, true, false, false},
+		{"cgroupfs", false, false, false, false},
+		{"systemd", false, true, false, false},
+		{"systemd", true, true, false, false},
+		{"disabled", false, false, true, false},
+		{"disabled", true, false, false, true},
+		{"cgroupfs", true, false, false, true},
+		{"none", false, false, false, true},
+	} {
+		systemd, disabled, err := parseCgroupManager(tc.v, tc.systemdFlag)
+		if (err != nil) != tc.wantErr || systemd != tc.systemd || disabled != tc.disabled {
+			t.Errorf("parseCgroupManager(%q, %v) = %v, %v, %v; want %v, %v, error %v",
+				tc.v, tc.systemdFlag, systemd, disabled, err, tc.systemd, tc.disabled, tc.wantErr)
+		}
+	}
+}

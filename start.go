@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berth-runtime/berth/internal/fastcmd"
 	"github.com/berth-runtime/berth/libcontainer"
 )
 
@@ -13,6 +14,9 @@ var startCommand = &cli.Command{
 	Usage:     "start the process of a created container",
 	ArgsUsage: "<container-id>",
 	Action: func(ctx *cli.Context) error {
+		if err := fastcmd.Error(); err != nil {
+			return err // the C command got past its point of no return
+		}
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}

@@ -20,6 +20,9 @@ type Config struct {
 	Path     string
 	Systemd  bool
 	Rootless bool
+	// Disabled (--cgroup-manager=disabled): no cgroup of its own, as
+	// crun's option; limits are then errors naming the field.
+	Disabled bool
 	// ID is the container id (the systemd driver names units after it).
 	ID string
 }

@@ -28,6 +28,9 @@ func New(cfg Config) (Manager, error) {
 	if cfg.Path == "" {
 		return nil, fmt.Errorf("cgroups: empty cgroupsPath (the caller supplies DefaultPath)")
 	}
+	if cfg.Disabled {
+		return noneManager{cfg: cfg}, nil
+	}
 	if cfg.Systemd {
 		return newSystemd(cfg)
 	}
@@ -114,4 +117,25 @@ func Load(st State) (Manager, error) {
 		return noneManager{cfg: st.Config}, nil
 	}
 	return nil, fmt.Errorf("cgroups: load: unknown driver %q", st.Driver)
+}
+
+// Plain returns what removing st's cgroup takes once it is empty, for
+// berth's C delete (internal/fastcmd): the directories to rmdir, in order,
+// and the file that reads thawed while the cgroup is not frozen (empty if
+// it cannot freeze). ok is false for systemd, whose units only D-Bus stops.
+func Plain(st State) (dirs []string, freezeFile, thawed string, ok bool) {
+	switch st.Driver {
+	case DriverV1:
+		dirs = (&v1Manager{paths: st.Paths}).dirs()
+		if d, has := st.Paths["freezer"]; has {
+			freezeFile, thawed = path.Join(d, "freezer.state"), "THAWED"
+		}
+		return dirs, freezeFile, thawed, true
+	case DriverV2:
+		d := st.Paths[unifiedPathKey]
+		return []string{d}, path.Join(d, "cgroup.freeze"), "0", path.IsAbs(d)
+	case DriverNone:
+		return nil, "", "", true
+	}
+	return nil, "", "", false
 }

@@ -10,14 +10,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DriverNone is a rootless container's driver when no cgroup was
-// delegated to its user: the container runs in berth's own cgroup.
+// DriverNone is the driver of a container without a cgroup of its own
+// (rootless with none delegated, or --cgroup-manager=disabled): it runs in
+// berth's own cgroup.
 const DriverNone = "none"
 
 var _ Manager = noneManager{}
 
 // errNoCgroup explains every operation that needs a cgroup.
-var errNoCgroup = fmt.Errorf("rootless container has no cgroup (none is delegated to uid %d): %w", os.Geteuid(), ErrNotSupported)
+func (m noneManager) errNoCgroup() error {
+	if m.cfg.Disabled {
+		return fmt.Errorf("the container has no cgroup (--cgroup-manager=disabled): %w", ErrNotSupported)
+	}
+	return fmt.Errorf("rootless container has no cgroup (none is delegated to uid %d): %w", os.Geteuid(), ErrNotSupported)
+}
 
 // noneManager manages nothing: as runc does for rootless containers,
 // limits it cannot apply are errors (naming the field), and device rules
@@ -26,9 +32,9 @@ type noneManager struct{ cfg Config }
 
 func (noneManager) Apply(int) error { return nil }
 
-func (noneManager) Set(r *specs.LinuxResources) error {
+func (m noneManager) Set(r *specs.LinuxResources) error {
 	if f := limitField(r); f != "" {
-		return fmt.Errorf("linux.resources.%s: cannot set the limit: %w", f, errNoCgroup)
+		return fmt.Errorf("linux.resources.%s: cannot set the limit: %w", f, m.errNoCgroup())
 	}
 	return nil
 }
@@ -60,14 +66,18 @@ func limitField(r *specs.LinuxResources) string {
 	return ""
 }
 
-func (noneManager) Pids() ([]int, error)   { return nil, fmt.Errorf("list processes: %w", errNoCgroup) }
-func (noneManager) Freeze() error          { return fmt.Errorf("freeze: %w", errNoCgroup) }
-func (noneManager) Thaw() error            { return fmt.Errorf("thaw: %w", errNoCgroup) }
-func (noneManager) Frozen() (bool, error)  { return false, nil }
-func (noneManager) Kill(int) error         { return fmt.Errorf("signal every process: %w", errNoCgroup) }
-func (noneManager) Stats() (*Stats, error) { return nil, fmt.Errorf("stats: %w", errNoCgroup) }
-func (noneManager) Destroy() error         { return nil }
-func (m noneManager) State() State         { return State{Driver: DriverNone, Config: m.cfg} }
+func (m noneManager) Pids() ([]int, error) {
+	return nil, fmt.Errorf("list processes: %w", m.errNoCgroup())
+}
+func (m noneManager) Freeze() error       { return fmt.Errorf("freeze: %w", m.errNoCgroup()) }
+func (m noneManager) Thaw() error         { return fmt.Errorf("thaw: %w", m.errNoCgroup()) }
+func (noneManager) Frozen() (bool, error) { return false, nil }
+func (m noneManager) Kill(int) error      { return fmt.Errorf("signal every process: %w", m.errNoCgroup()) }
+func (m noneManager) Stats() (*Stats, error) {
+	return nil, fmt.Errorf("stats: %w", m.errNoCgroup())
+}
+func (noneManager) Destroy() error { return nil }
+func (m noneManager) State() State { return State{Driver: DriverNone, Config: m.cfg} }
 
 // delegated reports whether the caller may use at least one of dirs: the
 // directory, or the closest ancestor that exists (where it would be made),

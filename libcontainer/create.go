@@ -199,6 +199,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			Path:     cfg.Cgroup.Path,
 			Systemd:  cfg.Cgroup.Systemd,
 			Rootless: cfg.Cgroup.Rootless,
+			Disabled: cfg.Cgroup.Disabled,
 			ID:       o.ID,
 		})
 		if err != nil {
@@ -282,6 +283,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := c.save(); err != nil {
 		return nil, err
 	}
+	c.writeFastRecord()
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, pid); err != nil {
 			return nil, err

@@ -25,6 +25,9 @@ type Options struct {
 	// Systemd (--systemd-cgroup) and Rootless go to Config.Cgroup.
 	Systemd  bool
 	Rootless bool
+	// NoCgroup (--cgroup-manager=disabled): the container stays in
+	// berth's cgroup.
+	NoCgroup bool
 	// DefaultCgroupPath is used when linux.cgroupsPath is empty.
 	DefaultCgroupPath string
 }

@@ -50,7 +50,7 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 		}
 		res = &r
 	}
-	c.Cgroup = configs.CgroupConfig{Path: path, Systemd: o.Systemd, Rootless: o.Rootless, Resources: res}
+	c.Cgroup = configs.CgroupConfig{Path: path, Systemd: o.Systemd, Rootless: o.Rootless, Disabled: o.NoCgroup, Resources: res}
 
 	if pe := lx.Personality; pe != nil {
 		if pe.Domain != specs.PerLinux && pe.Domain != specs.PerLinux32 {

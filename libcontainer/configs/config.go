@@ -178,5 +178,6 @@ type CgroupConfig struct {
 	Path      string                `json:"path"`
 	Systemd   bool                  `json:"systemd,omitempty"`
 	Rootless  bool                  `json:"rootless,omitempty"`
+	Disabled  bool                  `json:"disabled,omitempty"` // --cgroup-manager=disabled
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
 }

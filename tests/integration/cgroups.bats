@@ -172,3 +172,41 @@ v1_mounted() {
 	left=$(cgroup_dirs "$id")
 	[ -z "$left" ] || fail "left behind: $left"
 }
+
+@test "--cgroup-manager=disabled leaves the container in berth's cgroup and makes none" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth --cgroup-manager=disabled run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	[ "$(grep ':pids:' "/proc/$pid/cgroup")" = "$(grep ':pids:' /proc/self/cgroup)" ]
+	for c in $V1_CONTROLLERS; do
+		[ ! -e "$CGROUP_MNT/$c/$id" ] || fail "$CGROUP_MNT/$c/$id exists"
+	done
+	run berth pause "$id"
+	assert_error
+	[[ $output == *"the container has no cgroup (--cgroup-manager=disabled)"* ]]
+	run berth delete --force "$id"
+	[ "$status" -eq 0 ]
+	! pid_alive "$pid"
+}
+
+@test "--cgroup-manager=disabled refuses a limit in one line naming the field, leaving nothing" {
+	update_config '.linux.resources.memory.limit = 67108864'
+	id=$(new_id)
+	run_detached berth --cgroup-manager=disabled create --bundle "$BUNDLE" "$id"
+	assert_error
+	[ "${lines[0]}" = "berth: linux.resources.memory: cannot set the limit: the container has no cgroup (--cgroup-manager=disabled): not supported" ]
+	[ ! -e "$ROOT/$id" ]
+}
+
+@test "--cgroup-manager refuses unknown values and a contradiction with --systemd-cgroup" {
+	id=$(new_id)
+	run berth --cgroup-manager=none create --bundle "$BUNDLE" "$id"
+	assert_error
+	[ "${lines[0]}" = 'berth: --cgroup-manager: "none" is not cgroupfs, systemd or disabled' ]
+	run berth --cgroup-manager=disabled --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	assert_error
+	[ "${lines[0]}" = "berth: --cgroup-manager=disabled contradicts --systemd-cgroup" ]
+	[ ! -e "$ROOT/$id" ]
+}

@@ -91,6 +91,10 @@ func main() {
 	}
 
 	b := &bench{cfg: cfg, rts: rts, rp: rp}
+	if crun != "" {
+		// crun runs without a cgroup here: berth does too in rows of its own.
+		b.noCg = &rt{name: "berthnc", bin: berth, global: []string{"--cgroup-manager=disabled"}, ns: hostNS, rp: rp, tmp: tmp, roots: map[string]bool{}}
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
@@ -132,6 +136,7 @@ type row struct {
 type bench struct {
 	cfg   config
 	rts   []*rt
+	noCg  *rt // berth --cgroup-manager=disabled, for the lifecycle rows only
 	rp    *reaper
 	rows  []*row
 	notes []string
@@ -221,85 +226,24 @@ func (b *bench) run() {
 func (b *bench) lifecycle() {
 	s := samples{}
 	fails := map[string]int{}
-	fail := func(r *rt, what string, res result) {
-		fails[r.name]++
-		b.note("%s %s failed: %s", r.name, what, firstLine(res.stderr))
-	}
 	logf("run and create/start/delete of /bin/true, %d runs each", b.cfg.runs)
 	for i := 0; i < b.cfg.runs; i++ {
-		for _, r := range b.order(i) {
-			root := r.root(b.cfg.work, "life")
-			// 1: run, one command.
-			id := b.id(r, "run", i)
-			res := r.cmd(opts{scan: true}, r.argv(root, "run", "--bundle", b.cfg.trueB, id)...)
-			if !res.ok {
-				fail(r, "run", res)
-			} else {
-				res = res.withLive()
-				if len(res.live) > 0 {
-					b.note("%s run left %d process(es) running after it exited", r.name, len(res.live))
-				}
-				s.add("run", r.name, ms(res.wall))
-				s.add("runcpu", r.name, ms(res.cpu))
-				s.add("runrss", r.name, float64(res.maxRSS)/1024)
+		order := b.order(i)
+		if b.noCg != nil {
+			// berth without a cgroup takes its turn among the others.
+			k := i % (len(order) + 1)
+			order = append(order[:k], append([]*rt{b.noCg}, order[k:]...)...)
+		}
+		for _, r := range order {
+			b.lifecycleRound(r, i, s, fails)
+		}
+	}
+	if _, ok := s["run"]["crun"]; ok && b.noCg != nil {
+		// The no-cgroup rows compare berth without a cgroup to crun.
+		for _, k := range []string{"run", "csd", "runcpu"} {
+			for _, v := range s[k]["crun"] {
+				s.add(k+"-nocg", "crun", v)
 			}
-			// 1: run under Docker's default seccomp profile.
-			if b.cfg.seccompB != "" {
-				id := b.id(r, "seccomp", i)
-				res := r.cmd(opts{}, r.argv(root, "run", "--bundle", b.cfg.seccompB, id)...)
-				if res.ok {
-					s.add("runseccomp", r.name, ms(res.wall))
-				} else {
-					fail(r, "run with seccomp", res)
-					r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
-				}
-			}
-
-			// 2: create, start, wait for the exit, delete.
-			id = b.id(r, "csd", i)
-			c := r.cmd(opts{scan: true}, r.argv(root, "create", "--bundle", b.cfg.trueB, id)...)
-			if !c.ok {
-				fail(r, "create", c)
-				continue
-			}
-			pid, p, err := c.initPid()
-			if err != nil {
-				b.note("%s create: %v", r.name, err)
-				fails[r.name]++
-				r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
-				continue
-			}
-			mark := b.rp.mark()
-			c = c.withLive()
-			st := r.cmd(opts{}, r.argv(root, "start", id)...)
-			if !st.ok {
-				fail(r, "start", st)
-				r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
-				continue
-			}
-			e, ok := b.rp.waitTimeout(pid, mark, 10*time.Second)
-			if !ok {
-				b.note("%s: init %d of %s did not exit within 10 s of start", r.name, pid, id)
-				fails[r.name]++
-				r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
-				continue
-			}
-			// start returns once the process runs: /bin/true may be
-			// reaped before start itself is.
-			wait := max(0, e.at.Sub(st.exit.at))
-			d := r.cmd(opts{}, r.argv(root, "delete", id)...)
-			if !d.ok {
-				fail(r, "delete", d)
-				r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
-				continue
-			}
-			s.add("create", r.name, ms(c.wall))
-			s.add("start", r.name, ms(st.wall))
-			s.add("wait", r.name, ms(wait))
-			s.add("delete", r.name, ms(d.wall))
-			s.add("csd", r.name, ms(c.wall+st.wall+wait+d.wall))
-			s.add("createrss", r.name, float64(c.maxRSS)/1024)
-			s.add("initrss", r.name, float64(p.rss)/1024)
 		}
 	}
 	b.fill(b.newRow("1", "`run` /bin/true (create+start+wait+delete in one command)", "ms", true), s, "run", fails)
@@ -315,6 +259,97 @@ func (b *bench) lifecycle() {
 	b.fill(b.newRow("4", "max RSS of any process, `create` (init: peak so far)", "MiB", true), s, "createrss", fails)
 	b.fill(b.newRow("4", "RSS of a created container's waiting init", "MiB", true), s, "initrss", fails)
 	b.fill(b.newRow("6", "CPU (user+sys) of all processes of one `run`", "ms", true), s, "runcpu", fails)
+	if b.noCg != nil {
+		b.fill(b.newRow("1", "`run` /bin/true, berth without a cgroup (`--cgroup-manager=disabled`), as crun", "ms", true), s, "run-nocg", fails)
+		b.fill(b.newRow("2", "create+start+wait+delete, berth without a cgroup, as crun", "ms", true), s, "csd-nocg", fails)
+		b.fill(b.newRow("6", "CPU of one `run`, berth without a cgroup, as crun", "ms", true), s, "runcpu-nocg", fails)
+	}
+}
+
+// lifecycleRound runs round i of the lifecycle rows for r. berth without a
+// cgroup (b.noCg) files its samples under berth's name and "-nocg" keys.
+func (b *bench) lifecycleRound(r *rt, i int, s samples, fails map[string]int) {
+	name, suffix := r.name, ""
+	if r == b.noCg {
+		name, suffix = "berth", "-nocg"
+	}
+	add := func(key string, v float64) { s.add(key+suffix, name, v) }
+	fail := func(r *rt, what string, res result) {
+		fails[name]++
+		b.note("%s %s failed: %s", r.name, what, firstLine(res.stderr))
+	}
+	root := r.root(b.cfg.work, "life")
+	// 1: run, one command.
+	id := b.id(r, "run", i)
+	res := r.cmd(opts{scan: true}, r.argv(root, "run", "--bundle", b.cfg.trueB, id)...)
+	if !res.ok {
+		fail(r, "run", res)
+	} else {
+		res = res.withLive()
+		if len(res.live) > 0 {
+			b.note("%s run left %d process(es) running after it exited", r.name, len(res.live))
+		}
+		add("run", ms(res.wall))
+		add("runcpu", ms(res.cpu))
+		add("runrss", float64(res.maxRSS)/1024)
+	}
+	// 1: run under Docker's default seccomp profile.
+	if b.cfg.seccompB != "" && r != b.noCg {
+		id := b.id(r, "seccomp", i)
+		res := r.cmd(opts{}, r.argv(root, "run", "--bundle", b.cfg.seccompB, id)...)
+		if res.ok {
+			add("runseccomp", ms(res.wall))
+		} else {
+			fail(r, "run with seccomp", res)
+			r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
+		}
+	}
+
+	// 2: create, start, wait for the exit, delete.
+	id = b.id(r, "csd", i)
+	c := r.cmd(opts{scan: true}, r.argv(root, "create", "--bundle", b.cfg.trueB, id)...)
+	if !c.ok {
+		fail(r, "create", c)
+		return
+	}
+	pid, p, err := c.initPid()
+	if err != nil {
+		b.note("%s create: %v", r.name, err)
+		fails[name]++
+		r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
+		return
+	}
+	mark := b.rp.mark()
+	c = c.withLive()
+	st := r.cmd(opts{}, r.argv(root, "start", id)...)
+	if !st.ok {
+		fail(r, "start", st)
+		r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
+		return
+	}
+	e, ok := b.rp.waitTimeout(pid, mark, 10*time.Second)
+	if !ok {
+		b.note("%s: init %d of %s did not exit within 10 s of start", r.name, pid, id)
+		fails[name]++
+		r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
+		return
+	}
+	// start returns once the process runs: /bin/true may be
+	// reaped before start itself is.
+	wait := max(0, e.at.Sub(st.exit.at))
+	d := r.cmd(opts{}, r.argv(root, "delete", id)...)
+	if !d.ok {
+		fail(r, "delete", d)
+		r.cmd(opts{}, r.argv(root, "delete", "--force", id)...)
+		return
+	}
+	add("create", ms(c.wall))
+	add("start", ms(st.wall))
+	add("wait", ms(wait))
+	add("delete", ms(d.wall))
+	add("csd", ms(c.wall+st.wall+wait+d.wall))
+	add("createrss", float64(c.maxRSS)/1024)
+	add("initrss", float64(p.rss)/1024)
 }
 
 // exec: target 3.
@@ -730,7 +765,11 @@ func (b *bench) concurrency() {
 // cleanup deletes (--force) every container left under a root benchrun
 // used, then removes the roots.
 func (b *bench) cleanup() {
-	for _, r := range b.rts {
+	all := b.rts
+	if b.noCg != nil {
+		all = append(all[:len(all):len(all)], b.noCg)
+	}
+	for _, r := range all {
 		for root := range r.roots {
 			ents, _ := os.ReadDir(root)
 			for _, e := range ents {

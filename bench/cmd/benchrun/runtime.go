@@ -161,7 +161,13 @@ func (r *rt) cmd(o opts, argv ...string) result {
 			return result{stderr: fmt.Sprintf("launcher: no pid (%q, %v)", l, err)}
 		}
 	}
-	e := r.rp.wait(pid, mark)
+	// Bounded: once a bench run hung here for good (a lost child; the
+	// launcher's shell may reap a process that exits before the shell
+	// does). A missing sample beats a hung bench.
+	e, ok := r.rp.waitTimeout(pid, mark, 2*time.Minute)
+	if !ok {
+		return result{pid: pid, stderr: fmt.Sprintf("process %d was not reaped by benchrun within 2 minutes", pid)}
+	}
 	res := result{
 		pid:  pid,
 		wall: e.at.Sub(start),

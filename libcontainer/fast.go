@@ -1,0 +1,38 @@
+package libcontainer
+
+import (
+	"path/filepath"
+
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/fastcmd"
+	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/libcontainer/configs"
+)
+
+// writeFastRecord lets start, kill and delete of this container run
+// without Go (internal/fastcmd) when they need nothing the record lacks:
+// no poststart or poststop hooks, a cgroup plain directories remove, and
+// a mount namespace (delete unmounts nothing). Written after the final
+// state, under the lock: a record always describes a created container.
+// Without one the Go commands run, so a failure here only costs speed.
+func (c *Container) writeFastRecord() {
+	cfg := c.state.Config
+	if !cfg.Has(configs.NEWNS) {
+		return
+	}
+	if h := cfg.Hooks; h != nil && (len(h.Poststart) > 0 || len(h.Poststop) > 0) {
+		return
+	}
+	dirs, freeze, thawed, ok := cgroups.Plain(c.state.Cgroup)
+	if !ok {
+		return
+	}
+	r := fastcmd.Record{Pid: c.state.InitPid, StartTime: c.state.InitStartTime, FreezeFile: freeze, Thawed: thawed, Dirs: dirs}
+	b, err := r.Encode()
+	if err == nil {
+		err = writeFileAtomic(filepath.Join(c.dir, fastcmd.RecordName), b, 0o600, false)
+	}
+	if err != nil {
+		logs.Debugf("container %s: no fast record: %v", c.state.ID, err)
+	}
+}
