@@ -79,8 +79,7 @@ func newApp() *cli.App {
 			if _, _, err := parseCgroupManager(ctx.String("cgroup-manager"), ctx.Bool("systemd-cgroup")); err != nil {
 				return err
 			}
-			_, err := parseRootless(ctx.String("rootless"))
-			return err
+			return checkRootless(ctx.String("rootless"))
 		},
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
@@ -185,19 +184,30 @@ func rootless(ctx *cli.Context) bool {
 	return r
 }
 
+// checkRootless validates --rootless without resolving auto (which reads
+// /proc/self/uid_map), for commands that never ask.
+func checkRootless(v string) error {
+	switch v {
+	case "true", "false", "auto", "":
+		return nil
+	}
+	return fmt.Errorf("--rootless: %q is not true, false or auto", v)
+}
+
 // parseRootless follows runc: auto means rootless when berth is not root,
 // or is root only inside a user namespace (where cgroups and devices are
 // no more ours than for any other user).
 func parseRootless(v string) (bool, error) {
+	if err := checkRootless(v); err != nil {
+		return false, err
+	}
 	switch v {
 	case "true":
 		return true, nil
 	case "false":
 		return false, nil
-	case "auto", "":
-		return os.Geteuid() != 0 || inUserNS(), nil
 	}
-	return false, fmt.Errorf("--rootless: %q is not true, false or auto", v)
+	return os.Geteuid() != 0 || inUserNS(), nil
 }
 
 // inUserNS reports whether berth runs in a user namespace other than the

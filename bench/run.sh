@@ -13,6 +13,7 @@
 #   BENCH_CONC_ROUNDS=3    rounds of the concurrency row
 #   BENCH_LIST_N=1000      containers under --root for the list rows
 #   BENCH_RESULTS=FILE     where to write the results (default bench/RESULTS.md; "" = nowhere)
+#   BENCH_ONLY=a,b         only these sections: floor, lifecycle, exec, memory, list, concurrency
 #   BERTH, RUNC, CRUN      the binaries (default ./berth, runc, crun from PATH)
 #   BENCH_BERTH_NOTE       a note on the berth binary, printed with its commit
 #   GO                     the go command (default: go, else /usr/local/go/bin/go)
@@ -125,7 +126,7 @@ CGO_ENABLED=0 "$go" build -trimpath -o "$work/benchrun" ./bench/cmd/benchrun
 	-runs "$runs" -conc "$conc" -conc-rounds "$conc_rounds" -list-n "$list_n" \
 	-bundle-true "$work/true" -bundle-sleep "$work/sleep" -bundle-mem "$work/mem" -bundle-probe "$work/probe" \
 	-bundle-seccomp "$work/seccomp" \
-	-berth "$berth" -runc "$runc_bin" -crun "$crun_bin" -out "$work/table.md" >/dev/null &
+	-berth "$berth" -runc "$runc_bin" -crun "$crun_bin" -only "${BENCH_ONLY:-}" -out "$work/table.md" >/dev/null &
 bench_pid=$!
 wait "$bench_pid"
 bench_pid=

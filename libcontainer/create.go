@@ -215,7 +215,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		// From here on berth may leave a cgroup and an init behind if it
 		// is killed: a state naming them lets delete --force clean up.
 		c.state.Cgroup = mgr.State()
-		if err := c.saveInCreate(); err != nil {
+		if err := c.save(); err != nil {
 			return err
 		}
 		fault.Point("create:cgroup")
@@ -255,7 +255,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
-	if err := c.saveInCreate(); err != nil {
+	if err := c.save(); err != nil {
 		return nil, err
 	}
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
@@ -403,7 +403,7 @@ func writePidFile(path string, pid int) error {
 	}
 	// Not fsynced: the caller reads it at once, and the pid means
 	// nothing after a reboot.
-	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644, false); err != nil {
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		return fmt.Errorf("--pid-file: %w", err)
 	}
 	return nil

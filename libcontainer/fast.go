@@ -30,7 +30,7 @@ func (c *Container) writeFastRecord() {
 	r := fastcmd.Record{Pid: c.state.InitPid, StartTime: c.state.InitStartTime, FreezeFile: freeze, Thawed: thawed, Dirs: dirs}
 	b, err := r.Encode()
 	if err == nil {
-		err = writeFileAtomic(filepath.Join(c.dir, fastcmd.RecordName), b, 0o600, false)
+		err = writeFileAtomic(filepath.Join(c.dir, fastcmd.RecordName), b, 0o600)
 	}
 	if err != nil {
 		logs.Debugf("container %s: no fast record: %v", c.state.ID, err)

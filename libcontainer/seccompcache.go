@@ -101,5 +101,5 @@ func writeCache(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b, 0o600, false)
+	return writeFileAtomic(path, b, 0o600)
 }

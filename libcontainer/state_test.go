@@ -106,22 +106,26 @@ func TestStatusStoppedWhenPidGoneOrReused(t *testing.T) {
 }
 
 func TestWriteFileAtomicReplaces(t *testing.T) {
-	for _, durable := range []bool{true, false} {
-		dir := t.TempDir()
-		p := dir + "/f"
-		for _, content := range []string{"one", "two"} {
-			if err := writeFileAtomic(p, []byte(content), 0o600, durable); err != nil {
-				t.Fatal(err)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil || string(b) != content {
-				t.Fatalf("durable=%v: content = %q, %v; want %q", durable, b, err, content)
-			}
+	dir := t.TempDir()
+	p := dir + "/f"
+	for _, tc := range []struct {
+		content string
+		mode    os.FileMode
+	}{{"one", 0o600}, {"two", 0o644}} {
+		if err := writeFileAtomic(p, []byte(tc.content), tc.mode); err != nil {
+			t.Fatal(err)
 		}
-		ents, _ := os.ReadDir(dir)
-		if len(ents) != 1 || ents[0].Name() != "f" {
-			t.Errorf("durable=%v: directory holds %v, want only f (no temp files)", durable, ents)
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != tc.content {
+			t.Fatalf("content = %q, %v; want %q", b, err, tc.content)
 		}
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != tc.mode {
+			t.Fatalf("mode = %v, %v; want %v", st.Mode().Perm(), err, tc.mode)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "f" {
+		t.Errorf("directory holds %v, want only f (no temp files)", ents)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ var devNull *os.File
 
 type config struct {
 	runs, conc, concRounds, listN         int
-	work, prefix, out                     string
+	work, prefix, out, only               string
 	trueB, sleepB, memB, probeB, seccompB string
 }
 
@@ -53,6 +54,7 @@ func main() {
 	flag.StringVar(&berth, "berth", "", "berth binary")
 	flag.StringVar(&runc, "runc", "", "runc binary (empty: skip)")
 	flag.StringVar(&crun, "crun", "", "crun binary (empty: skip)")
+	flag.StringVar(&cfg.only, "only", "", "run only these sections, comma-separated (floor, lifecycle, exec, memory, list, concurrency); empty: all")
 	flag.Parse()
 	if cfg.work == "" || cfg.prefix == "" || cfg.trueB == "" || cfg.sleepB == "" || cfg.memB == "" || berth == "" {
 		fmt.Fprintln(os.Stderr, "benchrun: -work, -prefix, -bundle-true, -bundle-sleep, -bundle-mem and -berth are required")
@@ -212,13 +214,17 @@ func (b *bench) fill(r *row, s samples, key string, fails map[string]int) {
 
 func (b *bench) run() {
 	start := time.Now()
-	b.floor()
-	b.lifecycle()
-	b.exec()
-	b.memLimit()
-	b.memProbe()
-	b.list()
-	b.concurrency()
+	for _, sec := range []struct {
+		name string
+		fn   func()
+	}{
+		{"floor", b.floor}, {"lifecycle", b.lifecycle}, {"exec", b.exec},
+		{"memory", func() { b.memLimit(); b.memProbe() }}, {"list", b.list}, {"concurrency", b.concurrency},
+	} {
+		if b.cfg.only == "" || slices.Contains(strings.Split(b.cfg.only, ","), sec.name) {
+			sec.fn()
+		}
+	}
 	logf("done in %s", time.Since(start).Round(time.Second))
 }
 
