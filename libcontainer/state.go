@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/jsondec"
 	"github.com/berth-runtime/berth/internal/sysfile"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
@@ -196,6 +198,13 @@ func (c *Container) readJSON(name string, v any, first bool) error {
 		}
 		return fmt.Errorf("read state of container %s: %w", id, err)
 	}
+	// config.json's types need no custom decoding: jsondec spares a fresh
+	// process encoding/json's field tables. state.json (time.Time, and
+	// read by the thousand in one list) stays with encoding/json.
+	if name == configFile && jsondec.Decode(b, v) {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero()
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("container %s: %w: %s: %v", id, ErrBroken, path, err)
 	}

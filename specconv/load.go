@@ -9,9 +9,12 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/internal/jsondec"
 )
 
-// Load reads and decodes <bundle>/config.json: one read, one Unmarshal.
+// Load reads and decodes <bundle>/config.json: one read, one decode
+// (internal/jsondec, or encoding/json for what that leaves to it).
 // Errors start with "config.json: "; decoding errors carry the line and
 // column, and the field path for type mismatches.
 func Load(bundle string) (*specs.Spec, error) {
@@ -20,6 +23,10 @@ func Load(bundle string) (*specs.Spec, error) {
 		return nil, errors.New(oneLine("config.json: " + err.Error()))
 	}
 	s := new(specs.Spec)
+	if jsondec.Decode(data, s) {
+		return s, nil
+	}
+	s = new(specs.Spec) // encoding/json decides, and words the error
 	if err := json.Unmarshal(data, s); err != nil {
 		return nil, errors.New(oneLine(jsonError(data, err)))
 	}
