@@ -41,7 +41,6 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 	if err != nil {
 		return nil, err
 	}
-	libcontainer.WarmEncoders()
 	bundle := ctx.String("bundle")
 	if bundle == "" {
 		if bundle, err = os.Getwd(); err != nil {

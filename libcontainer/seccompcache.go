@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/jsondec"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sysfile"
 	"github.com/berth-runtime/berth/libcontainer/configs"
@@ -69,7 +69,7 @@ func seccompCachePath(root string, cfg *configs.Config) (string, string) {
 	if !ok || root == "" {
 		return "", ""
 	}
-	profile, err := json.Marshal(cfg.Seccomp)
+	profile, err := jsondec.MarshalOrJSON(cfg.Seccomp) // json.Marshal's bytes: the key is stable
 	if err != nil {
 		return "", ""
 	}
@@ -90,14 +90,14 @@ func readCache(path string, v any) bool {
 		}
 	}
 	b, err := sysfile.Read(path)
-	return err == nil && json.Unmarshal(b, v) == nil
+	return err == nil && jsondec.Unmarshal(b, v) == nil
 }
 
 func writeCache(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	b, err := json.Marshal(v)
+	b, err := jsondec.MarshalOrJSON(v)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,19 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/jsondec"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
@@ -276,5 +281,36 @@ func TestUserName(t *testing.T) {
 		if got := userName(tt.uid); got != tt.want {
 			t.Errorf("userName(%d) = %q, want %q", tt.uid, got, tt.want)
 		}
+	}
+}
+
+// state.json goes through jsondec (save, readJSON): it must encode the
+// state to encoding/json's bytes and decode them to what encoding/json
+// gives, time and cgroup state included.
+func TestStateDecodesAsEncodingJSON(t *testing.T) {
+	st := State{
+		ID: "c1", InitPid: 42, InitStartTime: 123, Bundle: "/b", Rootfs: "/b/rootfs",
+		Created:     time.Date(2026, 11, 23, 7, 0, 0, 123456789, time.UTC),
+		Annotations: map[string]string{"a": "b"},
+		Cgroup: cgroups.State{Driver: cgroups.DriverV1, Paths: map[string]string{"pids": "/sys/fs/cgroup/pids/c1", "": "/u/c1"},
+			Config: cgroups.Config{Path: "/c1", ID: "c1"}},
+		InCreate: true,
+	}
+	b, err := json.Marshal(&st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mine, ok := jsondec.Marshal(&st); !ok || string(mine) != string(b) {
+		t.Fatalf("jsondec.Marshal = %s, %v; encoding/json: %s", mine, ok, b)
+	}
+	var got, want State
+	if !jsondec.Decode(b, &got) {
+		t.Fatalf("jsondec refused %s", b)
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("jsondec: %+v\nencoding/json: %+v", got, want)
 	}
 }

@@ -5,8 +5,9 @@
 // this kind of VM is ~100 page faults and ~1.5 ms: more than the decode.
 //
 // Decode handles a strict subset: object keys that match a field's JSON
-// name exactly, no interface fields, no custom unmarshalers, numbers that
-// are plain integers, valid UTF-8. On anything else it reports false and
+// name exactly, no interface fields, json.Unmarshaler only on pointer
+// receivers and never given null, no encoding.TextUnmarshaler, numbers
+// that are plain integers, valid UTF-8. On anything else it reports false and
 // the caller decodes again with encoding/json, which then also produces
 // the error, if any. When Decode reports true, the value is the one
 // encoding/json would have produced (a differential fuzz test checks it).
@@ -36,6 +37,18 @@ func Decode(data []byte, v any) bool {
 	}
 	d.ws()
 	return d.i == len(d.b)
+}
+
+// Unmarshal is Decode, or json.Unmarshal (into v reset to its zero value)
+// for what Decode leaves.
+func Unmarshal(data []byte, v any) error {
+	if Decode(data, v) {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
+	return json.Unmarshal(data, v)
 }
 
 type decoder struct {
@@ -81,10 +94,18 @@ func (d *decoder) value(v reflect.Value) bool {
 		return false
 	}
 	t := v.Type()
+	c := d.b[d.i]
+	if v.CanAddr() && c != 'n' {
+		// As encoding/json: the method gets the value's raw bytes (time.Time,
+		// json.RawMessage in berth's state). null is left to encoding/json.
+		if u, ok := v.Addr().Interface().(json.Unmarshaler); ok {
+			start := d.i
+			return d.skip() && u.UnmarshalJSON(d.b[start:d.i]) == nil
+		}
+	}
 	if custom(t) {
 		return false
 	}
-	c := d.b[d.i]
 	if c == 'n' {
 		if !d.literal("null") {
 			return false

@@ -104,13 +104,31 @@ func TestDecodeRealConfigs(t *testing.T) {
 	}
 }
 
-// Custom unmarshalers are encoding/json's to run.
-func TestDecodeRefusesCustomUnmarshalers(t *testing.T) {
-	var v struct {
-		T time.Time `json:"t"`
+type withCustom struct {
+	T   time.Time       `json:"t"`
+	Raw json.RawMessage `json:"raw"`
+	Key map[textKey]int `json:"key"`
+}
+
+type textKey string
+
+func (k *textKey) UnmarshalText(b []byte) error { *k = textKey("k" + string(b)); return nil }
+
+// json.Unmarshaler gets the raw value, as from encoding/json; null and
+// TextUnmarshaler are left to encoding/json.
+func TestDecodeCustomUnmarshalers(t *testing.T) {
+	for _, in := range []string{
+		`{"t": "2026-01-01T00:00:00.5Z", "raw": {"a": [1, 2.5, "x"]}}`,
+		`{"raw": "s"}`,
+	} {
+		if !same[withCustom](t, []byte(in)) {
+			t.Errorf("Decode refused %s", in)
+		}
 	}
-	if Decode([]byte(`{"t": "2026-01-01T00:00:00Z"}`), &v) {
-		t.Error("Decode accepted a time.Time")
+	for _, in := range []string{`{"t": null}`, `{"t": "not a time"}`, `{"key": {"a": 1}}`} {
+		if Decode([]byte(in), new(withCustom)) {
+			t.Errorf("Decode accepted %s", in)
+		}
 	}
 }
 
@@ -125,9 +143,11 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"s": "\u00e9", "n": {"a": 1}, "m": {"k": null}}`))
+	f.Add([]byte(`{"t": "2026-01-01T00:00:00Z", "raw": [1, {"x": null}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		same[specs.Spec](t, b)
 		same[configs.Config](t, b)
 		same[sample](t, b)
+		same[withCustom](t, b)
 	})
 }
