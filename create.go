@@ -30,13 +30,15 @@ var createCommand = &cli.Command{
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		_, err := createContainer(ctx, false)
+		_, err := createContainer(ctx, false, nil)
 		return err
 	},
 }
 
-// createContainer loads the bundle and creates the container.
-func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container, error) {
+// createContainer loads the bundle and creates the container; sigs (run in
+// the foreground) must have caught the first signals before anything is
+// made.
+func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libcontainer.Container, error) {
 	root, id, err := containerRef(ctx)
 	if err != nil {
 		return nil, err
@@ -92,6 +94,7 @@ func createContainer(ctx *cli.Context, foreground bool) (*libcontainer.Container
 		Subreaper:     foreground,
 		NotifySocket:  notify,
 	}
+	sigs.waitFirst()
 	if foreground && cfg.Process != nil && cfg.Process.Terminal && opts.ConsoleSocket == "" {
 		relay, err := newTTYRelay()
 		if err != nil {

@@ -77,6 +77,7 @@ var execCommand = &cli.Command{
 			}
 			opts.ConsoleConn = relay.remote
 		}
+		sigs.waitFirst()
 		pid, err := c.Exec(opts)
 		// Other commands on this container need not wait for our process.
 		c.Unlock()

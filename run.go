@@ -30,10 +30,11 @@ var runCommand = &cli.Command{
 		detach := ctx.Bool("detach")
 		var sigs *caught
 		if !detach {
-			// Catch signals before the container exists so none is lost.
+			// Caught before the container exists (createContainer waits),
+			// so none is lost.
 			sigs = catchSignals()
 		}
-		c, err := createContainer(ctx, !detach)
+		c, err := createContainer(ctx, !detach, sigs)
 		if err != nil {
 			return err
 		}
@@ -79,25 +80,36 @@ var runCommand = &cli.Command{
 
 // caught is the channel of catchSignals.
 type caught struct {
-	c    chan os.Signal
-	rest chan struct{} // closed once every signal is caught
+	c     chan os.Signal
+	first chan struct{} // closed once the signals users send are caught
+	rest  chan struct{} // closed once every signal is caught
 }
 
-// catchSignals catches signals for forwarding to the container. The ones
-// users and supervisors send, whose default would end or stop berth, are
-// caught before it returns; the other ~55 cost a round trip each to the
-// Go runtime's signal thread (2 ms in all here), so they are caught on
-// another goroutine while the container is made, and waitForeground
-// waits for that before it forwards.
+// catchSignals catches signals for forwarding to the container, on
+// another goroutine: each costs a round trip to the Go runtime's signal
+// thread (~20-40 µs here; ~2 ms for all 64). The ones users and
+// supervisors send, whose default would end or stop berth, come first,
+// and waitFirst holds the command back until they are caught before it
+// makes anything; the other ~55 are caught while the container is made,
+// and waitForeground waits for them before it forwards.
 func catchSignals() *caught {
-	s := &caught{c: make(chan os.Signal, 64), rest: make(chan struct{})}
-	signal.Notify(s.c, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
-		unix.SIGUSR1, unix.SIGUSR2, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+	s := &caught{c: make(chan os.Signal, 64), first: make(chan struct{}), rest: make(chan struct{})}
 	go func() {
+		signal.Notify(s.c, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
+			unix.SIGUSR1, unix.SIGUSR2, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+		close(s.first)
 		signal.Notify(s.c)
 		close(s.rest)
 	}()
 	return s
+}
+
+// waitFirst returns once the signals users send are caught (at once
+// without catchSignals: a detached command forwards nothing).
+func (s *caught) waitFirst() {
+	if s != nil {
+		<-s.first
+	}
 }
 
 // waitForeground forwards signals to pid and returns its exit status
