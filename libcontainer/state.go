@@ -197,13 +197,9 @@ func (c *Container) readJSON(name string, v any, first bool) error {
 		}
 		return fmt.Errorf("read state of container %s: %w", id, err)
 	}
-	// jsondec spares a process that reads one container encoding/json's
-	// field tables; list, which reads thousands, amortizes them.
-	unmarshal := jsondec.Unmarshal
-	if _, list := v.(*listState); list {
-		unmarshal = json.Unmarshal
-	}
-	if err := unmarshal(b, v); err != nil {
+	// jsondec spares a process encoding/json's field tables, and skips
+	// its validation pass (list reads thousands of these).
+	if err := jsondec.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("container %s: %w: %s: %v", id, ErrBroken, path, err)
 	}
 	return nil
@@ -381,7 +377,7 @@ func (c *Container) Status() string {
 		return Created
 	}
 	if c.rawCgroup != nil {
-		if err := json.Unmarshal(c.rawCgroup, &c.state.Cgroup); err != nil {
+		if err := jsondec.Unmarshal(c.rawCgroup, &c.state.Cgroup); err != nil {
 			return Running // no cgroup to say it is paused
 		}
 		c.rawCgroup = nil

@@ -313,4 +313,15 @@ func TestStateDecodesAsEncodingJSON(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("jsondec: %+v\nencoding/json: %+v", got, want)
 	}
+	// list's view: its own raw "cgroup" shadows State's.
+	var gotList, wantList listState
+	if !jsondec.Decode(b, &gotList) {
+		t.Fatalf("jsondec refused %s as listState", b)
+	}
+	if err := json.Unmarshal(b, &wantList); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotList, wantList) || len(gotList.Cgroup) == 0 {
+		t.Fatalf("listState: jsondec %+v\nencoding/json %+v", gotList, wantList)
+	}
 }
