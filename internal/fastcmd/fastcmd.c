@@ -35,7 +35,7 @@ struct fast_cmd {
 	int sig, force;
 };
 
-static char fast_error[4096];
+static char fast_error[(64 << 10) + 512]; /* init's message: up to 64 KiB, as Go reads */
 static const char *fast_trace; /* why we fell back, for _BERTH_FASTCMD=trace */
 
 const char *berth_fast_error(void)
@@ -69,6 +69,26 @@ static int valid_id(const char *id)
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
 		if (*p == '/' || *p < 0x20 || *p == 0x7f)
 			return 0;
+	return 1;
+}
+
+/* clean_path: p is as filepath.Clean leaves it (no empty, "." or ".."
+ * element, no trailing slash), so "root/id" names what Go's Join names. */
+static int clean_path(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n > 1 && p[n - 1] == '/')
+		return 0;
+	for (const char *e = p; *e;) {
+		const char *end = strchr(e, '/');
+		size_t len = end ? (size_t)(end - e) : strlen(e);
+		if ((len == 0 && e != p) || (len == 1 && e[0] == '.') || (len == 2 && e[0] == '.' && e[1] == '.'))
+			return 0;
+		if (!end)
+			break;
+		e = end + 1;
+	}
 	return 1;
 }
 
@@ -184,6 +204,9 @@ static int parse_args(int argc, char **argv, struct fast_cmd *c)
 		if (argv[j][0] == '-')
 			return 0;
 	c->id = argv[i];
+	/* urfave/cli takes these as its help subcommand. */
+	if (strcmp(c->id, "help") == 0 || strcmp(c->id, "h") == 0)
+		return 0;
 	c->sig = SIGTERM;
 	if (nargs == 2 && (c->sig = parse_signal(argv[i + 1])) < 0)
 		return 0;
@@ -472,6 +495,9 @@ static int do_delete(const struct fast_cmd *c, int dirfd, const char *dir, const
 	char path[BERTH_FAST_PATH_MAX + 1];
 	int pidfd = pidfd_open(r->pid);
 
+	/* Only "no such process" says init is gone; Go decides the rest. */
+	if (pidfd < 0 && errno != ESRCH)
+		return fallback("pidfd_open");
 	if (pidfd >= 0 && proc_alive(r->pid, r->start)) {
 		/* A created container needs no --force: deleting it is how a
 		 * caller aborts a create. */
@@ -526,7 +552,7 @@ static int run(struct fast_cmd *c)
 			return fallback("not root"); /* Go knows the rootless default */
 		c->root = "/run/berth";
 	}
-	if (c->root[0] == '\0' || !valid_id(c->id))
+	if (c->root[0] == '\0' || !clean_path(c->root) || !valid_id(c->id))
 		return fallback("bad --root or id");
 	if (c->log != NULL && c->log[0] != '\0' && strcmp(c->log, "/dev/stderr") != 0) {
 		/* As Go's log setup: the file exists after any command. */
@@ -550,6 +576,12 @@ static int run(struct fast_cmd *c)
 	    berth_fast_parse(buf, (size_t)n, &r, err, sizeof(err)) < 0) {
 		close(dirfd);
 		return fallback("no fast record");
+	}
+	/* Go refuses a state without them (a missing or broken container). */
+	if (faccessat(dirfd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    faccessat(dirfd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		close(dirfd);
+		return fallback("no state");
 	}
 	switch (c->kind) {
 	case CMD_START:

@@ -39,7 +39,10 @@ func MarshalOrJSON(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-type encoder struct{ buf []byte }
+type encoder struct {
+	buf   []byte
+	depth int // pointer cycles make json.Marshal fail: refuse deep values
+}
 
 func customOut(t reflect.Type) bool {
 	p := reflect.PointerTo(t)
@@ -48,6 +51,10 @@ func customOut(t reflect.Type) bool {
 }
 
 func (e *encoder) value(v reflect.Value) bool {
+	if e.depth++; e.depth > maxDepth {
+		return false
+	}
+	defer func() { e.depth-- }()
 	if !v.IsValid() {
 		e.buf = append(e.buf, "null"...)
 		return true
@@ -144,15 +151,15 @@ func (e *encoder) fields(v reflect.Value, first *bool, seen map[string]bool) boo
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if sf.Anonymous && name == "" {
-			switch sf.Type.Kind() {
-			case reflect.Struct:
+		if sf.Anonymous {
+			switch {
+			case sf.Type.Kind() == reflect.Pointer, name != "" && !sf.IsExported():
+				return false // encoding/json's rules for these are left to it
+			case name == "" && sf.Type.Kind() == reflect.Struct:
 				if !e.fields(v.Field(i), first, seen) {
 					return false
 				}
 				continue
-			case reflect.Pointer:
-				return false
 			}
 		}
 		if !sf.IsExported() {

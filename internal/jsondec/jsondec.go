@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -52,9 +53,12 @@ func Unmarshal(data []byte, v any) error {
 }
 
 type decoder struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int // of objects and arrays: encoding/json refuses more than maxDepth
 }
+
+const maxDepth = 10000
 
 var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
@@ -81,7 +85,7 @@ func (d *decoder) ws() {
 
 // literal consumes word if it comes next, whole.
 func (d *decoder) literal(word string) bool {
-	if !strings.HasPrefix(string(d.b[d.i:]), word) {
+	if len(d.b)-d.i < len(word) || string(d.b[d.i:d.i+len(word)]) != word {
 		return false
 	}
 	d.i += len(word)
@@ -126,14 +130,16 @@ func (d *decoder) value(v reflect.Value) bool {
 		return d.value(v.Elem())
 	case reflect.Struct:
 		return c == '{' && d.object(func(key string) bool {
-			f, ok := field(v, key)
-			if ok {
+			switch f, m := field(v, key); m {
+			case found:
 				return d.value(f)
+			case none:
+				// encoding/json ignores a key that matches no field, not
+				// even ignoring case (its case folding is narrower than
+				// EqualFold's: such keys go to it).
+				return !foldMatch(t, key) && d.skip()
 			}
-			// encoding/json ignores a key that matches no field, not
-			// even ignoring case (its case folding is narrower than
-			// EqualFold's: such keys go to it).
-			return !foldMatch(t, key) && d.skip()
+			return false
 		})
 	case reflect.Map:
 		if c != '{' || t.Key().Kind() != reflect.String || custom(t.Key()) {
@@ -282,6 +288,10 @@ func foldMatch(t reflect.Type, key string) bool {
 
 // object calls fn for each key, positioned at its value.
 func (d *decoder) object(fn func(key string) bool) bool {
+	if d.depth++; d.depth > maxDepth {
+		return false
+	}
+	defer func() { d.depth-- }()
 	if d.open('}') {
 		return true
 	}
@@ -307,6 +317,10 @@ func (d *decoder) object(fn func(key string) bool) bool {
 
 // array calls fn for each element, positioned at it.
 func (d *decoder) array(fn func() bool) bool {
+	if d.depth++; d.depth > maxDepth {
+		return false
+	}
+	defer func() { d.depth-- }()
 	if d.open(']') {
 		return true
 	}
@@ -484,14 +498,23 @@ func hex4(b []byte) (rune, bool) {
 	return r, true
 }
 
+type match int
+
+const (
+	none   match = iota // no field has that name
+	found               // exactly one field, as encoding/json resolves it
+	refuse              // a case encoding/json resolves by rules left to it
+)
+
 // field returns the field of struct v whose JSON name is exactly key, as
-// encoding/json finds it: the struct's own fields first, then those
-// promoted from embedded structs (more than one match there is ambiguous
-// and refused). A key matching no field, or one only case-insensitively
-// (which encoding/json would accept), is refused.
-func field(v reflect.Value, key string) (reflect.Value, bool) {
+// encoding/json finds it: among the struct's own fields, else among those
+// promoted from embedded structs. Whatever needs encoding/json's
+// dominance rules (two fields of one name at a depth), embedded pointers,
+// tagged unexported embeds or tag names it would not use is refused.
+func field(v reflect.Value, key string) (reflect.Value, match) {
 	t := v.Type()
 	var embedded []int
+	var own reflect.Value
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		tag := sf.Tag.Get("json")
@@ -499,13 +522,18 @@ func field(v reflect.Value, key string) (reflect.Value, bool) {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if sf.Anonymous && name == "" {
-			switch sf.Type.Kind() {
-			case reflect.Struct:
+		if name != "" && !validTag(name) {
+			return reflect.Value{}, refuse
+		}
+		if sf.Anonymous {
+			switch {
+			case sf.Type.Kind() == reflect.Pointer:
+				return reflect.Value{}, refuse
+			case name != "" && !sf.IsExported():
+				return reflect.Value{}, refuse
+			case name == "" && sf.Type.Kind() == reflect.Struct:
 				embedded = append(embedded, i)
 				continue
-			case reflect.Pointer:
-				return reflect.Value{}, false // encoding/json allocates those
 			}
 		}
 		if !sf.IsExported() {
@@ -514,23 +542,41 @@ func field(v reflect.Value, key string) (reflect.Value, bool) {
 		if name == "" {
 			name = sf.Name
 		}
-		if name == key {
-			if strings.Contains(opts, "string") {
-				return reflect.Value{}, false // the ",string" option
-			}
-			return v.Field(i), true
-		}
-	}
-	var found reflect.Value
-	for _, i := range embedded {
-		f, ok := field(v.Field(i), key)
-		if !ok {
+		if name != key {
 			continue
 		}
-		if found.IsValid() {
-			return reflect.Value{}, false
+		if own.IsValid() || strings.Contains(opts, "string") {
+			return reflect.Value{}, refuse
 		}
-		found = f
+		own = v.Field(i)
 	}
-	return found, found.IsValid()
+	if own.IsValid() {
+		return own, found
+	}
+	var promoted reflect.Value
+	for _, i := range embedded {
+		f, m := field(v.Field(i), key)
+		switch {
+		case m == refuse || (m == found && promoted.IsValid()):
+			return reflect.Value{}, refuse
+		case m == found:
+			promoted = f
+		}
+	}
+	if promoted.IsValid() {
+		return promoted, found
+	}
+	return reflect.Value{}, none
+}
+
+// validTag is encoding/json's rule for a usable tag name.
+func validTag(s string) bool {
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,67 @@ func FuzzDecode(f *testing.F) {
 		same[sample](t, b)
 		same[withCustom](t, b)
 	})
+}
+
+type embE struct{ X int }
+type embPtr struct {
+	*embE
+	Y int
+}
+type dupTag struct {
+	A int
+	B int `json:"A"`
+}
+type deepX struct{ X int }
+type e2 struct{ X int }
+type ambAB struct {
+	deepX
+	e2
+}
+type badTag struct {
+	Foo int `json:"a\"b"`
+}
+type hiddenIn struct{ A int }
+type taggedHidden struct {
+	hiddenIn `json:"in"`
+	B        int
+}
+
+// Cases encoding/json resolves by rules Decode and Marshal leave to it
+// (found in review): each must be refused, never decoded differently.
+func TestRefusesWhatEncodingJSONResolvesByRule(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		v  any
+	}{
+		{`{"X": 1}`, new(embPtr)},
+		{`{"A": 1}`, new(dupTag)},
+		{`{"X": 1}`, new(ambAB)},
+		{`{"Foo": 1}`, new(badTag)},
+		{`{"in": {"A": 1}}`, new(taggedHidden)},
+		{strings.Repeat("[", maxDepth+1), new(any)},
+		{`{"x": ` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, new(sample)},
+	} {
+		if Decode([]byte(c.in), c.v) {
+			t.Errorf("Decode accepted %.40s into %T", c.in, c.v)
+		}
+	}
+	if _, ok := Marshal(taggedHidden{hiddenIn{1}, 2}); ok {
+		t.Error("Marshal accepted a tagged unexported embed")
+	}
+	type cyc struct{ P *cyc }
+	c := &cyc{}
+	c.P = c
+	if _, ok := Marshal(c); ok {
+		t.Error("Marshal accepted a cycle")
+	}
+}
+
+// literal must not copy the rest of the input: a long config of nulls
+// stays linear.
+func TestLongInputIsLinear(t *testing.T) {
+	in := `{"x": [` + strings.Repeat("null,", 200000) + `null]}`
+	if !Decode([]byte(in), new(sample)) {
+		t.Fatal("Decode refused a long valid input")
+	}
 }

@@ -245,6 +245,12 @@ assert_gone() {
 	traced kill --all "$id" CONT
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
+	# A --root Go would clean first, and ids urfave/cli takes for help.
+	run env _BERTH_FASTCMD=trace "$BERTH" --root "$ROOT/" kill "$id" CONT
+	[ "$status" -eq 0 ]
+	[ "$output" = "berth: fast path: kill $id: fell back (bad --root or id)" ]
+	run env _BERTH_FASTCMD=trace "$BERTH" --root "$ROOT" kill help
+	[[ $output != *"fast path"* ]]
 	run env _BERTH_FASTCMD=off "$BERTH" --root "$ROOT" delete --force "$id"
 	[ "$status" -eq 0 ]
 	[ ! -e "$ROOT/$id" ]
