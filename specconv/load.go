@@ -23,11 +23,7 @@ func Load(bundle string) (*specs.Spec, error) {
 		return nil, errors.New(oneLine("config.json: " + err.Error()))
 	}
 	s := new(specs.Spec)
-	if jsondec.Decode(data, s) {
-		return s, nil
-	}
-	s = new(specs.Spec) // encoding/json decides, and words the error
-	if err := json.Unmarshal(data, s); err != nil {
+	if err := jsondec.Unmarshal(data, s); err != nil { // encoding/json's error
 		return nil, errors.New(oneLine(jsonError(data, err)))
 	}
 	return s, nil

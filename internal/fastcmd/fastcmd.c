@@ -307,6 +307,33 @@ static int pidfd_signal(int fd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 }
 
+enum { INIT_GONE, INIT_ALIVE, INIT_UNKNOWN };
+
+/* open_init opens a pidfd of the recorded init. The pidfd comes first:
+ * the start-time check after it proves the pidfd is init's (not a reused
+ * pid). *pidfd is open only for INIT_ALIVE; INIT_UNKNOWN (pidfd_open
+ * failed for another reason than "no such process") is Go's to judge. */
+static int open_init(const struct berth_fast_record *r, int *pidfd)
+{
+	*pidfd = pidfd_open(r->pid);
+	if (*pidfd < 0)
+		return errno == ESRCH ? INIT_GONE : INIT_UNKNOWN;
+	if (!proc_alive(r->pid, r->start)) {
+		close(*pidfd);
+		*pidfd = -1;
+		return INIT_GONE;
+	}
+	return INIT_ALIVE;
+}
+
+/* created: a live init still waits on exec.fifo, as Go's Status says
+ * "created" (a start killed after the release leaves the fifo, but init
+ * has exec'd the process since). */
+static int created(int dirfd, const struct berth_fast_record *r)
+{
+	return faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && init_is_berth(r->pid);
+}
+
 static int poll_retry(struct pollfd *fds, nfds_t n)
 {
 	int r;
@@ -351,12 +378,13 @@ static int do_start(const struct fast_cmd *c, int dirfd, const char *dir, const 
 
 	if (getenv("NOTIFY_SOCKET") != NULL)
 		return fallback("NOTIFY_SOCKET is set");
-	/* The pidfd first: the start time check then proves it is init's. */
-	pidfd = pidfd_open(r->pid);
-	if (pidfd < 0)
-		return fallback(errno == ESRCH ? "not created" : "pidfd_open");
-	if (!proc_alive(r->pid, r->start) || faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !init_is_berth(r->pid)) {
+	switch (open_init(r, &pidfd)) {
+	case INIT_GONE:
+		return fallback("not created");
+	case INIT_UNKNOWN:
+		return fallback("pidfd_open");
+	}
+	if (!created(dirfd, r)) {
 		close(pidfd);
 		return fallback("not created");
 	}
@@ -436,19 +464,21 @@ static int do_start(const struct fast_cmd *c, int dirfd, const char *dir, const 
 
 static int do_kill(const struct fast_cmd *c, const struct berth_fast_record *r)
 {
-	int pidfd = pidfd_open(r->pid), ret = FAST_DONE;
+	int pidfd, ret = FAST_DONE;
 
-	if (pidfd < 0)
-		return fallback(errno == ESRCH ? "not running" : "pidfd_open");
-	if (!proc_alive(r->pid, r->start))
-		ret = fallback("not running");
-	else if (pidfd_signal(pidfd, c->sig) < 0)
+	switch (open_init(r, &pidfd)) {
+	case INIT_GONE:
+		return fallback("not running");
+	case INIT_UNKNOWN:
+		return fallback("pidfd_open");
+	}
+	if (pidfd_signal(pidfd, c->sig) < 0)
 		ret = fallback("pidfd_send_signal");
 	close(pidfd);
 	return ret;
 }
 
-/* remove_tree removes dir's entries below dirfd (depth-bounded), keeping
+/* remove_entries removes the entries below dirfd (depth-bounded), keeping
  * state.json and config.json for last: until they go, Go can still finish
  * the delete if we cannot. */
 static int remove_entries(int dirfd, int depth, int top)
@@ -493,33 +523,31 @@ static int remove_entries(int dirfd, int depth, int top)
 static int do_delete(const struct fast_cmd *c, int dirfd, const char *dir, const struct berth_fast_record *r)
 {
 	char path[BERTH_FAST_PATH_MAX + 1];
-	int pidfd = pidfd_open(r->pid);
+	int pidfd;
 
-	/* Only "no such process" says init is gone; Go decides the rest. */
-	if (pidfd < 0 && errno != ESRCH)
+	switch (open_init(r, &pidfd)) {
+	case INIT_UNKNOWN:
 		return fallback("pidfd_open");
-	if (pidfd >= 0 && proc_alive(r->pid, r->start)) {
+	case INIT_ALIVE: {
+		const char *why = NULL;
 		/* A created container needs no --force: deleting it is how a
 		 * caller aborts a create. */
-		int created = faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && init_is_berth(r->pid);
-		if (!created && !c->force) {
-			close(pidfd);
-			return fallback("running without --force");
+		if (!created(dirfd, r) && !c->force)
+			why = "running without --force";
+		else if (frozen(r))
+			why = "paused";
+		else if (pidfd_signal(pidfd, SIGKILL) < 0)
+			why = "pidfd_send_signal";
+		else {
+			struct pollfd p = {.fd = pidfd, .events = POLLIN};
+			poll_retry(&p, 1);
+			waitpid(r->pid, NULL, WNOHANG); /* ours only without a pid namespace fork */
 		}
-		if (frozen(r)) {
-			close(pidfd);
-			return fallback("paused");
-		}
-		if (pidfd_signal(pidfd, SIGKILL) < 0) {
-			close(pidfd);
-			return fallback("pidfd_send_signal");
-		}
-		struct pollfd p = {.fd = pidfd, .events = POLLIN};
-		poll_retry(&p, 1);
-		waitpid(r->pid, NULL, WNOHANG); /* ours only without a pid namespace fork */
-	}
-	if (pidfd >= 0)
 		close(pidfd);
+		if (why != NULL)
+			return fallback(why);
+	}
+	}
 	/* An rmdir refused for processes or sub-cgroups left behind is Go's
 	 * to finish (it kills them and removes children); init is dead, so
 	 * Go finds the container stopped. */

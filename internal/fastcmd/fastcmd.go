@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"unsafe"
 )
 
@@ -77,7 +78,7 @@ func (r *Record) Encode() ([]byte, error) {
 	str := func(s string, max int, abs bool) {
 		switch {
 		case err != nil:
-		case len(s) > max || (abs && s != "" && !path.IsAbs(s)) || containsNUL(s):
+		case len(s) > max || (abs && s != "" && !path.IsAbs(s)) || strings.ContainsRune(s, 0):
 			err = fmt.Errorf("fast record: bad string %q", s)
 		default:
 			b = order.AppendUint16(b, uint16(len(s)))
@@ -102,15 +103,6 @@ func (r *Record) Encode() ([]byte, error) {
 	order.PutUint32(b, magic)
 	order.PutUint32(b[4:], uint32(len(b)-8))
 	return b, nil
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // parse runs the C parser (for tests: cgo cannot be used in them).

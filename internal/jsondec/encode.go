@@ -22,7 +22,8 @@ var (
 // for berth's config walks its whole type graph: ~280 KB of allocations in
 // a fresh process). It reports false for anything else: floats, arrays,
 // interfaces holding values, custom marshalers other than time.Time, the
-// ",string" and "omitzero" options, non-string map keys, embedded pointers.
+// ",string" and "omitzero" options, non-string map keys, and the fields
+// classify refuses.
 func Marshal(v any) ([]byte, bool) {
 	e := encoder{buf: make([]byte, 0, 2048)}
 	if !e.value(reflect.ValueOf(v)) {
@@ -145,44 +146,24 @@ func (e *encoder) value(v reflect.Value) bool {
 func (e *encoder) fields(v reflect.Value, first *bool, seen map[string]bool) bool {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
+		kind, name, opts := classify(t.Field(i))
+		switch kind {
+		case skipField:
 			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if sf.Anonymous {
-			switch {
-			case sf.Type.Kind() == reflect.Pointer, name != "" && !sf.IsExported():
-				return false // encoding/json's rules for these are left to it
-			case name == "" && sf.Type.Kind() == reflect.Struct:
-				if !e.fields(v.Field(i), first, seen) {
-					return false
-				}
-				continue
+		case refuseField:
+			return false
+		case embedField:
+			if !e.fields(v.Field(i), first, seen) {
+				return false
 			}
-		}
-		if !sf.IsExported() {
 			continue
 		}
-		if name == "" {
-			name = sf.Name
-		}
-		if seen[name] || !validName(name) {
+		if seen[name] || hasOpt(opts, "omitzero") {
 			return false
 		}
 		seen[name] = true
-		omitempty := false
-		for o := range strings.SplitSeq(opts, ",") {
-			switch o {
-			case "omitempty":
-				omitempty = true
-			case "string", "omitzero":
-				return false
-			}
-		}
 		f := v.Field(i)
-		if omitempty && empty(f) {
+		if hasOpt(opts, "omitempty") && empty(f) {
 			continue
 		}
 		if !*first {
@@ -192,20 +173,6 @@ func (e *encoder) fields(v reflect.Value, first *bool, seen map[string]bool) boo
 		e.str(name)
 		e.buf = append(e.buf, ':')
 		if !e.value(f) {
-			return false
-		}
-	}
-	return true
-}
-
-// validName: the tag names encoding/json accepts as they are (it falls
-// back to the Go name for others); berth's are all plain.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '_' || c == '-' || c == '.' || c == '/' || c == '@' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
 			return false
 		}
 	}

@@ -506,49 +506,76 @@ const (
 	refuse              // a case encoding/json resolves by rules left to it
 )
 
+type fieldKind int
+
+const (
+	skipField   fieldKind = iota // tag "-", or unexported
+	embedField                   // an embedded struct: its fields are promoted
+	namedField                   // a field of its own, under name
+	refuseField                  // encoding/json's rules for it are left to it
+)
+
+// classify says how encoding/json treats struct field sf, for what this
+// package handles: embedded pointers, tagged unexported embeds, tag names
+// encoding/json would not use and the ",string" option are refused. The
+// decoder and the encoder both go by it.
+func classify(sf reflect.StructField) (kind fieldKind, name, opts string) {
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return skipField, "", ""
+	}
+	name, opts, _ = strings.Cut(tag, ",")
+	if (name != "" && !validTag(name)) || hasOpt(opts, "string") {
+		return refuseField, "", ""
+	}
+	if sf.Anonymous {
+		switch {
+		case sf.Type.Kind() == reflect.Pointer, name != "" && !sf.IsExported():
+			return refuseField, "", ""
+		case name == "" && sf.Type.Kind() == reflect.Struct:
+			return embedField, "", opts
+		}
+	}
+	if !sf.IsExported() {
+		return skipField, "", ""
+	}
+	if name == "" {
+		name = sf.Name
+	}
+	return namedField, name, opts
+}
+
+func hasOpt(opts, opt string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == opt {
+			return true
+		}
+	}
+	return false
+}
+
 // field returns the field of struct v whose JSON name is exactly key, as
 // encoding/json finds it: among the struct's own fields, else among those
 // promoted from embedded structs. Whatever needs encoding/json's
-// dominance rules (two fields of one name at a depth), embedded pointers,
-// tagged unexported embeds or tag names it would not use is refused.
+// dominance rules (two fields of one name at a depth) is refused, as is a
+// struct with a field classify refuses.
 func field(v reflect.Value, key string) (reflect.Value, match) {
 	t := v.Type()
 	var embedded []int
 	var own reflect.Value
 	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name != "" && !validTag(name) {
+		kind, name, _ := classify(t.Field(i))
+		switch {
+		case kind == refuseField:
 			return reflect.Value{}, refuse
-		}
-		if sf.Anonymous {
-			switch {
-			case sf.Type.Kind() == reflect.Pointer:
+		case kind == embedField:
+			embedded = append(embedded, i)
+		case kind == namedField && name == key:
+			if own.IsValid() {
 				return reflect.Value{}, refuse
-			case name != "" && !sf.IsExported():
-				return reflect.Value{}, refuse
-			case name == "" && sf.Type.Kind() == reflect.Struct:
-				embedded = append(embedded, i)
-				continue
 			}
+			own = v.Field(i)
 		}
-		if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		if name != key {
-			continue
-		}
-		if own.IsValid() || strings.Contains(opts, "string") {
-			return reflect.Value{}, refuse
-		}
-		own = v.Field(i)
 	}
 	if own.IsValid() {
 		return own, found
