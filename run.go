@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/logs"
+	"github.com/berth-runtime/berth/internal/sigfwd"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
@@ -85,20 +86,36 @@ type caught struct {
 	rest  chan struct{} // closed once every signal is caught
 }
 
-// catchSignals catches signals for forwarding to the container, on
-// another goroutine: each costs a round trip to the Go runtime's signal
-// thread (~20-40 µs here; ~2 ms for all 64). The ones users and
-// supervisors send, whose default would end or stop berth, come first,
-// and waitFirst holds the command back until they are caught before it
-// makes anything; the other ~55 are caught while the container is made,
-// and waitForeground waits for them before it forwards.
+// catchSignals catches signals for forwarding to the container. Those Go
+// ignores by default are held from berth's first instruction and read from
+// a signalfd (internal/sigfwd): they cost nothing until sent. The others
+// go through os/signal on another goroutine, each a round trip to the Go
+// runtime's signal thread (~30 µs here): first those users and supervisors
+// send, whose default would end or stop berth (waitFirst holds the command
+// back until they are caught, before it makes anything), then the ones
+// whose default is a crash, which waitForeground waits for.
 func catchSignals() *caught {
 	s := &caught{c: make(chan os.Signal, 64), first: make(chan struct{}), rest: make(chan struct{})}
+	held, err := sigfwd.Open()
+	if err != nil {
+		logs.Warnf("%v: forwarding signals with os/signal", err)
+	}
+	if held != nil {
+		go sigfwd.Relay(held, s.c)
+	}
 	go func() {
 		signal.Notify(s.c, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
-			unix.SIGUSR1, unix.SIGUSR2, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+			unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+		if held == nil {
+			signal.Notify(s.c, unix.SIGUSR1, unix.SIGUSR2)
+		}
 		close(s.first)
-		signal.Notify(s.c)
+		if held == nil {
+			signal.Notify(s.c)
+		} else {
+			signal.Notify(s.c, unix.SIGABRT, unix.SIGILL, unix.SIGTRAP, unix.SIGBUS,
+				unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT, unix.SIGSYS)
+		}
 		close(s.rest)
 	}()
 	return s

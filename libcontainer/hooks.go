@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-runtime/berth/internal/fault"
+	"github.com/berth-runtime/berth/internal/sigfwd"
 )
 
 // runHooks runs each hook with the state on stdin, in order, and stops at
@@ -73,7 +74,7 @@ func runHook(kind string, h *specs.Hook, stdin []byte) error {
 	cmd.Stderr = &out
 	// A hook that forks a daemon keeps our pipe open; do not wait for it.
 	cmd.WaitDelay = time.Second
-	err := cmd.Start()
+	err := sigfwd.Start(cmd)
 	if err == nil {
 		fault.Point("hook:" + kind) // berth killed while the hook runs
 		err = cmd.Wait()

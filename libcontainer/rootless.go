@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/berth-runtime/berth/internal/sigfwd"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
@@ -105,9 +107,15 @@ func writeMap(pid int, name, field, helper string, m []specs.LinuxIDMapping) err
 			args = append(args, strconv.FormatUint(uint64(e.ContainerID), 10),
 				strconv.FormatUint(uint64(e.HostID), 10), strconv.FormatUint(uint64(e.Size), 10))
 		}
-		out, err := exec.Command(helper, args...).CombinedOutput()
+		var out bytes.Buffer
+		cmd := exec.Command(helper, args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := sigfwd.Start(cmd)
+		if err == nil {
+			err = cmd.Wait()
+		}
 		if err != nil {
-			msg := strings.Join(strings.Fields(string(out)), " ")
+			msg := strings.Join(strings.Fields(out.String()), " ")
 			return fmt.Errorf("%s: %s %s: %w: %s", field, helper, strings.Join(args, " "), err, msg)
 		}
 		return nil

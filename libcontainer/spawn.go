@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/internal/sigfwd"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/nsenter"
 )
@@ -83,6 +84,7 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 		"GOMAXPROCS=1",
 		nsenter.EnvInitPipe + "=" + strconv.Itoa(3+len(extra)),
 	}
+	env = append(env, sigfwd.Env()...)
 	extra = append(extra, childSock)
 	for _, f := range s.files {
 		env = append(env, f.env+"="+strconv.Itoa(s.fdNum(f.env)))
@@ -105,28 +107,35 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 		self = hi
 	}
 	defer unix.Close(self)
-	cmd := &exec.Cmd{
-		Path: "/proc/self/fd/" + strconv.Itoa(self),
-		Args: []string{"berth", "init"},
+	boot := s.boot
+	if sent, err := nsenter.SendBootstrap(parentSock, boot); err != nil {
+		return nil, err
+	} else if sent {
+		boot = nil
+	}
+	files := []uintptr{0, 1, 2}
+	for _, f := range extra {
+		files = append(files, f.Fd())
+	}
+	// syscall, not os/exec: os/exec probes pidfd support with a throwaway
+	// child (~0.5 ms) in every process that starts one.
+	child, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(self), []string{"berth", "init"}, &syscall.ProcAttr{
 		// The old root: the pivot_root that berth makes from a thread in
 		// init's mount namespace moves init's cwd along with its root, so
 		// no host directory stays reachable as /proc/<init>/cwd.
-		Dir:        "/",
-		Env:        env,
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		ExtraFiles: extra,
-	}
-	if err := cmd.Start(); err != nil {
+		Dir:   "/",
+		Env:   env,
+		Files: files,
+	})
+	if err != nil {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	childSock.Close()
 	reaped := false
 	undo.Push(func() {
-		cmd.Process.Kill()
+		unix.Kill(child, unix.SIGKILL)
 		if !reaped {
-			cmd.Wait()
+			reap(child)
 		}
 	})
 	if s.whileStarting != nil {
@@ -134,17 +143,27 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 			return nil, err
 		}
 	}
-	pid, err := nsenter.Handshake(parentSock, s.boot, s.onReady)
+	pid, err := nsenter.Handshake(parentSock, boot, s.onReady)
 	if err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
-	if pid != cmd.Process.Pid {
+	if pid != child {
 		// The intermediate process exits right after reporting the pid.
-		cmd.Wait()
+		reap(child)
 		reaped = true
 	}
 	undo.Push(func() { killPid(pid) })
 	return &initProc{pid: pid, sock: parentSock}, nil
+}
+
+// reap waits for our child pid to exit.
+func reap(pid int) {
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			return
+		}
+	}
 }
 
 // sealedSelf returns an fd of berth's own binary on a private, read-only,

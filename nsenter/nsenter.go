@@ -277,22 +277,45 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 
 // Handshake runs the parent's side of the namespace setup on conn (the
 // parent's end of the init socketpair; the parent must have closed its copy
-// of the child's end). It sends b, answers READY by calling onReady(pid)
-// (may be nil) and then ACK, and returns the pid from FINAL: the process that
-// runs Go init. When a pid or time namespace is involved that is a
-// grandchild, and the direct child exits 0 by itself (the caller reaps it).
-// On error the caller must kill and reap the child.
+// of the child's end). It sends b (nil: SendBootstrap did), answers READY
+// by calling onReady(pid) (may be nil) and then ACK, and returns the pid
+// from FINAL: the process that runs Go init. When a pid or time namespace
+// is involved that is a grandchild, and the direct child exits 0 by itself
+// (the caller reaps it). On error the caller must kill and reap the child.
 func Handshake(conn *os.File, b *Bootstrap, onReady func(pid int) error) (int, error) {
-	msg, err := b.Encode()
-	if err != nil {
-		return 0, err
+	var msg []byte
+	if b != nil {
+		var err error
+		if msg, err = b.Encode(); err != nil {
+			return 0, err
+		}
 	}
 	return handshake(conn, msg, onReady)
 }
 
-func handshake(conn *os.File, msg []byte, onReady func(pid int) error) (int, error) {
+// SendBootstrap writes b to conn ahead of Handshake when it surely fits in
+// the socket's buffer, so that it can go before the child exists and the
+// child finds it as soon as it looks. false: too big, Handshake sends it.
+func SendBootstrap(conn *os.File, b *Bootstrap) (bool, error) {
+	msg, err := b.Encode()
+	if err != nil {
+		return false, err
+	}
+	// Far below any AF_UNIX send buffer (wmem_default is 208 KiB).
+	if len(msg) > 16<<10 {
+		return false, nil
+	}
 	if _, err := conn.Write(msg); err != nil {
-		return 0, writeErr("send bootstrap", err)
+		return false, writeErr("send bootstrap", err)
+	}
+	return true, nil
+}
+
+func handshake(conn *os.File, msg []byte, onReady func(pid int) error) (int, error) {
+	if msg != nil {
+		if _, err := conn.Write(msg); err != nil {
+			return 0, writeErr("send bootstrap", err)
+		}
 	}
 	ready := false
 	var rec [8]byte

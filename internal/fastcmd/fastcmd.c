@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "record.h"
 
 enum { FAST_DONE, FAST_FALLBACK, FAST_FAILED };
@@ -124,36 +125,6 @@ static int parse_signal(const char *s)
 		if (strcmp(name, names[i].name) == 0)
 			return names[i].num;
 	return -1;
-}
-
-/* flag_value matches -name, --name, -name=v and --name=v; it returns the
- * value (taking the next argument if needed), or NULL if a is not the flag. */
-static const char *flag_value(char **argv, int argc, int *i, const char *name, int *bad)
-{
-	const char *a = argv[*i] + 1;
-	size_t n = strlen(name);
-
-	if (*a == '-')
-		a++;
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*bad = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int is_flag(const char *a, const char *name)
-{
-	a++;
-	if (*a == '-')
-		a++;
-	return strcmp(a, name) == 0;
 }
 
 /* parse_args accepts the subset of berth's command line the fast path
