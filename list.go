@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +29,9 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// Each container's state is a few KB of garbage: at the default
+		// GOGC a list of 1000 ran two collections (~20 ms of CPU).
+		debug.SetGCPercent(400)
 		cs, err := libcontainer.List(root)
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"path"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/jsondec"
 )
 
 // State.Driver values.
@@ -117,6 +119,30 @@ func Load(st State) (Manager, error) {
 		return noneManager{cfg: st.Config}, nil
 	}
 	return nil, fmt.Errorf("cgroups: load: unknown driver %q", st.Driver)
+}
+
+// FrozenJSON is Load(st).Frozen() for st still in JSON (list keeps the
+// cgroup state undecoded): a v1 state's answer needs only its freezer
+// path, not the map of every controller.
+func FrozenJSON(raw []byte) (bool, error) {
+	var v1 struct {
+		Driver string `json:"driver"`
+		Paths  struct {
+			Freezer string `json:"freezer"`
+		} `json:"paths"`
+	}
+	if jsondec.Decode(raw, &v1) && v1.Driver == DriverV1 && path.IsAbs(v1.Paths.Freezer) {
+		return v1Frozen(v1.Paths.Freezer)
+	}
+	var st State
+	if err := jsondec.Unmarshal(raw, &st); err != nil {
+		return false, err
+	}
+	m, err := Load(st)
+	if err != nil {
+		return false, err
+	}
+	return m.Frozen()
 }
 
 // Plain returns what removing st's cgroup takes once it is empty, for

@@ -1,6 +1,9 @@
 package cgroups
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -36,6 +39,69 @@ func TestPlain(t *testing.T) {
 		}
 		if !slices.Equal(dirs, tc.dirs) || freeze != tc.freeze || thawed != tc.thawed {
 			t.Errorf("%s: Plain = %q, %q, %q; want %q, %q, %q", tc.name, dirs, freeze, thawed, tc.dirs, tc.freeze, tc.thawed)
+		}
+	}
+}
+
+// FrozenJSON answers as Load(st).Frozen() does, for each driver.
+func TestFrozenJSON(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"freezer.state", "cgroup.freeze"} {
+			if err := os.WriteFile(filepath.Join(d, f), []byte(content+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	frozen1, thawed1, freezing1 := write("f1", "FROZEN"), write("t1", "THAWED"), write("g1", "FREEZING")
+	frozen2, thawed2 := write("f2", "1"), write("t2", "0")
+	v1 := func(freezer string) State {
+		return State{Driver: DriverV1, Paths: map[string]string{"freezer": freezer, "pids": "/p/c"}}
+	}
+	for _, tc := range []struct {
+		name    string
+		raw     string // empty: json of st
+		st      State
+		want    bool
+		wantErr bool
+	}{
+		{name: "v1 frozen", st: v1(frozen1), want: true},
+		{name: "v1 thawed", st: v1(thawed1)},
+		{name: "v1 freezing", st: v1(freezing1), want: true},
+		{name: "v1 without a freezer", st: State{Driver: DriverV1, Paths: map[string]string{"pids": "/p/c"}}, wantErr: true},
+		{name: "v1 freezer gone", st: v1(filepath.Join(dir, "gone")), wantErr: true},
+		{name: "v2 frozen", st: State{Driver: DriverV2, Paths: map[string]string{"": frozen2}}, want: true},
+		{name: "v2 thawed", st: State{Driver: DriverV2, Paths: map[string]string{"": thawed2}}},
+		{name: "none", st: State{Driver: DriverNone}},
+		{name: "not json", raw: `{"driver":`, wantErr: true},
+		{name: "escaped keys decode as in a full State", raw: `{"driver":"v1","paths":{"fr\u0065ezer":"` + frozen1 + `"}}`, want: true},
+	} {
+		raw := []byte(tc.raw)
+		if tc.raw == "" {
+			var err error
+			if raw, err = json.Marshal(tc.st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := FrozenJSON(raw)
+		if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
+			t.Errorf("%s: FrozenJSON = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.wantErr)
+		}
+		if tc.raw != "" {
+			continue
+		}
+		// the reference: the full decode
+		m, lerr := Load(tc.st)
+		if lerr == nil {
+			ref, rerr := m.Frozen()
+			if (rerr != nil) != (err != nil) || ref != got {
+				t.Errorf("%s: Load(st).Frozen() = %v, %v; FrozenJSON %v, %v", tc.name, ref, rerr, got, err)
+			}
 		}
 	}
 }

@@ -244,6 +244,10 @@ func (m *v1Manager) Frozen() (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	return v1Frozen(dir)
+}
+
+func v1Frozen(dir string) (bool, error) {
 	s, err := readLine(filepath.Join(dir, "freezer.state"))
 	if err != nil {
 		return false, fmt.Errorf("freezer state: %w", err)

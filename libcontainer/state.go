@@ -78,7 +78,7 @@ type Container struct {
 	// partial: the state was decoded in part (list, state, lifecycle
 	// commands) and must not be written back.
 	partial bool
-	// rawCgroup: state.json's "cgroup" as read by list, decoded on use.
+	// rawCgroup: state.json's "cgroup" as list reads it, for Status alone.
 	rawCgroup json.RawMessage
 }
 
@@ -334,20 +334,43 @@ func procStat(pid int) (byte, uint64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	return parseProcStat(pid, b)
+}
+
+// parseProcStat takes the state and start time from /proc/<pid>/stat.
+func parseProcStat(pid int, b []byte) (byte, uint64, error) {
 	// comm may hold spaces and parens: the fields start after the last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 >= len(b) {
 		return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
 	}
-	fields := strings.Fields(string(b[i+2:]))
-	if len(fields) < 20 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	// Field 0 is the state, field 19 the start time (list reads one per
+	// container: no strings.Fields copy).
+	var state byte
+	rest := b[i+2:]
+	for n := 0; ; n++ {
+		for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\n') {
+			rest = rest[1:]
+		}
+		end := bytes.IndexAny(rest, " \n")
+		if end < 0 {
+			end = len(rest)
+		}
+		if end == 0 {
+			return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
+		}
+		switch n {
+		case 0:
+			state = rest[0]
+		case 19:
+			st, err := strconv.ParseUint(string(rest[:end]), 10, 64)
+			if err != nil {
+				return 0, 0, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)
+			}
+			return state, st, nil
+		}
+		rest = rest[end:]
 	}
-	st, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)
-	}
-	return fields[0][0], st, nil
 }
 
 // initAlive reports whether the saved init still runs (not a zombie, not a
@@ -373,14 +396,15 @@ func (c *Container) Status() string {
 	}
 	// Created means init still waits on the fifo. If a start was killed
 	// after releasing init, the fifo stays but init has exec'd the process.
-	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil && c.initIsBerth() {
+	var fifo unix.Stat_t
+	if unix.Lstat(c.dir+"/"+fifoName, &fifo) == nil && c.initIsBerth() {
 		return Created
 	}
 	if c.rawCgroup != nil {
-		if err := jsondec.Unmarshal(c.rawCgroup, &c.state.Cgroup); err != nil {
-			return Running // no cgroup to say it is paused
+		if frozen, err := cgroups.FrozenJSON(c.rawCgroup); err == nil && frozen {
+			return Paused
 		}
-		c.rawCgroup = nil
+		return Running
 	}
 	if mgr, err := cgroups.Load(c.state.Cgroup); err == nil {
 		if frozen, err := mgr.Frozen(); err == nil && frozen {

@@ -62,6 +62,35 @@ func FuzzValidateID(f *testing.F) {
 	})
 }
 
+func TestParseProcStat(t *testing.T) {
+	tail := " 1 1 1 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 8192 10"
+	for _, tc := range []struct {
+		in    string
+		state byte
+		start uint64
+		bad   bool
+	}{
+		{in: "12 (sh) S" + tail + "\n", state: 'S', start: 987654},
+		{in: "12 (a b) c) (d) Z" + tail, state: 'Z', start: 987654},
+		{in: "12 (x\ny) R" + tail + "\n", state: 'R', start: 987654},
+		{in: "12 (sh) S 1 1", bad: true},
+		{in: "12 (sh)", bad: true},
+		{in: "12 sh S" + tail, bad: true},
+		{in: "12 (sh) S 1 1 1 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 x12 8192", bad: true},
+	} {
+		st, start, err := parseProcStat(12, []byte(tc.in))
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%q: no error", tc.in)
+			}
+			continue
+		}
+		if err != nil || st != tc.state || start != tc.start {
+			t.Errorf("%q: got %q %d %v", tc.in, st, start, err)
+		}
+	}
+}
+
 func TestProcStatSelf(t *testing.T) {
 	st, start, err := procStat(os.Getpid())
 	if err != nil {

@@ -144,9 +144,8 @@ func (e *encoder) value(v reflect.Value) bool {
 // place, as encoding/json orders them. A name seen twice (which
 // encoding/json resolves by its dominance rules) is refused.
 func (e *encoder) fields(v reflect.Value, first *bool, seen map[string]bool) bool {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		kind, name, opts := classify(t.Field(i))
+	for i, fi := range fieldsOf(v.Type()) {
+		kind, name, opts := fi.kind, fi.name, fi.opts
 		switch kind {
 		case skipField:
 			continue

@@ -19,9 +19,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Decode decodes data into v, a non-nil pointer to a zero value. It
@@ -153,7 +155,7 @@ func (d *decoder) value(v reflect.Value) bool {
 			if !d.value(e) {
 				return false
 			}
-			v.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), e)
+			v.SetMapIndex(reflect.ValueOf(strings.Clone(key)).Convert(t.Key()), e)
 			return true
 		})
 	case reflect.Slice:
@@ -224,7 +226,7 @@ func (d *decoder) skip() bool {
 	case c == '[':
 		return d.array(d.skip)
 	case c == '"':
-		_, ok := d.str()
+		_, _, ok := d.strView()
 		return ok
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
@@ -286,7 +288,8 @@ func foldMatch(t reflect.Type, key string) bool {
 	return false
 }
 
-// object calls fn for each key, positioned at its value.
+// object calls fn for each key, positioned at its value; key may point
+// into the input (strView).
 func (d *decoder) object(fn func(key string) bool) bool {
 	if d.depth++; d.depth > maxDepth {
 		return false
@@ -297,7 +300,7 @@ func (d *decoder) object(fn func(key string) bool) bool {
 	}
 	for {
 		d.ws()
-		key, ok := d.str()
+		key, _, ok := d.strView() // fn copies what it keeps
 		if !ok {
 			return false
 		}
@@ -390,8 +393,19 @@ func (d *decoder) integer() (string, bool) {
 // str consumes a JSON string. Invalid UTF-8 and lone surrogates, which
 // encoding/json replaces with U+FFFD, are refused.
 func (d *decoder) str() (string, bool) {
+	s, view, ok := d.strView()
+	if view {
+		s = strings.Clone(s)
+	}
+	return s, ok
+}
+
+// strView is str without the copy of a string with no escapes: view says
+// s points into the input, valid only while the decode runs (object keys,
+// skipped values: a state list decodes thousands).
+func (d *decoder) strView() (s string, view, ok bool) {
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return "", false
+		return "", false, false
 	}
 	d.i++
 	start := d.i
@@ -404,19 +418,20 @@ func (d *decoder) str() (string, bool) {
 			d.i++
 			if plain {
 				if !utf8.Valid(raw) {
-					return "", false
+					return "", false, false
 				}
-				return string(raw), true
+				return unsafe.String(unsafe.SliceData(raw), len(raw)), true, true
 			}
-			return unescape(raw)
+			s, ok := unescape(raw)
+			return s, false, ok
 		case c == '\\':
 			plain = false
 			d.i++ // the escaped byte cannot end the string
 		case c < 0x20:
-			return "", false
+			return "", false, false
 		}
 	}
-	return "", false
+	return "", false, false
 }
 
 func unescape(raw []byte) (string, bool) {
@@ -545,6 +560,29 @@ func classify(sf reflect.StructField) (kind fieldKind, name, opts string) {
 	return namedField, name, opts
 }
 
+// fieldInfo is classify's verdict on one struct field.
+type fieldInfo struct {
+	kind       fieldKind
+	name, opts string
+}
+
+// fieldCache holds fieldsOf's answers: a decode asks for every key of an
+// object, and list decodes thousands of state files.
+var fieldCache sync.Map // reflect.Type -> []fieldInfo
+
+// fieldsOf classifies each field of struct type t, once per type.
+func fieldsOf(t reflect.Type) []fieldInfo {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]fieldInfo)
+	}
+	fs := make([]fieldInfo, t.NumField())
+	for i := range fs {
+		fs[i].kind, fs[i].name, fs[i].opts = classify(t.Field(i))
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}
+
 func hasOpt(opts, opt string) bool {
 	for o := range strings.SplitSeq(opts, ",") {
 		if o == opt {
@@ -560,17 +598,15 @@ func hasOpt(opts, opt string) bool {
 // dominance rules (two fields of one name at a depth) is refused, as is a
 // struct with a field classify refuses.
 func field(v reflect.Value, key string) (reflect.Value, match) {
-	t := v.Type()
 	var embedded []int
 	var own reflect.Value
-	for i := 0; i < t.NumField(); i++ {
-		kind, name, _ := classify(t.Field(i))
+	for i, fi := range fieldsOf(v.Type()) {
 		switch {
-		case kind == refuseField:
+		case fi.kind == refuseField:
 			return reflect.Value{}, refuse
-		case kind == embedField:
+		case fi.kind == embedField:
 			embedded = append(embedded, i)
-		case kind == namedField && name == key:
+		case fi.kind == namedField && fi.name == key:
 			if own.IsValid() {
 				return reflect.Value{}, refuse
 			}

@@ -81,7 +81,7 @@ term_and_wait() {
 	# A prestart hook holds create until the signal has been sent. The
 	# caller blocks signal 40, so the process starts with it blocked and
 	# the forwarded signal waits, visible, in its pending set.
-	printf '#!/bin/sh\necho running >"%s/hook-running"\nwhile [ ! -e "%s/sent" ]; do sleep 0.05; done\n' "$TESTDIR" "$TESTDIR" >"$TESTDIR/hook.sh"
+	printf '#!/bin/sh\necho running >"%s/hook-running"\ni=0\nwhile [ ! -e "%s/sent" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n' "$TESTDIR" "$TESTDIR" >"$TESTDIR/hook.sh"
 	chmod +x "$TESTDIR/hook.sh"
 	UPDATE_CONFIG_ARGS=(--arg hook "$TESTDIR/hook.sh")
 	update_config '.hooks.prestart = [{"path": $hook}]'
