@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/internal/logs"
+	_ "github.com/berth-runtime/berth/internal/prefault" // maps the code before Go starts
 	"github.com/berth-runtime/berth/libcontainer"
 	_ "github.com/berth-runtime/berth/nsenter" // the constructor runs before main in `berth init`
 )

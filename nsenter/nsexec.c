@@ -343,7 +343,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	_exit(1);
 }
 
-__attribute__((constructor)) static void berth_nsenter(void)
+__attribute__((constructor(102))) static void berth_nsenter(void)
 {
 	const char *env = getenv("_BERTH_INITPIPE");
 	struct berth_bootstrap bs;

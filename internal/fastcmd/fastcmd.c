@@ -596,7 +596,7 @@ static int run(struct fast_cmd *c)
 	return ret;
 }
 
-__attribute__((constructor)) static void berth_fastcmd(int argc, char **argv, char **envp)
+__attribute__((constructor(103))) static void berth_fastcmd(int argc, char **argv, char **envp)
 {
 	static const char *names[] = {"", "start", "kill", "delete"};
 	const char *mode = getenv("_BERTH_FASTCMD");
