@@ -93,6 +93,9 @@ func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libconta
 		PreserveFDs:   preserve,
 		Subreaper:     foreground,
 		NotifySocket:  notify,
+		// run starts the container itself: the record (for a kill from
+		// elsewhere) is written after start, off the path to the process.
+		DeferFastRecord: ctx.Command.Name == "run",
 	}
 	sigs.waitFirst()
 	if foreground && cfg.Process != nil && cfg.Process.Terminal && opts.ConsoleSocket == "" {

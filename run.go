@@ -48,6 +48,7 @@ var runCommand = &cli.Command{
 			c.Delete(true)
 			return err
 		}
+		c.WriteFastRecord()
 		if detach {
 			defer relay.Close()
 			if relay == nil {

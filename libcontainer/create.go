@@ -48,6 +48,10 @@ type CreateOpts struct {
 	Subreaper bool
 	// NotifySocket: the spec has AddNotifySocket's mount; make its source.
 	NotifySocket bool
+	// DeferFastRecord: the caller writes the fast record itself
+	// (WriteFastRecord) once the container runs (`run`: start is its own,
+	// so the record only serves a kill from elsewhere).
+	DeferFastRecord bool
 }
 
 // syncMsg is one JSON line between the parent and `berth init`.
@@ -255,19 +259,24 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
-	if err := c.save(); err != nil {
-		return nil, err
-	}
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
-	fault.Point("create:namespaces")
-
+	// The state naming init is written while init's rootfs is made: both
+	// only read c.state, and a rename on a journaling filesystem can take
+	// a while. The rollback waits for it.
+	saved := make(chan error, 1)
+	go func() { saved <- c.save() }()
 	if cinit {
-		if err := c.setupForCInit(proc, spawn, filter, o.PreserveFDs); err != nil {
-			return nil, err
-		}
-	} else if err := c.initInGo(proc, filter, o); err != nil {
+		err = c.setupForCInit(proc, spawn, filter, o.PreserveFDs)
+	} else {
+		err = c.initInGo(proc, filter, o)
+	}
+	if serr := <-saved; err == nil {
+		err = serr
+	}
+	if err != nil {
 		return nil, err
 	}
+	fault.Point("create:namespaces")
 	logs.Debugf("create %s: init ready in %s", o.ID, time.Since(t0))
 	// Limits go in once init's own setup is done: a small pids.limit must
 	// not stop the Go runtime of init from starting its threads.
@@ -283,7 +292,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := c.save(); err != nil {
 		return nil, err
 	}
-	c.writeFastRecord()
+	if !o.DeferFastRecord {
+		c.WriteFastRecord()
+	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, pid); err != nil {
 			return nil, err

@@ -9,13 +9,14 @@ import (
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
-// writeFastRecord lets start, kill and delete of this container run
+// WriteFastRecord lets start, kill and delete of this container run
 // without Go (internal/fastcmd) when they need nothing the record lacks:
 // no poststart or poststop hooks, a cgroup plain directories remove, and
 // a mount namespace (delete unmounts nothing). Written after the final
-// state, under the lock: a record always describes a created container.
-// Without one the Go commands run, so a failure here only costs speed.
-func (c *Container) writeFastRecord() {
+// state, under the lock (create), or once the process runs (run): a record
+// describes a container that was created whole. Without one the Go
+// commands run, so a failure here only costs speed.
+func (c *Container) WriteFastRecord() {
 	cfg := c.state.Config
 	if !cfg.Has(configs.NEWNS) {
 		return

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/fastcmd"
 	"github.com/berth-runtime/berth/internal/fault"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/libcontainer/configs"
@@ -170,7 +171,7 @@ func (c *Container) destroy() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := removeStateDir(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", c.dir, err))
 	}
 	fault.Point("delete:poststop")
@@ -183,6 +184,20 @@ func (c *Container) destroy() error {
 		return fmt.Errorf("delete container %s: %w", c.state.ID, errors.Join(errs...))
 	}
 	return nil
+}
+
+// removeStateDir removes the files berth keeps in a state directory by
+// name, state.json first (the container is gone for readers from then on),
+// then the directory; os.RemoveAll takes three more syscalls to find out
+// it is a directory, and is the fallback for anything else left there.
+func removeStateDir(dir string) error {
+	for _, name := range []string{stateFile, fastcmd.RecordName, configFile, fifoName} {
+		unix.Unlink(dir + "/" + name)
+	}
+	if err := unix.Rmdir(dir); err == nil || err == unix.ENOENT {
+		return nil
+	}
+	return os.RemoveAll(dir)
 }
 
 // RemoveBroken removes a state directory whose state.json was never
