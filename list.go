@@ -32,13 +32,13 @@ var listCommand = &cli.Command{
 		// Each container's state is a few KB of garbage: at the default
 		// GOGC a list of 1000 ran two collections (~20 ms of CPU).
 		debug.SetGCPercent(400)
-		cs, err := libcontainer.List(root)
-		if err != nil {
-			return err
-		}
 		// One write at the end instead of one per cell.
 		out := bufio.NewWriterSize(os.Stdout, 64<<10)
 		if ctx.Bool("quiet") {
+			cs, err := libcontainer.List(root)
+			if err != nil {
+				return err
+			}
 			for _, c := range cs {
 				fmt.Fprintln(out, c.ID())
 			}
@@ -48,7 +48,10 @@ var listCommand = &cli.Command{
 		if format != "json" && format != "table" {
 			return fmt.Errorf("--format: unknown format %q (want table or json)", format)
 		}
-		infos := libcontainer.Infos(cs)
+		infos, err := libcontainer.ListInfos(root)
+		if err != nil {
+			return err
+		}
 		if format == "json" {
 			if err := json.NewEncoder(out).Encode(infos); err != nil {
 				return err

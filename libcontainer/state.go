@@ -500,6 +500,17 @@ var userNames = sync.OnceValue(func() map[uint32]string {
 // List loads every container under root, without their configs (see
 // loadSummary); unreadable entries are skipped.
 func List(root string) ([]*Container, error) {
+	return listEach(root, func(c *Container) *Container { return c })
+}
+
+// ListInfos returns Info of every container under root, in List's order:
+// each container is loaded and examined (a few /proc reads) by one worker,
+// in one parallel pass.
+func ListInfos(root string) ([]*Info, error) {
+	return listEach(root, (*Container).Info)
+}
+
+func listEach[T any](root string, fn func(*Container) *T) ([]*T, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -513,25 +524,19 @@ func List(root string) ([]*Container, error) {
 			names = append(names, e.Name())
 		}
 	}
-	loaded := make([]*Container, len(names))
+	got := make([]*T, len(names))
 	parallel(len(names), func(i int) {
-		loaded[i], _ = load(root, names[i], loadList)
+		if c, err := load(root, names[i], loadList); err == nil {
+			got[i] = fn(c)
+		}
 	})
-	out := loaded[:0]
-	for _, c := range loaded {
-		if c != nil {
-			out = append(out, c)
+	out := got[:0]
+	for _, v := range got {
+		if v != nil {
+			out = append(out, v)
 		}
 	}
 	return out, nil
-}
-
-// Infos returns Info of every container, in order, computed in parallel
-// (each needs a few /proc reads).
-func Infos(cs []*Container) []*Info {
-	infos := make([]*Info, len(cs))
-	parallel(len(cs), func(i int) { infos[i] = cs[i].Info() })
-	return infos
 }
 
 // parallel runs fn(0..n-1) on one goroutine per CPU: list spends its
