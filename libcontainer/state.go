@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -79,7 +78,7 @@ type Container struct {
 	// commands) and must not be written back.
 	partial bool
 	// rawCgroup: state.json's "cgroup" as list reads it, for Status alone.
-	rawCgroup json.RawMessage
+	rawCgroup []byte
 }
 
 // ValidateID refuses ids that could escape --root or break tools.
@@ -128,7 +127,16 @@ const (
 // every stopped one is most of list's allocations.
 type listState struct {
 	State
-	Cgroup json.RawMessage `json:"cgroup"`
+	Cgroup rawView `json:"cgroup"`
+}
+
+// rawView is a JSON value's bytes inside the buffer decoded from, not a
+// copy: valid only while that buffer is (json.RawMessage copies).
+type rawView []byte
+
+func (r *rawView) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
 }
 
 // liteConfig is the part of config.json that start, kill, delete, pause
@@ -151,7 +159,7 @@ func load(root, id string, mode loadMode) (*Container, error) {
 		if err := c.readJSON(stateFile, &ls, true); err != nil {
 			return nil, err
 		}
-		c.state, c.rawCgroup = ls.State, ls.Cgroup
+		c.state, c.rawCgroup = ls.State, bytes.Clone(ls.Cgroup)
 		return c, nil
 	}
 	if err := c.readJSON(stateFile, &c.state, true); err != nil {
@@ -181,10 +189,16 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 // container; a missing config.json, or either file undecodable, means a
 // broken state (berth was killed while creating it, or the disk was full).
 func (c *Container) readJSON(name string, v any, first bool) error {
-	id, path := filepath.Base(c.dir), filepath.Join(c.dir, name)
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
-	b, err := sysfile.ReadInto(path, *bp)
+	return c.decodeFile(name, v, first, bp)
+}
+
+// decodeFile is readJSON into *bp's storage: v may keep views of it (see
+// rawView) while the caller holds *bp.
+func (c *Container) decodeFile(name string, v any, first bool, bp *[]byte) error {
+	id, path := filepath.Base(c.dir), filepath.Join(c.dir, name)
+	b, err := sysfile.ReadUnder(c.root, path, *bp)
 	if b != nil {
 		*bp = b[:0]
 	}
@@ -327,7 +341,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 func procStat(pid int) (byte, uint64, error) {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
-	b, err := sysfile.ReadInto("/proc/"+strconv.Itoa(pid)+"/stat", *bp)
+	b, err := sysfile.ReadUnder("/proc", "/proc/"+strconv.Itoa(pid)+"/stat", *bp)
 	if b != nil {
 		*bp = b[:0]
 	}
@@ -397,7 +411,7 @@ func (c *Container) Status() string {
 	// Created means init still waits on the fifo. If a start was killed
 	// after releasing init, the fifo stays but init has exec'd the process.
 	var fifo unix.Stat_t
-	if unix.Lstat(c.dir+"/"+fifoName, &fifo) == nil && c.initIsBerth() {
+	if c.stat(c.dir+"/"+fifoName, &fifo) == nil && c.initIsBerth() {
 		return Created
 	}
 	if c.rawCgroup != nil {
@@ -466,10 +480,16 @@ func (c *Container) Info() *Info {
 // owner is the user owning the state directory, as runc reports it.
 func (c *Container) owner() string {
 	var st unix.Stat_t
-	if err := unix.Stat(c.dir, &st); err != nil {
+	if err := c.stat(c.dir, &st); err != nil {
 		return ""
 	}
 	return userName(st.Uid)
+}
+
+// stat is lstat of a path under --root (see sysfile.Under).
+func (c *Container) stat(path string, st *unix.Stat_t) error {
+	dirfd, rel := sysfile.Under(c.root, path)
+	return unix.Fstatat(dirfd, rel, st, unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // userName maps uid to a name; /etc/passwd is read and parsed once per
@@ -500,17 +520,51 @@ var userNames = sync.OnceValue(func() map[uint32]string {
 // List loads every container under root, without their configs (see
 // loadSummary); unreadable entries are skipped.
 func List(root string) ([]*Container, error) {
-	return listEach(root, func(c *Container) *Container { return c })
+	return listEach(root, func(id string) *Container {
+		c, err := load(root, id, loadList)
+		if err != nil {
+			return nil
+		}
+		return c
+	})
 }
 
 // ListInfos returns Info of every container under root, in List's order:
 // each container is loaded and examined (a few /proc reads) by one worker,
 // in one parallel pass.
 func ListInfos(root string) ([]*Info, error) {
-	return listEach(root, (*Container).Info)
+	return listEach(root, func(id string) *Info { return listInfo(root, id) })
 }
 
-func listEach[T any](root string, fn func(*Container) *T) ([]*T, error) {
+// listScratch is what list needs of a container only while examining it,
+// reused from one container to the next: fresh memory, paid for in page
+// faults, was much of list's cost.
+type listScratch struct {
+	buf []byte
+	ls  listState
+	c   Container
+}
+
+var listScratches = sync.Pool{New: func() any { return &listScratch{buf: make([]byte, 0, 4096)} }}
+
+// listInfo is load(root, id, loadList).Info() keeping only the Info.
+func listInfo(root, id string) *Info {
+	if ValidateID(id) != nil {
+		return nil
+	}
+	s := listScratches.Get().(*listScratch)
+	defer listScratches.Put(s)
+	s.ls = listState{}
+	s.c = Container{root: root, dir: filepath.Join(root, id), partial: true}
+	if s.c.decodeFile(stateFile, &s.ls, true, &s.buf) != nil {
+		return nil
+	}
+	// rawCgroup views s.buf, which stays ours until Info returns.
+	s.c.state, s.c.rawCgroup = s.ls.State, s.ls.Cgroup
+	return s.c.Info()
+}
+
+func listEach[T any](root string, fn func(id string) *T) ([]*T, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -525,11 +579,7 @@ func listEach[T any](root string, fn func(*Container) *T) ([]*T, error) {
 		}
 	}
 	got := make([]*T, len(names))
-	parallel(len(names), func(i int) {
-		if c, err := load(root, names[i], loadList); err == nil {
-			got[i] = fn(c)
-		}
-	})
+	parallel(len(names), func(i int) { got[i] = fn(names[i]) })
 	out := got[:0]
 	for _, v := range got {
 		if v != nil {

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -193,6 +194,64 @@ func TestListSkipsConfigButKeepsState(t *testing.T) {
 	got, want := cs[0].Info(), full.Info()
 	if got.ID != want.ID || got.Bundle != want.Bundle || got.Rootfs != want.Rootfs || got.Status != want.Status || got.Annotations["k"] != "v" {
 		t.Errorf("List info %+v, Load info %+v", got, want)
+	}
+}
+
+// ListInfos reuses its per-container scratch state: nothing of one
+// container may show in the next one's Info.
+func TestListInfosMatchesLoad(t *testing.T) {
+	_, start, err := procStat(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, frozen, thawed := t.TempDir(), t.TempDir(), t.TempDir()
+	for dir, state := range map[string]string{frozen: "FROZEN\n", thawed: "THAWED\n"} {
+		if err := os.WriteFile(dir+"/freezer.state", []byte(state), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1 := func(dir string) cgroups.State {
+		return cgroups.State{Driver: cgroups.DriverV1, Paths: map[string]string{"freezer": dir}}
+	}
+	states := []State{
+		{ID: "a", InitPid: os.Getpid(), InitStartTime: start, Bundle: "/ba", Rootfs: "/ba/rootfs",
+			Annotations: map[string]string{"k": "v"}, Cgroup: v1(frozen)},
+		{ID: "b", Bundle: "/bb", Rootfs: "/bb/rootfs"},
+		{ID: "c", InitPid: os.Getpid(), InitStartTime: start + 1, Bundle: "/bc", Cgroup: v1(frozen)},
+		{ID: "d", InitPid: os.Getpid(), InitStartTime: start, Bundle: "/bd", Cgroup: v1(thawed)},
+	}
+	for i := range 12 { // more than one worker's share
+		st := states[i%len(states)]
+		st.ID = fmt.Sprintf("%s%02d", st.ID, i)
+		st.Config = &configs.Config{Hostname: "h"}
+		c := &Container{root: root, dir: root + "/" + st.ID, state: st}
+		if err := os.Mkdir(c.dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.saveConfig(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	infos, err := ListInfos(root)
+	if err != nil || len(infos) != 12 {
+		t.Fatalf("ListInfos = %d infos, %v; want 12", len(infos), err)
+	}
+	seen := map[string]bool{}
+	for _, got := range infos {
+		seen[got.Status] = true
+		c, err := Load(root, got.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.Info(); !reflect.DeepEqual(got, want) {
+			t.Errorf("ListInfos: %+v\nLoad().Info(): %+v", got, want)
+		}
+	}
+	if !seen[Paused] || !seen[Running] || !seen[Stopped] {
+		t.Errorf("statuses seen: %v; want paused, running and stopped", seen)
 	}
 }
 

@@ -5,6 +5,8 @@ package sysfile
 
 import (
 	"fmt"
+	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,10 +21,50 @@ func Read(path string) ([]byte, error) {
 // reading many files reuses one buffer instead of touching fresh memory
 // for each (page faults are much of list's cost).
 func ReadInto(path string, buf []byte) ([]byte, error) {
+	return readAt(unix.AT_FDCWD, path, path, buf)
+}
+
+// ReadUnder is ReadInto of a path under the directory base, opened
+// relative to a descriptor of base held for the process (see Under).
+func ReadUnder(base, path string, buf []byte) ([]byte, error) {
+	dirfd, rel := Under(base, path)
+	return readAt(dirfd, rel, path, buf)
+}
+
+// dirs holds O_PATH descriptors of the bases Under was asked for (-1 when
+// the open failed): a process keeps a handful, closed on exec.
+var dirs sync.Map
+
+// Under returns a descriptor of base and path relative to it, for the *at
+// syscalls, when path lies below base; otherwise (AT_FDCWD, path). list
+// opens thousands of files under --root, /proc and /sys/fs/cgroup: from a
+// held descriptor the kernel skips walking base's components every time.
+func Under(base, path string) (int, string) {
+	rel, ok := strings.CutPrefix(path, base)
+	if !ok || len(rel) < 2 || rel[0] != '/' || base == "" {
+		return unix.AT_FDCWD, path
+	}
+	v, ok := dirs.Load(base)
+	if !ok {
+		fd, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fd = -1
+		}
+		if v, ok = dirs.LoadOrStore(base, fd); ok && fd >= 0 {
+			unix.Close(fd) // another goroutine's open won
+		}
+	}
+	if fd := v.(int); fd >= 0 {
+		return fd, rel[1:]
+	}
+	return unix.AT_FDCWD, path
+}
+
+func readAt(dirfd int, name, path string, buf []byte) ([]byte, error) {
 	var fd int
 	var err error
 	for {
-		if fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != unix.EINTR {
+		if fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != unix.EINTR {
 			break
 		}
 	}
