@@ -136,41 +136,63 @@ func (s *caught) waitFirst() {
 // as much as catching.
 func waitForeground(pid int, s *caught) int {
 	<-s.rest
-	sigs := s.c
-	done := make(chan int, 1)
-	go func() {
-		for {
-			var ws unix.WaitStatus
-			wpid, err := unix.Wait4(-1, &ws, 0, nil)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				done <- 255
-				return
-			}
-			if wpid != pid {
-				continue // an orphan of the container reparented to us
-			}
-			if ws.Signaled() {
-				done <- 128 + int(ws.Signal())
-			} else {
-				done <- ws.ExitStatus()
-			}
-			return
-		}
-	}()
+	// The signals go to the init through a pidfd, opened while the init
+	// is still ours to reap: a signal that races with the reap below can
+	// never reach a process that reused its pid.
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		pidfd = -1
+	}
 	relay := activeRelay
 	if relay != nil {
 		relay.start()
 	}
+	stop := make(chan struct{})
+	forwarded := make(chan struct{})
+	go forwardSignals(pid, pidfd, s.c, relay, stop, forwarded)
+	// The wait runs here, not on a goroutine of its own: the command goes
+	// on on the thread the wait returns on, without waking another.
+	code := reapInit(pid)
+	close(stop)
+	<-forwarded
+	if pidfd >= 0 {
+		unix.Close(pidfd)
+	}
+	if relay != nil {
+		relay.finish()
+	}
+	return code
+}
+
+// reapInit waits for pid, reaping the container's orphans reparented to
+// berth (its subreaper) on the way, and returns its exit status.
+func reapInit(pid int) int {
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 255
+		}
+		if wpid != pid {
+			continue
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
+}
+
+// forwardSignals sends the signals caught to the init until stop closes.
+func forwardSignals(pid, pidfd int, sigs <-chan os.Signal, relay *ttyRelay, stop, done chan struct{}) {
+	defer close(done)
 	for {
 		select {
-		case code := <-done:
-			if relay != nil {
-				relay.finish()
-			}
-			return code
+		case <-stop:
+			return
 		case s := <-sigs:
 			sig := s.(unix.Signal)
 			switch sig {
@@ -181,7 +203,9 @@ func waitForeground(pid int, s *caught) int {
 					relay.resize()
 				}
 			default:
-				unix.Kill(pid, sig)
+				if pidfd < 0 || unix.PidfdSendSignal(pidfd, sig, nil, 0) == unix.ENOSYS {
+					unix.Kill(pid, sig)
+				}
 			}
 		}
 	}
