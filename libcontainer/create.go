@@ -247,6 +247,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			return nil
 		},
 	}
+	var nst *nsThread
+	if cinit {
+		nst = newNSThread() // readied while init execs
+		defer nst.close()
+	}
 	proc, err := spawnInit(spawn, &undo)
 	if err != nil {
 		return nil, err
@@ -266,7 +271,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	saved := make(chan error, 1)
 	go func() { saved <- c.save() }()
 	if cinit {
-		err = c.setupForCInit(proc, spawn, filter, o.PreserveFDs)
+		err = c.setupForCInit(proc, spawn, nst, filter, o.PreserveFDs)
 	} else {
 		err = c.initInGo(proc, filter, o)
 	}
