@@ -44,7 +44,7 @@ var execCommand = &cli.Command{
 		detach := ctx.Bool("detach")
 		var sigs *caught
 		if !detach {
-			sigs = catchSignals()
+			sigs = caughtSignals()
 		}
 		c, err := loadLocked(ctx)
 		if err != nil {

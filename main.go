@@ -38,6 +38,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "berth init: %v\n", err)
 		os.Exit(1)
 	}
+	startEarly(os.Args)
 	app := newApp()
 	if err := app.Run(os.Args); err != nil {
 		var ee *exitError

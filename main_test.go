@@ -83,3 +83,26 @@ func TestParseCgroupManager(t *testing.T) {
 		}
 	}
 }
+
+func TestMayDetach(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"berth", "run", "id"}, false},
+		{[]string{"berth", "run", "-d", "id"}, true},
+		{[]string{"berth", "run", "--detach", "id"}, true},
+		{[]string{"berth", "run", "-detach", "id"}, true},
+		{[]string{"berth", "run", "--detach=true", "id"}, true},
+		{[]string{"berth", "run", "--detach=false", "id"}, true}, // conservative
+		{[]string{"berth", "--debug", "run", "id"}, false},
+		{[]string{"berth", "exec", "id", "ls", "-d", "/"}, true}, // conservative
+		{[]string{"berth", "run", "--pid-file", "d", "id"}, false},
+		{[]string{"berth", "run", "--", "d"}, false},
+		{[]string{"d"}, false},
+	} {
+		if got := mayDetach(tc.args); got != tc.want {
+			t.Errorf("mayDetach(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

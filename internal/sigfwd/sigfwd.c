@@ -20,12 +20,14 @@ extern char **environ;
 int berth_sigs_held;
 uint64_t berth_sigs_orig, berth_sigs_set;
 
-/* Signals Go ignores unless os/signal asks for them, so holding them
- * changes nothing for berth itself: 32-34 are the C libraries' own. */
+/* Signals Go ignores unless os/signal asks for them, and the terminal
+ * stops (which berth would catch anyway): Go leaves all of them blocked
+ * in its threads, so holding them changes nothing for berth itself.
+ * 32-34 are the C libraries' own. */
 static uint64_t forward_set(void)
 {
-	static const int sigs[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGXCPU,
-				   SIGXFSZ, SIGVTALRM, SIGWINCH, SIGIO, SIGPWR};
+	static const int sigs[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGCONT, SIGXCPU, SIGXFSZ, SIGVTALRM,
+				   SIGWINCH, SIGIO, SIGPWR, SIGTSTP, SIGTTIN, SIGTTOU};
 	uint64_t set = 0;
 	size_t i;
 

@@ -5,11 +5,11 @@
 //
 // A C constructor (sigfwd.c) blocks, before the Go runtime starts, the
 // signals Go ignores unless asked (USR1, USR2, ALRM, CONT, XCPU, XFSZ,
-// VTALRM, WINCH, IO, PWR and the real-time ones). Every Go thread inherits
-// that mask, so they stay pending on the process until Open's signalfd
-// reads them: none is lost, none costs anything before it is sent. The
-// ones with a default action in Go (HUP, INT, TERM, QUIT, ...) are still
-// caught with os/signal.
+// VTALRM, WINCH, IO, PWR and the real-time ones) and the terminal stops
+// (TSTP, TTIN, TTOU). Every Go thread inherits that mask, so they stay
+// pending on the process until Open's signalfd reads them: none is lost,
+// none costs anything before it is sent. The ones Go unblocks in every
+// thread (HUP, INT, TERM, QUIT, ...) are still caught with os/signal.
 //
 // Children must not inherit the held mask: Env gives berth init the
 // original (its constructor puts it back), and Start runs other programs

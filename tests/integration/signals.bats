@@ -8,7 +8,7 @@
 load helpers
 
 # The container traps these and says so; "ready" once the traps are set.
-TRAP_SCRIPT='for s in USR1 USR2 ALRM 40 64; do trap "echo got-$s" $s; done; trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+TRAP_SCRIPT='for s in USR1 USR2 ALRM TSTP TTIN TTOU 40 64; do trap "echo got-$s" $s; done; trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
 
 # with_blocked SIGNUM CMD...: runs CMD with SIGNUM blocked (as a caller
 # may). "${WITH_BLOCKED[@]}" SIGNUM CMD... & makes $! CMD's pid.
@@ -36,7 +36,7 @@ wait_for_line() {
 # container reports it.
 send_each() {
 	local pid=$1 out=$2 s
-	for s in USR1 USR2 ALRM 40 64; do
+	for s in USR1 USR2 ALRM TSTP TTIN TTOU 40 64; do
 		kill -s "$s" "$pid"
 		wait_for_line "$out" "got-$s"
 	done
@@ -50,7 +50,7 @@ term_and_wait() {
 	[ "$st" -eq 3 ] || fail "exited $st, want 3: $(cat "$2")"
 }
 
-@test "foreground run forwards USR1, USR2, ALRM and real-time signals, then TERM" {
+@test "foreground run forwards USR1, USR2, ALRM, the terminal stops and real-time signals, then TERM" {
 	set_args sh -c "$TRAP_SCRIPT"
 	id=$(new_id)
 	"$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id" >"$TESTDIR/run.out" 2>&1 </dev/null &
@@ -58,13 +58,15 @@ term_and_wait() {
 	track_pid "$bpid"
 	wait_for_line "$TESTDIR/run.out" ready
 	# held, not caught (compare the _BERTH_SIGFWD=off test)
-	[ "$(status_field SigBlk "/proc/$bpid/status")" != 0000000000000000 ] || fail "berth holds no signal"
+	local blk
+	blk=$(status_field SigBlk "/proc/$bpid/status")
+	(((16#$blk & 0x380000) == 0x380000)) || fail "TSTP, TTIN and TTOU are not held: SigBlk $blk"
 	send_each "$bpid" "$TESTDIR/run.out"
 	term_and_wait "$bpid" "$TESTDIR/run.out"
 	assert_nothing_left "$id"
 }
 
-@test "foreground exec forwards USR1, USR2, ALRM and real-time signals, then TERM" {
+@test "foreground exec forwards USR1, USR2, ALRM, the terminal stops and real-time signals, then TERM" {
 	set_args sleep 1000
 	id=$(new_id)
 	run_detached berth run -d --bundle "$BUNDLE" "$id"
