@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	_ "github.com/berth-runtime/berth/internal/libcshim" // links libseccomp under musl
 	"github.com/berth-runtime/berth/internal/logs"
 	_ "github.com/berth-runtime/berth/internal/prefault" // maps the code before Go starts
 	"github.com/berth-runtime/berth/libcontainer"

@@ -19,6 +19,7 @@ need busybox-static static_busybox
 need bats have bats
 need jq have jq
 need gcc have gcc
+need musl-tools have musl-gcc # berth links against musl (Makefile)
 need pkg-config have pkg-config
 need make have make
 need git have git

@@ -55,4 +55,34 @@ static inline int command_index(int argc, char **argv)
 	return i < argc ? i : -1;
 }
 
+/* startup_args gives a constructor argc and argv: glibc passes them to
+ * constructors, musl does not. Under musl they are found on the initial
+ * stack, which environ points into until something replaces environ (no
+ * constructor of berth's does; unsetenv only moves entries down in place):
+ * argc, argv[0..argc-1], NULL, then the environment. */
+extern char **environ;
+static inline void startup_args(int *argc, char ***argv)
+{
+#ifndef __GLIBC__
+	char **e = environ;
+
+	*argc = 0;
+	*argv = NULL;
+	if (e == NULL || e[-1] != NULL)
+		return;
+	for (long n = 0; n < 1 << 16; n++) {
+		if ((long)e[-2 - n] == n) {
+			*argc = (int)n;
+			*argv = e - 1 - n;
+			return;
+		}
+		if (e[-2 - n] == NULL)
+			return; /* not the layout described */
+	}
+#else
+	(void)argc;
+	(void)argv;
+#endif
+}
+
 #endif

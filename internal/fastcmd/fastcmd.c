@@ -603,6 +603,8 @@ __attribute__((constructor(103))) static void berth_fastcmd(int argc, char **arg
 	struct fast_cmd c;
 	int ret;
 
+	startup_args(&argc, &argv);
+
 	(void)envp;
 	if (getenv("_BERTH_INITPIPE") != NULL || argv == NULL || !parse_args(argc, argv, &c))
 		return;

@@ -109,6 +109,8 @@ __attribute__((constructor(101))) static void berth_sigfwd(int argc, char **argv
 	uint64_t bits;
 	int i;
 
+	startup_args(&argc, &argv);
+
 	if (mask != NULL) {
 		if (parse_u64(mask, 16, &bits) == 0) {
 			to_sigset(bits, &set);
