@@ -54,9 +54,10 @@ func openRetry(path string, flags int) (int, error) {
 	}
 }
 
-// readFile reads a whole (small) control file.
+// readFile reads a whole (small) control file, relative to a held
+// descriptor of the cgroup mounts (list reads one per container).
 func readFile(path string) (string, error) {
-	b, err := sysfile.Read(path)
+	b, err := sysfile.ReadUnder(cgroupRoot, path, make([]byte, 0, 1024))
 	return string(b), err
 }
 

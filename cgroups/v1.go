@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/berth-runtime/berth/internal/sysfile"
 )
 
 // unifiedPathKey in State.Paths is the cgroup2 directory (the only one on v2,
@@ -250,13 +248,11 @@ func (m *v1Manager) Frozen() (bool, error) {
 }
 
 func v1Frozen(dir string) (bool, error) {
-	// list asks this of every container: read relative to a held
-	// descriptor of the cgroup mounts.
-	b, err := sysfile.ReadUnder(cgroupRoot, filepath.Join(dir, "freezer.state"), make([]byte, 0, 32))
+	s, err := readLine(filepath.Join(dir, "freezer.state"))
 	if err != nil {
 		return false, fmt.Errorf("freezer state: %w", err)
 	}
-	return strings.TrimSpace(string(b)) != "THAWED", nil
+	return s != "THAWED", nil
 }
 
 func (m *v1Manager) Kill(sig int) error {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -137,7 +136,7 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	})
 	if err != nil {
 		if pre != 0 {
-			return nil, fmt.Errorf("start init in new %s namespaces: %w", nsNames(pre), err)
+			return nil, fmt.Errorf("start init in new %s namespaces: %w", nsenter.NamespaceNames(pre), err)
 		}
 		return nil, fmt.Errorf("start init: %w", err)
 	}
@@ -186,22 +185,6 @@ func precloned(b *nsenter.Bootstrap) uint32 {
 		return 0
 	}
 	return b.CloneFlags & (unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWPID)
-}
-
-// nsNames renders CLONE_NEW* flags for errors ("mnt|uts|net").
-func nsNames(flags uint32) string {
-	var names []string
-	for _, n := range []struct {
-		flag uint32
-		name string
-	}{{unix.CLONE_NEWNS, "mnt"}, {unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWIPC, "ipc"},
-		{unix.CLONE_NEWNET, "net"}, {unix.CLONE_NEWPID, "pid"}, {unix.CLONE_NEWCGROUP, "cgroup"},
-		{unix.CLONE_NEWUSER, "user"}, {unix.CLONE_NEWTIME, "time"}} {
-		if flags&n.flag != 0 {
-			names = append(names, n.name)
-		}
-	}
-	return strings.Join(names, "|")
 }
 
 // reap waits for our child pid to exit.

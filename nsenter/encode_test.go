@@ -209,3 +209,18 @@ func TestNamespaceFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestNamespaceNames(t *testing.T) {
+	for _, tc := range []struct {
+		flags uint32
+		want  string
+	}{
+		{0, ""},
+		{unix.CLONE_NEWPID, "pid"},
+		{unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWPID, "mount|network|pid"},
+	} {
+		if got := NamespaceNames(tc.flags); got != tc.want {
+			t.Errorf("NamespaceNames(%#x) = %q, want %q", tc.flags, got, tc.want)
+		}
+	}
+}

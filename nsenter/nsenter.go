@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -110,6 +111,19 @@ func NamespaceFlag(t string) (uint32, error) {
 		return 0, fmt.Errorf("nsenter: unknown namespace type %q", t)
 	}
 	return f, nil
+}
+
+// NamespaceNames renders CLONE_NEW* flags as OCI namespace types, for
+// errors ("mount|network|pid").
+func NamespaceNames(flags uint32) string {
+	var names []string
+	for t, f := range nsTypes {
+		if flags&f != 0 {
+			names = append(names, t)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, "|")
 }
 
 // NsFile maps an OCI namespace type to its file name under /proc/<pid>/ns.
