@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"text/tabwriter"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -58,16 +59,41 @@ var listCommand = &cli.Command{
 			}
 			return flush(out)
 		}
-		w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
-		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+		rows := make([][listColumns]string, 0, len(infos)+1)
+		rows = append(rows, [listColumns]string{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"})
 		for _, i := range infos {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.Pid, i.Status, i.Bundle, i.Created.Format(time.RFC3339Nano), i.Owner)
+			rows = append(rows, [listColumns]string{i.ID, strconv.Itoa(i.Pid), i.Status, i.Bundle, i.Created.Format(time.RFC3339Nano), i.Owner})
 		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
+		writeTable(out, rows)
 		return flush(out)
 	},
+}
+
+const listColumns = 6
+
+// writeTable prints rows as text/tabwriter does with minwidth 12, padding
+// 3 and spaces (runc's list): every column but the last is as wide as its
+// widest cell plus 3, and at least 12. tabwriter's general cell scanning
+// was a tenth of list's CPU for 1000 containers.
+func writeTable(w *bufio.Writer, rows [][listColumns]string) {
+	var width [listColumns]int
+	for _, r := range rows {
+		for j, cell := range r {
+			width[j] = max(width[j], utf8.RuneCountInString(cell)+3, 12)
+		}
+	}
+	for _, r := range rows {
+		for j, cell := range r {
+			w.WriteString(cell)
+			if j == listColumns-1 {
+				break
+			}
+			for n := width[j] - utf8.RuneCountInString(cell); n > 0; n-- {
+				w.WriteByte(' ')
+			}
+		}
+		w.WriteByte('\n')
+	}
 }
 
 func flush(w *bufio.Writer) error {

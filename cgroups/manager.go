@@ -123,8 +123,13 @@ func Load(st State) (Manager, error) {
 
 // FrozenJSON is Load(st).Frozen() for st still in JSON (list keeps the
 // cgroup state undecoded): a v1 state's answer needs only its freezer
-// path, not the map of every controller.
-func FrozenJSON(raw []byte) (bool, error) {
+// path, not the map of every controller. initState is the /proc state
+// letter of a task in the cgroup (0: unknown). The v1 freezer parks every
+// task it holds uninterruptible ('D'), so a running or sleeping task
+// proves its v1 cgroup is not frozen and freezer.state goes unread; the
+// answer then differs from Frozen's only while a freeze is half done
+// (FREEZING), which list may show as running.
+func FrozenJSON(raw []byte, initState byte) (bool, error) {
 	var v1 struct {
 		Driver string `json:"driver"`
 		Paths  struct {
@@ -132,6 +137,9 @@ func FrozenJSON(raw []byte) (bool, error) {
 		} `json:"paths"`
 	}
 	if jsondec.Decode(raw, &v1) && v1.Driver == DriverV1 && path.IsAbs(v1.Paths.Freezer) {
+		if initState == 'R' || initState == 'S' {
+			return false, nil
+		}
 		return v1Frozen(v1.Paths.Freezer)
 	}
 	var st State

@@ -43,7 +43,8 @@ func TestPlain(t *testing.T) {
 	}
 }
 
-// FrozenJSON answers as Load(st).Frozen() does, for each driver.
+// FrozenJSON answers as Load(st).Frozen() does, for each driver, except
+// that a v1 cgroup whose task runs or sleeps is thawed unread.
 func TestFrozenJSON(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -67,12 +68,19 @@ func TestFrozenJSON(t *testing.T) {
 		name    string
 		raw     string // empty: json of st
 		st      State
+		task    byte // init's state letter; 0: unknown
+		noRef   bool // the task's state answers before freezer.state is read
 		want    bool
 		wantErr bool
 	}{
 		{name: "v1 frozen", st: v1(frozen1), want: true},
 		{name: "v1 thawed", st: v1(thawed1)},
 		{name: "v1 freezing", st: v1(freezing1), want: true},
+		{name: "v1 frozen, its task parked", st: v1(frozen1), task: 'D', want: true},
+		{name: "v1 frozen, its task stopped", st: v1(frozen1), task: 'T', want: true},
+		{name: "v1 freezing, its task still sleeping", st: v1(freezing1), task: 'S', noRef: true},
+		{name: "v1 freezer gone, its task running", st: v1(filepath.Join(dir, "gone")), task: 'R', noRef: true},
+		{name: "v2 frozen, its task sleeping", st: State{Driver: DriverV2, Paths: map[string]string{"": frozen2}}, task: 'S', want: true},
 		{name: "v1 without a freezer", st: State{Driver: DriverV1, Paths: map[string]string{"pids": "/p/c"}}, wantErr: true},
 		{name: "v1 freezer gone", st: v1(filepath.Join(dir, "gone")), wantErr: true},
 		{name: "v2 frozen", st: State{Driver: DriverV2, Paths: map[string]string{"": frozen2}}, want: true},
@@ -88,11 +96,11 @@ func TestFrozenJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := FrozenJSON(raw)
+		got, err := FrozenJSON(raw, tc.task)
 		if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
 			t.Errorf("%s: FrozenJSON = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.wantErr)
 		}
-		if tc.raw != "" {
+		if tc.raw != "" || tc.noRef {
 			continue
 		}
 		// the reference: the full decode

@@ -264,6 +264,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
+	c.state.InitComm = nsenter.InitComm
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
 	// The state naming init is written while init's rootfs is made: both
 	// only read c.state, and a rename on a journaling filesystem can take

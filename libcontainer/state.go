@@ -66,6 +66,9 @@ type State struct {
 	// InCreate is set while create runs: if berth dies meanwhile, the
 	// state still names the cgroup and init for delete --force.
 	InCreate bool `json:"inCreate,omitempty"`
+	// InitComm is the command name init keeps until it execs
+	// (nsenter.InitComm); empty in states of berths that did not name it.
+	InitComm string `json:"initComm,omitempty"`
 }
 
 // Container is a loaded container.
@@ -339,6 +342,13 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 
 // procStat returns the state letter and start time of pid.
 func procStat(pid int) (byte, uint64, error) {
+	st, start, _, err := procStatNamed(pid, "")
+	return st, start, err
+}
+
+// procStatNamed is procStat that also tells whether pid's command name is
+// name.
+func procStatNamed(pid int, name string) (st byte, start uint64, named bool, err error) {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	b, err := sysfile.ReadUnder("/proc", "/proc/"+strconv.Itoa(pid)+"/stat", *bp)
@@ -346,9 +356,22 @@ func procStat(pid int) (byte, uint64, error) {
 		*bp = b[:0]
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
-	return parseProcStat(pid, b)
+	if st, start, err = parseProcStat(pid, b); err != nil {
+		return 0, 0, false, err
+	}
+	return st, start, string(procComm(b)) == name, nil
+}
+
+// procComm is the command name in a /proc/<pid>/stat line, between the
+// first '(' and the last ')'.
+func procComm(b []byte) []byte {
+	i, j := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if i < 0 || j < i {
+		return nil
+	}
+	return b[i+1 : j]
 }
 
 // parseProcStat takes the state and start time from /proc/<pid>/stat.
@@ -390,19 +413,29 @@ func parseProcStat(pid int, b []byte) (byte, uint64, error) {
 // initAlive reports whether the saved init still runs (not a zombie, not a
 // reused pid).
 func (c *Container) initAlive() bool {
+	st, _ := c.initState()
+	return st != 0
+}
+
+// initState is the saved init's /proc state letter, 0 once it is gone (a
+// zombie, or its pid reused). execd is true when init's command name shows
+// it has exec'd the container's process (a state from a berth that did not
+// name init cannot tell).
+func (c *Container) initState() (st byte, execd bool) {
 	if c.state.InitPid <= 0 {
-		return false
+		return 0, false
 	}
-	st, start, err := procStat(c.state.InitPid)
-	if err != nil || start != c.state.InitStartTime {
-		return false
+	st, start, named, err := procStatNamed(c.state.InitPid, c.state.InitComm)
+	if err != nil || start != c.state.InitStartTime || st == 'Z' || st == 'X' {
+		return 0, false
 	}
-	return st != 'Z' && st != 'X'
+	return st, c.state.InitComm != "" && !named
 }
 
 // Status derives the status from the kernel, never from a stored field.
 func (c *Container) Status() string {
-	if !c.initAlive() {
+	initSt, execd := c.initState()
+	if initSt == 0 {
 		return Stopped
 	}
 	if c.state.InCreate {
@@ -411,11 +444,11 @@ func (c *Container) Status() string {
 	// Created means init still waits on the fifo. If a start was killed
 	// after releasing init, the fifo stays but init has exec'd the process.
 	var fifo unix.Stat_t
-	if c.stat(c.dir+"/"+fifoName, &fifo) == nil && c.initIsBerth() {
+	if !execd && c.stat(c.dir+"/"+fifoName, &fifo) == nil && c.initIsBerth() {
 		return Created
 	}
 	if c.rawCgroup != nil {
-		if frozen, err := cgroups.FrozenJSON(c.rawCgroup); err == nil && frozen {
+		if frozen, err := cgroups.FrozenJSON(c.rawCgroup, initSt); err == nil && frozen {
 			return Paused
 		}
 		return Running

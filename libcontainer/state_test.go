@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,11 +71,13 @@ func TestParseProcStat(t *testing.T) {
 		in    string
 		state byte
 		start uint64
+		comm  string
 		bad   bool
 	}{
-		{in: "12 (sh) S" + tail + "\n", state: 'S', start: 987654},
-		{in: "12 (a b) c) (d) Z" + tail, state: 'Z', start: 987654},
-		{in: "12 (x\ny) R" + tail + "\n", state: 'R', start: 987654},
+		{in: "12 (sh) S" + tail + "\n", state: 'S', start: 987654, comm: "sh"},
+		{in: "12 (a b) c) (d) Z" + tail, state: 'Z', start: 987654, comm: "a b) c) (d"},
+		{in: "12 (x\ny) R" + tail + "\n", state: 'R', start: 987654, comm: "x\ny"},
+		{in: "12 (berth:init) S" + tail + "\n", state: 'S', start: 987654, comm: "berth:init"},
 		{in: "12 (sh) S 1 1", bad: true},
 		{in: "12 (sh)", bad: true},
 		{in: "12 sh S" + tail, bad: true},
@@ -88,6 +92,9 @@ func TestParseProcStat(t *testing.T) {
 		}
 		if err != nil || st != tc.state || start != tc.start {
 			t.Errorf("%q: got %q %d %v", tc.in, st, start, err)
+		}
+		if comm := string(procComm([]byte(tc.in))); comm != tc.comm {
+			t.Errorf("%q: comm %q, want %q", tc.in, comm, tc.comm)
 		}
 	}
 }
@@ -204,6 +211,29 @@ func TestListInfosMatchesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A paused container's init is parked by the freezer: list reads
+	// freezer.state only for a task that neither runs nor sleeps, so the
+	// paused one's init is a stopped child.
+	stopped := exec.Command("sleep", "100")
+	if err := stopped.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stopped.Process.Kill(); stopped.Wait() }()
+	if err := stopped.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var stoppedStart uint64
+	for i := 0; ; i++ {
+		st, s, err := procStat(stopped.Process.Pid)
+		if err == nil && st == 'T' {
+			stoppedStart = s
+			break
+		}
+		if i == 1000 {
+			t.Fatalf("sleep %d not stopped: state %q, %v", stopped.Process.Pid, st, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	root, frozen, thawed := t.TempDir(), t.TempDir(), t.TempDir()
 	for dir, state := range map[string]string{frozen: "FROZEN\n", thawed: "THAWED\n"} {
 		if err := os.WriteFile(dir+"/freezer.state", []byte(state), 0o600); err != nil {
@@ -214,7 +244,7 @@ func TestListInfosMatchesLoad(t *testing.T) {
 		return cgroups.State{Driver: cgroups.DriverV1, Paths: map[string]string{"freezer": dir}}
 	}
 	states := []State{
-		{ID: "a", InitPid: os.Getpid(), InitStartTime: start, Bundle: "/ba", Rootfs: "/ba/rootfs",
+		{ID: "a", InitPid: stopped.Process.Pid, InitStartTime: stoppedStart, Bundle: "/ba", Rootfs: "/ba/rootfs",
 			Annotations: map[string]string{"k": "v"}, Cgroup: v1(frozen)},
 		{ID: "b", Bundle: "/bb", Rootfs: "/bb/rootfs"},
 		{ID: "c", InitPid: os.Getpid(), InitStartTime: start + 1, Bundle: "/bc", Cgroup: v1(frozen)},

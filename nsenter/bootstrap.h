@@ -12,6 +12,8 @@
 #define BERTH_ATTR_HDR_LEN 8
 #define BERTH_MAX_JOIN 8 /* one per namespace type */
 #define BERTH_PATH_MAX 4096
+/* The command name (comm) of a container's init until it execs. */
+#define BERTH_INIT_COMM "berth:init"
 
 enum {
 	BERTH_ATTR_CLONE_FLAGS = 1,

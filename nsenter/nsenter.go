@@ -25,6 +25,11 @@ import (
 // reads and unsets it.
 const EnvInitPipe = "_BERTH_INITPIPE"
 
+// InitComm is the command name (/proc/<pid>/comm) a container's init takes
+// before it reports ready and keeps until it execs the container's process
+// (mirrored in bootstrap.h). Any other name means init has exec'd.
+const InitComm = "berth:init"
+
 // Wire constants, mirrored in bootstrap.h.
 const (
 	magic       = 0x48545242 // "BRTH"

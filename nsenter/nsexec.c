@@ -383,6 +383,9 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	}
 	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
 		die("%s", err);
+	/* Before any report: once create returns, list may read it. */
+	if (!bs.exec && prctl(PR_SET_NAME, BERTH_INIT_COMM) < 0)
+		die("prctl PR_SET_NAME: %s", strerror(errno));
 
 	join_namespaces(&bs, &joined_user, &joined_pid);
 	if (bs.clone_flags & CLONE_NEWUSER) {

@@ -100,16 +100,15 @@ func (d *decoder) value(v reflect.Value) bool {
 		return false
 	}
 	t := v.Type()
+	ti := infoOf(t)
 	c := d.b[d.i]
-	if v.CanAddr() && c != 'n' {
+	if ti.unmarshaler && v.CanAddr() && c != 'n' {
 		// As encoding/json: the method gets the value's raw bytes (time.Time,
 		// json.RawMessage in berth's state). null is left to encoding/json.
-		if u, ok := v.Addr().Interface().(json.Unmarshaler); ok {
-			start := d.i
-			return d.skip() && u.UnmarshalJSON(d.b[start:d.i]) == nil
-		}
+		start := d.i
+		return d.skip() && v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(d.b[start:d.i]) == nil
 	}
-	if custom(t) {
+	if ti.custom {
 		return false
 	}
 	if c == 'n' {
@@ -132,19 +131,19 @@ func (d *decoder) value(v reflect.Value) bool {
 		return d.value(v.Elem())
 	case reflect.Struct:
 		return c == '{' && d.object(func(key string) bool {
-			switch f, m := field(v, key); m {
+			switch f, m := field(v, ti, key); m {
 			case found:
 				return d.value(f)
 			case none:
 				// encoding/json ignores a key that matches no field, not
 				// even ignoring case (its case folding is narrower than
 				// EqualFold's: such keys go to it).
-				return !foldMatch(t, key) && d.skip()
+				return !ti.foldMatch(key) && d.skip()
 			}
 			return false
 		})
 	case reflect.Map:
-		if c != '{' || t.Key().Kind() != reflect.String || custom(t.Key()) {
+		if c != '{' || t.Key().Kind() != reflect.String || infoOf(t.Key()).custom {
 			return false
 		}
 		if v.IsNil() {
@@ -269,23 +268,33 @@ func (d *decoder) number() bool {
 	return true
 }
 
-// foldMatch reports whether key names a field of t (or of a struct it
-// embeds) when case is ignored.
-func foldMatch(t reflect.Type, key string) bool {
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct && foldMatch(sf.Type, key) {
-			return true
-		}
-		if name == "" {
-			name = sf.Name
-		}
+// foldMatch reports whether key names a field of the struct (or of a
+// struct it embeds) when case is ignored.
+func (ti *typeInfo) foldMatch(key string) bool {
+	for _, name := range ti.foldNames {
 		if strings.EqualFold(name, key) {
 			return true
 		}
 	}
 	return false
+}
+
+// foldNames lists the names foldMatch compares keys with: each field's tag
+// name or Go name, and those of embedded structs' fields.
+func foldNames(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			names = append(names, foldNames(sf.Type)...)
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 // object calls fn for each key, positioned at its value; key may point
@@ -566,22 +575,49 @@ type fieldInfo struct {
 	name, opts string
 }
 
-// fieldCache holds fieldsOf's answers: a decode asks for every key of an
-// object, and list decodes thousands of state files.
-var fieldCache sync.Map // reflect.Type -> []fieldInfo
-
-// fieldsOf classifies each field of struct type t, once per type.
-func fieldsOf(t reflect.Type) []fieldInfo {
-	if fs, ok := fieldCache.Load(t); ok {
-		return fs.([]fieldInfo)
-	}
-	fs := make([]fieldInfo, t.NumField())
-	for i := range fs {
-		fs[i].kind, fs[i].name, fs[i].opts = classify(t.Field(i))
-	}
-	fieldCache.Store(t, fs)
-	return fs
+// typeInfo is what decoding asks of a type for each value of it, worked
+// out once per type: list decodes thousands of state files.
+type typeInfo struct {
+	custom      bool // encoding/json hands values to a method
+	unmarshaler bool // *T implements json.Unmarshaler
+	fields      []fieldInfo
+	refuse      bool // a field that classify refuses
+	embedded    []embedded
+	foldNames   []string
 }
+
+type embedded struct {
+	index int
+	info  *typeInfo
+}
+
+var typeCache sync.Map // reflect.Type -> *typeInfo
+
+func infoOf(t reflect.Type) *typeInfo {
+	if ti, ok := typeCache.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti := &typeInfo{custom: custom(t), unmarshaler: reflect.PointerTo(t).Implements(unmarshalerType)}
+	if t.Kind() == reflect.Struct {
+		ti.fields = make([]fieldInfo, t.NumField())
+		for i := range ti.fields {
+			fi := &ti.fields[i]
+			fi.kind, fi.name, fi.opts = classify(t.Field(i))
+			switch fi.kind {
+			case refuseField:
+				ti.refuse = true
+			case embedField:
+				ti.embedded = append(ti.embedded, embedded{i, infoOf(t.Field(i).Type)})
+			}
+		}
+		ti.foldNames = foldNames(t)
+	}
+	typeCache.Store(t, ti)
+	return ti
+}
+
+// fieldsOf classifies each field of struct type t.
+func fieldsOf(t reflect.Type) []fieldInfo { return infoOf(t).fields }
 
 func hasOpt(opts, opt string) bool {
 	for o := range strings.SplitSeq(opts, ",") {
@@ -597,16 +633,13 @@ func hasOpt(opts, opt string) bool {
 // promoted from embedded structs. Whatever needs encoding/json's
 // dominance rules (two fields of one name at a depth) is refused, as is a
 // struct with a field classify refuses.
-func field(v reflect.Value, key string) (reflect.Value, match) {
-	var embedded []int
+func field(v reflect.Value, ti *typeInfo, key string) (reflect.Value, match) {
+	if ti.refuse {
+		return reflect.Value{}, refuse
+	}
 	var own reflect.Value
-	for i, fi := range fieldsOf(v.Type()) {
-		switch {
-		case fi.kind == refuseField:
-			return reflect.Value{}, refuse
-		case fi.kind == embedField:
-			embedded = append(embedded, i)
-		case fi.kind == namedField && fi.name == key:
+	for i, fi := range ti.fields {
+		if fi.kind == namedField && fi.name == key {
 			if own.IsValid() {
 				return reflect.Value{}, refuse
 			}
@@ -617,8 +650,8 @@ func field(v reflect.Value, key string) (reflect.Value, match) {
 		return own, found
 	}
 	var promoted reflect.Value
-	for _, i := range embedded {
-		f, m := field(v.Field(i), key)
+	for _, e := range ti.embedded {
+		f, m := field(v.Field(e.index), e.info, key)
 		switch {
 		case m == refuse || (m == found && promoted.IsValid()):
 			return reflect.Value{}, refuse

@@ -104,3 +104,49 @@ two_containers() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "$id_created" ]
 }
+
+@test "a created container's init is named berth:init until it execs the process" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	[ "$(cat /proc/"$pid"/comm)" = berth:init ]
+	run berth start "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cat /proc/"$pid"/comm)" = sleep ]
+}
+
+@test "list shows a running process that names itself berth:init as running" {
+	set_args sh -c 'printf berth:init >/proc/$$/comm; while :; do sleep 1; done'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	for _ in $(seq 100); do
+		[ "$(cat /proc/"$pid"/comm)" = berth:init ] && break
+		sleep 0.05
+	done
+	[ "$(cat /proc/"$pid"/comm)" = berth:init ]
+	run berth list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r --arg id "$id" '.[] | select(.id == $id) | .status' <<<"$output")" = running ]
+}
+
+@test "list shows a created container as created from a state that does not name init" {
+	# States written before init was named: the exec fifo alone tells.
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	jq -c 'del(.initComm)' "$ROOT/$id/state.json" >"$TESTDIR/state.json"
+	cat "$TESTDIR/state.json" >"$ROOT/$id/state.json"
+	! grep -q initComm "$ROOT/$id/state.json"
+	run berth list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r --arg id "$id" '.[] | select(.id == $id) | .status' <<<"$output")" = created ]
+	run berth start "$id"
+	[ "$status" -eq 0 ]
+	run berth list --format json
+	[ "$(jq -r --arg id "$id" '.[] | select(.id == $id) | .status' <<<"$output")" = running ]
+}
