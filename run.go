@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sigfwd"
+	"github.com/berth-runtime/berth/libcontainer"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
@@ -46,7 +48,7 @@ var runCommand = &cli.Command{
 		}
 		if err != nil {
 			relay.Close()
-			c.Delete(true)
+			deleteOwn(c)
 			return err
 		}
 		c.WriteFastRecord()
@@ -73,12 +75,26 @@ var runCommand = &cli.Command{
 		<-relayed // ends with init
 		relay.Close()
 		if !ctx.Bool("keep") {
-			if err := c.Delete(true); err != nil {
+			if err := deleteOwn(c); err != nil {
 				logs.Warnf("%v", err)
 			}
 		}
 		return &exitError{code}
 	},
+}
+
+// deleteOwn deletes the container run made, under its lock: a `delete
+// --force` from elsewhere may get there first, and then there is nothing
+// left to do.
+func deleteOwn(c *libcontainer.Container) error {
+	if err := c.Relock(); err != nil {
+		if errors.Is(err, libcontainer.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer c.Unlock()
+	return c.Delete(true)
 }
 
 // caught is the channel of catchSignals.

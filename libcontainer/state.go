@@ -235,7 +235,36 @@ func (c *Container) Lock() error {
 		f.Close()
 		return fmt.Errorf("lock container %s: flock: %w", c.state.ID, err)
 	}
+	// The holder we waited for may have deleted the container: its
+	// directory then has no links.
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return fmt.Errorf("lock container %s: fstat %s: %w", c.state.ID, c.dir, err)
+	}
+	if st.Nlink == 0 {
+		f.Close()
+		return fmt.Errorf("container %s %w", c.state.ID, ErrNotExist)
+	}
 	c.lock = f
+	return nil
+}
+
+// Relock takes the lock of a container this berth made and let go of (run
+// deleting its own): ErrNotExist if a delete got there first, or if a
+// create has since reused the id (the state names another init).
+func (c *Container) Relock() error {
+	if err := c.Lock(); err != nil {
+		return err
+	}
+	now, err := load(c.root, c.state.ID, loadSummary)
+	if err == nil && (now.state.InitPid != c.state.InitPid || now.state.InitStartTime != c.state.InitStartTime) {
+		err = fmt.Errorf("container %s %w", c.state.ID, ErrNotExist)
+	}
+	if err != nil {
+		c.Unlock()
+		return err
+	}
 	return nil
 }
 

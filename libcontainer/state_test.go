@@ -443,3 +443,49 @@ func TestStateDecodesAsEncodingJSON(t *testing.T) {
 		t.Fatalf("listState: jsondec %+v\nencoding/json %+v", gotList, wantList)
 	}
 }
+
+// Lock refuses a container deleted while it waited for the lock; Relock
+// also refuses a container that a create has since made under the same id.
+func TestLockFindsContainerGoneOrReplaced(t *testing.T) {
+	root := t.TempDir()
+	mk := func(id string, pid int) *Container {
+		c := &Container{root: root, dir: root + "/" + id, state: State{ID: id, InitPid: pid, InitStartTime: 7}}
+		if err := os.Mkdir(c.dir, 0o711); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.save(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := mk("a", 100)
+	if err := c.Relock(); err != nil {
+		t.Fatalf("Relock of an unchanged container: %v", err)
+	}
+	c.Unlock()
+
+	os.RemoveAll(c.dir)
+	mk("a", 200)
+	if err := c.Relock(); !errors.Is(err, ErrNotExist) {
+		t.Errorf("Relock of another container under the id: %v; want ErrNotExist", err)
+	}
+	c.Unlock()
+
+	holder := &Container{root: root, dir: c.dir, state: State{ID: "a"}}
+	if err := holder.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		waiter := &Container{root: root, dir: c.dir, state: State{ID: "a"}}
+		err := waiter.Lock()
+		waiter.Unlock()
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the waiter opens dir before or after its removal: either way it is gone
+	os.RemoveAll(c.dir)
+	holder.Unlock()
+	if err := <-done; !errors.Is(err, ErrNotExist) {
+		t.Errorf("Lock that waited for a delete: %v; want ErrNotExist", err)
+	}
+}

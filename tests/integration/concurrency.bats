@@ -210,3 +210,25 @@ check_state_output() {
 	[ "$seen" -ge 1 ] || fail "no state read found the container ($n reads)"
 	assert_nothing_left "$id"
 }
+
+@test "delete --force racing a foreground run's own delete succeeds without a word, and so does run" {
+	# run deletes its container under the lock once init exits; a delete
+	# that waited for the lock finds it gone. The race went one way or the
+	# other in about one try in eight.
+	local i id rp rc
+	for i in $(seq 16); do
+		id=$(new_id)
+		# Not the berth function: TERM goes to run itself.
+		"$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/run.$i.out" 2>&1 &
+		rp=$!
+		wait_for_status "$id" running
+		kill -TERM "$rp"
+		rc=0
+		berth delete --force "$id" >"$TESTDIR/delete.$i.out" 2>&1 || rc=$?
+		wait "$rp" || true
+		[ "$rc" -eq 0 ] || fail "try $i: delete --force exited $rc: $(cat "$TESTDIR/delete.$i.out")"
+		[ ! -s "$TESTDIR/delete.$i.out" ] || fail "try $i: delete --force said: $(cat "$TESTDIR/delete.$i.out")"
+		[ ! -s "$TESTDIR/run.$i.out" ] || fail "try $i: run said: $(cat "$TESTDIR/run.$i.out")"
+		[ ! -e "$ROOT/$id" ]
+	done
+}
