@@ -40,3 +40,19 @@ func TestWriteTableMatchesTabwriter(t *testing.T) {
 		}
 	}
 }
+
+// A tab, newline or 0xff byte in a cell is printed as the cell's text, not
+// read as a cell or line separator (tabwriter would).
+func TestWriteTablePrintsControlBytesAsText(t *testing.T) {
+	header := [listColumns]string{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}
+	row := [listColumns]string{"a\xffb", "1", "running", "/b\tx\ny", "t", "root"}
+	var got bytes.Buffer
+	bw := bufio.NewWriter(&got)
+	writeTable(bw, [][listColumns]string{header, row})
+	bw.Flush()
+	want := "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n" +
+		"a\xffb         1           running     /b\tx\ny      t           root\n"
+	if got.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", got.String(), want)
+	}
+}

@@ -3,6 +3,9 @@ package cgroups
 import (
 	"fmt"
 	"path"
+	"strconv"
+	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -124,11 +127,13 @@ func Load(st State) (Manager, error) {
 // FrozenJSON is Load(st).Frozen() for st still in JSON (list keeps the
 // cgroup state undecoded): a v1 state's answer needs only its freezer
 // path, not the map of every controller. initState is the /proc state
-// letter of a task in the cgroup (0: unknown). The v1 freezer parks every
-// task it holds uninterruptible ('D'), so a running or sleeping task
+// letter of a task in the cgroup (0: unknown). From Linux 6.13 /proc shows
+// every task the freezer holds as 'D', so there a running or sleeping task
 // proves its v1 cgroup is not frozen and freezer.state goes unread; the
 // answer then differs from Frozen's only while a freeze is half done
-// (FREEZING), which list may show as running.
+// (FREEZING), which list may show as running. Older kernels show frozen
+// tasks as 'R' (6.1 to 6.12, unless a stable update brought the fix) or,
+// asleep in a freezable wait, as 'S' (before 6.1): there it is read.
 func FrozenJSON(raw []byte, initState byte) (bool, error) {
 	var v1 struct {
 		Driver string `json:"driver"`
@@ -137,7 +142,7 @@ func FrozenJSON(raw []byte, initState byte) (bool, error) {
 		} `json:"paths"`
 	}
 	if jsondec.Decode(raw, &v1) && v1.Driver == DriverV1 && path.IsAbs(v1.Paths.Freezer) {
-		if initState == 'R' || initState == 'S' {
+		if (initState == 'R' || initState == 'S') && frozenShowsD() {
 			return false, nil
 		}
 		return v1Frozen(v1.Paths.Freezer)
@@ -151,6 +156,36 @@ func FrozenJSON(raw []byte, initState byte) (bool, error) {
 		return false, err
 	}
 	return m.Frozen()
+}
+
+// frozenShowsD reports whether the kernel shows frozen tasks as 'D' in
+// /proc (commit "freezer, sched: Report frozen tasks as 'D' instead of
+// 'R'", Linux 6.13).
+var frozenShowsD = sync.OnceValue(func() bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	return kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 6, 13)
+})
+
+// kernelAtLeast compares the leading "major.minor" of a kernel release
+// string (uname -r) with major.minor; false if it has none.
+func kernelAtLeast(release string, major, minor int) bool {
+	majS, rest, ok := strings.Cut(release, ".")
+	if !ok {
+		return false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	maj, err1 := strconv.Atoi(majS)
+	min, err2 := strconv.Atoi(rest[:end])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return maj > major || (maj == major && min >= minor)
 }
 
 // Plain returns what removing st's cgroup takes once it is empty, for

@@ -44,8 +44,10 @@ func TestPlain(t *testing.T) {
 }
 
 // FrozenJSON answers as Load(st).Frozen() does, for each driver, except
-// that a v1 cgroup whose task runs or sleeps is thawed unread.
+// that a v1 cgroup whose task runs or sleeps is thawed unread on a kernel
+// that shows frozen tasks as 'D'.
 func TestFrozenJSON(t *testing.T) {
+	defer func(f func() bool) { frozenShowsD = f }(frozenShowsD)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		d := filepath.Join(dir, name)
@@ -96,20 +98,48 @@ func TestFrozenJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := FrozenJSON(raw, tc.task)
-		if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
-			t.Errorf("%s: FrozenJSON = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.wantErr)
-		}
-		if tc.raw != "" || tc.noRef {
-			continue
-		}
-		// the reference: the full decode
-		m, lerr := Load(tc.st)
-		if lerr == nil {
-			ref, rerr := m.Frozen()
-			if (rerr != nil) != (err != nil) || ref != got {
-				t.Errorf("%s: Load(st).Frozen() = %v, %v; FrozenJSON %v, %v", tc.name, ref, rerr, got, err)
+		// Kernels that show frozen tasks as 'D', and those that do not.
+		for _, showsD := range []bool{true, false} {
+			frozenShowsD = func() bool { return showsD }
+			got, err := FrozenJSON(raw, tc.task)
+			if showsD || !tc.noRef {
+				if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
+					t.Errorf("%s (frozen shows D: %v): FrozenJSON = %v, %v; want %v, error %v", tc.name, showsD, got, err, tc.want, tc.wantErr)
+				}
 			}
+			if tc.raw != "" || (showsD && tc.noRef) {
+				continue
+			}
+			// the reference: the full decode
+			m, lerr := Load(tc.st)
+			if lerr == nil {
+				ref, rerr := m.Frozen()
+				if (rerr != nil) != (err != nil) || ref != got {
+					t.Errorf("%s (frozen shows D: %v): Load(st).Frozen() = %v, %v; FrozenJSON %v, %v", tc.name, showsD, ref, rerr, got, err)
+				}
+			}
+		}
+	}
+}
+
+func TestKernelAtLeast(t *testing.T) {
+	for _, tc := range []struct {
+		release string
+		want    bool
+	}{
+		{"6.18.44-fc-v769", true},
+		{"6.13", true},
+		{"6.13.0-rc5", true},
+		{"7.0.1", true},
+		{"6.12.9-amd64", false},
+		{"6.1.0-56-amd64", false},
+		{"5.15.0-91-generic", false},
+		{"6", false},
+		{"x.y", false},
+		{"", false},
+	} {
+		if got := kernelAtLeast(tc.release, 6, 13); got != tc.want {
+			t.Errorf("kernelAtLeast(%q, 6, 13) = %v, want %v", tc.release, got, tc.want)
 		}
 	}
 }

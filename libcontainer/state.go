@@ -238,11 +238,12 @@ func (c *Container) Lock() error {
 	// The holder we waited for may have deleted the container: its
 	// directory then has no links.
 	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	err = unix.Fstat(int(f.Fd()), &st)
+	if err != nil && err != unix.ESTALE { // ESTALE: gone, on NFS
 		f.Close()
 		return fmt.Errorf("lock container %s: fstat %s: %w", c.state.ID, c.dir, err)
 	}
-	if st.Nlink == 0 {
+	if err != nil || st.Nlink == 0 {
 		f.Close()
 		return fmt.Errorf("container %s %w", c.state.ID, ErrNotExist)
 	}
@@ -252,18 +253,17 @@ func (c *Container) Lock() error {
 
 // Relock takes the lock of a container this berth made and let go of (run
 // deleting its own): ErrNotExist if a delete got there first, or if a
-// create has since reused the id (the state names another init).
+// create has since reused the id (its state names another init). A state
+// it cannot read is still this berth's container (a delete killed midway
+// leaves one), and the lock is held.
 func (c *Container) Relock() error {
 	if err := c.Lock(); err != nil {
 		return err
 	}
 	now, err := load(c.root, c.state.ID, loadSummary)
 	if err == nil && (now.state.InitPid != c.state.InitPid || now.state.InitStartTime != c.state.InitStartTime) {
-		err = fmt.Errorf("container %s %w", c.state.ID, ErrNotExist)
-	}
-	if err != nil {
 		c.Unlock()
-		return err
+		return fmt.Errorf("container %s %w", c.state.ID, ErrNotExist)
 	}
 	return nil
 }

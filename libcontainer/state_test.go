@@ -464,6 +464,15 @@ func TestLockFindsContainerGoneOrReplaced(t *testing.T) {
 	}
 	c.Unlock()
 
+	// A state torn by a delete killed midway is still this container's.
+	if err := os.Remove(c.dir + "/" + stateFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Relock(); err != nil {
+		t.Errorf("Relock of a container without its state.json: %v", err)
+	}
+	c.Unlock()
+
 	os.RemoveAll(c.dir)
 	mk("a", 200)
 	if err := c.Relock(); !errors.Is(err, ErrNotExist) {
