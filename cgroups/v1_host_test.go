@@ -307,6 +307,7 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 		before *specs.LinuxResources // applied first, for ordering cases
 		r      specs.LinuxResources
 		want   []fileWant
+		bfq    bool // needs a weight file: BFQ in the kernel
 	}{
 		{name: "memory limit", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(32)}},
 			want: []fileWant{{"memory", "memory.limit_in_bytes", "33554432", false}}},
@@ -355,19 +356,19 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 		{name: "pids unlimited", before: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](10)}},
 			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](-1)}},
 			want: []fileWant{{"pids", "pids.max", "max", false}}},
-		{name: "blkio weight and throttle", r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
-			Weight: ptr[uint16](500),
+		{name: "blkio throttle", r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
 			ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{
 				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Rate: 1 << 20}},
 			ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{
 				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Rate: 300}},
 		}},
 			want: []fileWant{
-				{"blkio", "<weight>", "500", false},
 				{"blkio", "blkio.throttle.read_bps_device", fmt.Sprintf("%d:%d 1048576", maj, min), false},
 				{"blkio", "blkio.throttle.write_iops_device", fmt.Sprintf("%d:%d 300", maj, min), false},
 			}},
-		{name: "blkio weight 0 is unset", r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](0)}},
+		{name: "blkio weight", bfq: true, r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](500)}},
+			want: []fileWant{{"blkio", "<weight>", "500", false}}},
+		{name: "blkio weight 0 is unset", bfq: true, r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](0)}},
 			want: []fileWant{{"blkio", "<weight>", "100", false}}},
 		{name: "devices deny all then allow", r: specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 			{Allow: false, Access: "rwm"},
@@ -382,6 +383,9 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 			m := newV1Test(t, testName(t))
 			if err := m.Apply(-1); err != nil {
 				t.Fatal(err)
+			}
+			if tc.bfq {
+				requireBlkioWeight(t, m)
 			}
 			if tc.before != nil {
 				if err := m.Set(tc.before); err != nil {
@@ -398,7 +402,7 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 				}
 				file := w.file
 				if file == "<weight>" {
-					file = probeFile("v1:blkio.weight", dir, "blkio.weight", "blkio.bfq.weight")
+					file = blkioWeightFile(dir)
 				}
 				got := readTrim(t, filepath.Join(dir, file))
 				if w.want == "<parent>" {
@@ -407,6 +411,68 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 				if (w.contains && !strings.Contains(got, w.want)) || (!w.contains && got != w.want) {
 					t.Errorf("%s = %q, want %q", file, got, w.want)
 				}
+			}
+		})
+	}
+}
+
+// blkioWeightFile: the weight file in a v1 blkio cgroup, looked up
+// without probeFile's memo (the root cgroup has none, so a probe there
+// would be memoized wrong). "" when the kernel has no BFQ loaded.
+func blkioWeightFile(dir string) string {
+	for _, f := range []string{"blkio.weight", "blkio.bfq.weight"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return f
+		}
+	}
+	return ""
+}
+
+const noBFQ = "no disk scheduler here is BFQ (not in this kernel, or not loaded)"
+
+func requireBlkioWeight(t *testing.T, m *v1Manager) {
+	t.Helper()
+	if dir, ok := m.paths["blkio"]; ok && blkioWeightFile(dir) == "" {
+		t.Skipf("%s has neither blkio.weight nor blkio.bfq.weight: %s; "+
+			"the cgroup2 VM lane loads BFQ for its disk and checks io.bfq.weight, "+
+			"TestV1BlkioWeightWithoutBFQIsNotSupported checks the error here", dir, noBFQ)
+	}
+}
+
+// Without BFQ a weight cannot be honoured: the error names the field and
+// the cgroup and is ErrNotSupported (the other half of the weight tests).
+func TestV1BlkioWeightWithoutBFQIsNotSupported(t *testing.T) {
+	requireV1(t)
+	maj, min := blockDevice(t)
+	for _, tc := range []struct {
+		name  string
+		b     specs.LinuxBlockIO
+		field string
+	}{
+		{"weight", specs.LinuxBlockIO{Weight: ptr[uint16](500)}, "linux.resources.blockIO.weight: "},
+		{"weight device", specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{
+			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: maj, Minor: min}, Weight: ptr[uint16](300)}}},
+			"linux.resources.blockIO.weightDevice[0].weight: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newV1Test(t, testName(t))
+			if err := m.Apply(-1); err != nil {
+				t.Fatal(err)
+			}
+			dir, ok := m.paths["blkio"]
+			if !ok {
+				t.Skip("no blkio hierarchy")
+			}
+			if f := blkioWeightFile(dir); f != "" {
+				t.Skipf("the kernel has BFQ (%s exists): TestV1SetWritesKernelFiles writes it", f)
+			}
+			err := m.Set(&specs.LinuxResources{BlockIO: &tc.b})
+			if err == nil {
+				t.Fatal("Set succeeded without a weight file")
+			}
+			want := tc.field + dir + ": neither blkio.weight nor blkio.bfq.weight exists: "
+			if !strings.HasPrefix(err.Error(), want) || !errors.Is(err, ErrNotSupported) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line starting %q, ErrNotSupported", err, want)
 			}
 		})
 	}

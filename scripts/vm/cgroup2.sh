@@ -28,6 +28,9 @@ vm_initramfs
 (cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$ird/bin/bpfprogs" ./tests/cgroup2/tools/bpfprogs)
 install -m 0755 "$repo/scripts/vm/init" "$ird/init"
 cp -r "$repo/tests/cgroup2/." "$ird/tests/"
+# BFQ and loop for the io.bfq.weight test (the host's kernel may have no
+# BFQ); modules of the booted kernel only, else that test skips.
+vm_modules bfq loop
 # The spec's device rules (deny all, then berth's defaults) stay: on
 # cgroup2 they become berth's eBPF device filter.
 vm_bundle

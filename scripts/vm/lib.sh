@@ -7,16 +7,20 @@
 #                            tests/vm/runner.bash, the TESTS filter, and
 #                            the extra DIRs;
 #   copy_exe SRC DEST        more programs, with their libraries;
+#   vm_modules NAME...       kernel modules for insmod in the VM;
 #   vm_bundle [JQ-EXPR]      the containers' rootfs and config template;
 #   vm_boot CMDLINE-EXTRA NOTE  packs the initramfs, boots it under a
-#                            timeout (twice if the first boot stalls) and
-#                            reads MARKER from the console;
+#                            timeout (KVM, else TCG; once more if a boot
+#                            stalls) and reads MARKER from the console;
 #   vm_report GREP-EXTRA     prints the test lines (the whole console log
 #                            on failure or with VERBOSE=1), exits 0 only
 #                            when MARKER says "N passed, 0 failed".
 # Environment: BERTH (default ./berth), KERNEL (a bzImage or vmlinux),
 # VM_TIMEOUT (seconds), VM_MEM (default 1024M), TESTS (a regular
-# expression selecting test names, passed into the VM), VERBOSE.
+# expression selecting test names, passed into the VM), VERBOSE,
+# VM_ACCEL (auto, kvm or tcg), VM_CPU (the KVM CPU model), VM_KVM_DEV
+# (default /dev/kvm), QEMU (default qemu-system-x86_64); see
+# vm_accel_candidates.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 berth=${BERTH:-$repo/berth}
@@ -81,8 +85,10 @@ vm_setup() {
 }
 
 vm_cleanup() {
+	# qemu_pid is timeout(1)'s, which passes TERM on to qemu (a KILL
+	# would leave qemu running).
 	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-		kill -KILL "$qemu_pid" 2>/dev/null || true
+		kill -TERM "$qemu_pid" 2>/dev/null || true
 		wait "$qemu_pid" 2>/dev/null || true
 	fi
 	rm -rf "$tmp"
@@ -118,6 +124,27 @@ vm_initramfs() {
 	echo "root:x:0:" >"$ird/etc/group"
 }
 
+# vm_modules NAME...: the kernel's modules NAME.ko (dependency-free ones)
+# at /lib/modules/NAME.ko in the initramfs, uncompressed, for insmod. The
+# modules come from /lib/modules/VERSION of the booted /boot/vmlinuz-VERSION;
+# a module that is not there is left out, and its test skips.
+vm_modules() {
+	local ver dir m f
+	ver=$(basename "$kernel") ver=${ver#vmlinuz-}
+	dir=/lib/modules/$ver
+	mkdir -p "$ird/lib/modules"
+	for m in "$@"; do
+		f=$(find "$dir" -name "$m.ko" -o -name "$m.ko.xz" 2>/dev/null | head -n 1)
+		if [[ -z $f ]]; then
+			log "no $m module for kernel $ver under $dir: its tests will skip"
+		elif [[ $f == *.xz ]]; then
+			xz -dc "$f" >"$ird/lib/modules/$m.ko"
+		else
+			cp "$f" "$ird/lib/modules/$m.ko"
+		fi
+	done
+}
+
 # vm_bundle [JQ-EXPR]: the containers' rootfs at /bundle/rootfs, and the
 # config.json every test starts from (`berth spec`, adjusted; JQ-EXPR is
 # applied after).
@@ -131,45 +158,110 @@ vm_bundle() {
 	rm -f "$tmp/config.json"
 }
 
-vm_boot() {
-	local extra=$1 note=$2 accel cmdline rc start try
-	(cd "$ird" && find . -print0 | cpio --null -o -H newc --quiet) >"$tmp/initramfs.cpio"
-	accel=(-accel tcg,thread=multi -cpu max)
-	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
-		accel=(-accel kvm -cpu host)
+# vm_accel_candidates: the accelerator and CPU model of each boot to try,
+# in order, one "ACCEL CPU WHY" line each. VM_ACCEL=auto (default) tries
+# KVM when VM_KVM_DEV (default /dev/kvm) is usable, then TCG; kvm or tcg
+# forces one (kvm fails when the device is not usable). VM_CPU replaces the
+# KVM CPU models. `-cpu host` passes IA32_ARCH_CAPABILITIES (MSR 0x10a)
+# through, which KVM on some AMD hosts refuses to set ("failed to set MSR
+# 0x10a", qemu aborts before the guest runs); host without that feature
+# boots there, and TCG boots anywhere.
+vm_accel_candidates() {
+	local mode=${VM_ACCEL:-auto} dev=${VM_KVM_DEV:-/dev/kvm} cpu kvm_ok=0
+	[[ -r $dev && -w $dev ]] && kvm_ok=1
+	case $mode in
+	auto | kvm)
+		if ((kvm_ok)); then
+			if [[ -n ${VM_CPU:-} ]]; then
+				echo "kvm $VM_CPU VM_CPU=$VM_CPU"
+			else
+				echo "kvm host $dev is usable"
+				echo "kvm host,-arch-capabilities the host CPU model without IA32_ARCH_CAPABILITIES"
+			fi
+		elif [[ $mode == kvm ]]; then
+			echo "error - VM_ACCEL=kvm but $dev is not usable (missing, or not readable and writable)"
+			return
+		fi
+		[[ $mode == kvm ]] || echo "tcg max $( ((kvm_ok)) && echo "KVM boots failed" || echo "$dev is not usable")"
+		;;
+	tcg) echo "tcg max VM_ACCEL=tcg" ;;
+	*) echo "error - VM_ACCEL=$mode: want auto, kvm or tcg" ;;
+	esac
+}
+
+# vm_qemu ACCEL CPU CMDLINE: one boot under the timeout; sets rc.
+vm_qemu() {
+	local accel=$1 cpu=$2
+	[[ $accel == tcg ]] && accel=tcg,thread=multi
+	set +e
+	timeout --kill-after=10 "$timeout_s" "${QEMU:-qemu-system-x86_64}" \
+		-nodefaults -no-user-config -nographic -no-reboot \
+		-accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
+		-kernel "$boot" -initrd "$tmp/initramfs.cpio" -append "$3" \
+		-serial "file:$console" -monitor none -nic none \
+		</dev/null >"$tmp/qemu.out" 2>&1 &
+	qemu_pid=$!
+	# A KVM boot that prints nothing for VM_FIRST_OUTPUT seconds (default
+	# 120; a KVM guest prints within a few) is ended, so TCG gets its turn
+	# well within the lane's time.
+	if [[ $1 == kvm ]]; then
+		local waited=0
+		while kill -0 "$qemu_pid" 2>/dev/null && [[ ! -s $console ]]; do
+			if ((waited >= ${VM_FIRST_OUTPUT:-120})); then
+				log "no console output from the KVM guest in ${waited}s: ending it"
+				kill -TERM "$qemu_pid" 2>/dev/null || true
+				break
+			fi
+			sleep 1
+			waited=$((waited + 1))
+		done
 	fi
+	wait "$qemu_pid"
+	rc=$?
+	qemu_pid=""
+	set -e
+}
+
+vm_boot() {
+	local extra=$1 note=$2 cmdline start accel cpu why stalls=0 line
+	local -a cands
+	(cd "$ird" && find . -print0 | cpio --null -o -H newc --quiet) >"$tmp/initramfs.cpio"
 	cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init"
 	cmdline+=" systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all $extra"
 	console=$tmp/console.log
-	: >"$console"
-	log "booting $(basename "$kernel") ($([[ $boot == "$kernel" ]] && echo as is || echo ELF vmlinux), ${accel[1]%%,*})$note, timeout ${timeout_s}s"
-	# Every command inside is bounded, so a VM that outlives the timeout
-	# has stalled (seen once under TCG: no output for 470 s after a test
-	# that takes seconds): its console goes to the log and it boots once
-	# more.
-	for try in 1 2; do
-		start=$SECONDS
-		set +e
-		timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-			-nodefaults -no-user-config -nographic -no-reboot \
-			"${accel[@]}" -smp 2 -m "$mem" \
-			-kernel "$boot" -initrd "$tmp/initramfs.cpio" -append "$cmdline" \
-			-serial "file:$console" -monitor none -nic none \
-			</dev/null >"$tmp/qemu.out" 2>&1 &
-		qemu_pid=$!
-		wait "$qemu_pid"
-		rc=$?
-		qemu_pid=""
-		set -e
-		elapsed=$((SECONDS - start))
-		[[ $try == 1 && ($rc == 124 || $rc == 137) ]] || break
-		log "the VM stalled (no end within ${timeout_s}s); its console, then a second boot:"
-		tr -d '\r' <"$console" | tail -n 20 >&2
+	mapfile -t cands < <(vm_accel_candidates)
+	rc=1 result="" ok=0 elapsed=0
+	for line in "${cands[@]}"; do
+		read -r accel cpu why <<<"$line"
+		[[ $accel == error ]] && die "$why"
 		: >"$console"
+		log "booting $(basename "$kernel") ($([[ $boot == "$kernel" ]] && echo as is || echo ELF vmlinux))$note: accelerator $accel, CPU model $cpu ($why), timeout ${timeout_s}s"
+		start=$SECONDS
+		vm_qemu "$accel" "$cpu" "$cmdline"
+		elapsed=$((SECONDS - start))
+		if [[ ! -s $console ]]; then
+			# Died (or hung) before the kernel printed anything: the
+			# accelerator or CPU model is at fault, not berth.
+			log "the $accel boot with CPU model $cpu ended before the kernel printed anything (qemu exit status $rc): $(tr '\n' ' ' <"$tmp/qemu.out" | cut -c1-300)"
+			continue
+		fi
+		# Every command inside is bounded, so a VM that outlives the
+		# timeout has stalled (seen once under TCG: no output for 470 s
+		# after a test that takes seconds): its console goes to the log
+		# and it boots once more with the same accelerator.
+		if [[ ($rc == 124 || $rc == 137) && $stalls == 0 ]]; then
+			stalls=1
+			log "the VM stalled (no end within ${timeout_s}s); its console, then a second boot:"
+			tr -d '\r' <"$console" | tail -n 20 >&2
+			: >"$console"
+			start=$SECONDS
+			vm_qemu "$accel" "$cpu" "$cmdline"
+			elapsed=$((SECONDS - start))
+		fi
+		break
 	done
 
 	result=$(grep -a "^$marker:" "$console" | tail -n 1 | tr -d '\r' || true)
-	ok=0
 	if [[ $rc == 124 || $rc == 137 ]]; then
 		log "the VM did not finish within ${timeout_s}s"
 	elif [[ -z $result ]]; then

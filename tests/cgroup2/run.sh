@@ -98,6 +98,7 @@ teardown() {
 	if [[ -s $TESTDIR/.mounts ]]; then
 		while read -r d; do umount "$d"; done <"$TESTDIR/.mounts"
 	fi
+	[[ -s $TESTDIR/.loop ]] && losetup -d "$(cat "$TESTDIR/.loop")"
 	if [[ -s $TESTDIR/.cgroups ]]; then
 		# Parents a test made berth create (nested cgroupsPath): deepest first.
 		sort -r "$TESTDIR/.cgroups" | while read -r d; do rmdir "$d" 2>/dev/null; done
@@ -188,6 +189,32 @@ test_blkio_weight_sets_io_weight() {
 	else
 		grep -qx "default $(io_weight 500)" "$d/$f" || fail "$f: $(cat "$d/$f"), want default $(io_weight 500)"
 	fi
+	berth delete "$id"
+}
+
+# With BFQ the scheduler of a disk (a loop device on a file here), the
+# weights go to io.bfq.weight unconverted, the default and per device.
+# The host's kernel may lack BFQ: this is where berth's BFQ path is proven.
+test_blkio_weight_with_bfq_on_a_disk_sets_io_bfq_weight() {
+	local id b d dev majmin m
+	for m in bfq loop; do
+		[[ -e /lib/modules/$m.ko ]] || skip "no $m.ko in the VM (the host has no modules of this kernel)"
+		grep -q "^$m " /proc/modules || insmod "/lib/modules/$m.ko" || fail "insmod $m.ko"
+	done
+	truncate -s 16M "$TESTDIR/disk"
+	dev=$(losetup -f) || fail "no free loop device"
+	losetup "$dev" "$TESTDIR/disk" || fail "losetup $dev"
+	echo "$dev" >"$TESTDIR/.loop"
+	echo bfq >"/sys/block/${dev#/dev/}/queue/scheduler" || fail "cannot select bfq for $dev"
+	grep -q '\[bfq\]' "/sys/block/${dev#/dev/}/queue/scheduler" || fail "scheduler: $(cat "/sys/block/${dev#/dev/}/queue/scheduler")"
+	majmin=$(cat "/sys/block/${dev#/dev/}/dev")
+	id=$(new_id) b=$TESTDIR/b
+	make_bundle "$b" ".linux.resources.blockIO = {weight: 500, weightDevice: [{major: ${majmin%:*}, minor: ${majmin#*:}, weight: 300}]}"
+	create "$id" "$b"
+	d=$(cgdir "$id")
+	[[ -e $d/io.bfq.weight ]] || fail "no io.bfq.weight in $d with bfq loaded"
+	grep -qx "default 500" "$d/io.bfq.weight" || fail "io.bfq.weight: $(cat "$d/io.bfq.weight"), want default 500"
+	grep -qx "$majmin 300" "$d/io.bfq.weight" || fail "io.bfq.weight: $(cat "$d/io.bfq.weight"), want $majmin 300"
 	berth delete "$id"
 }
 
@@ -553,6 +580,7 @@ TESTS_IN_ORDER=(
 	test_cpu_quota_period_and_shares_set_cpu_max_and_cpu_weight
 	test_cpuset_cpus_and_mems_set_cpuset_files
 	test_blkio_weight_sets_io_weight
+	test_blkio_weight_with_bfq_on_a_disk_sets_io_bfq_weight
 	test_unified_writes_files_verbatim
 	test_cgroup_namespace_shows_own_cgroup_as_root
 	test_nested_cgroups_path_enables_controllers_on_the_way
