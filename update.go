@@ -92,8 +92,9 @@ func updateResources(flags map[string]string, stdin io.Reader) (*specs.LinuxReso
 		}
 	}
 	if len(r.Devices) > 0 {
-		// A new list replaces the old one whole, with the same default
-		// rules as config.json's (applied on cgroup v2 only; see Update).
+		// A new list replaces the old one whole, over the same deny-all
+		// and with the same default rules as config.json's. No list:
+		// the container's rules stay as they are.
 		devs, err := specconv.DeviceRules(r.Devices)
 		if err != nil {
 			return nil, fmt.Errorf("update: --resources: %w", err)

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -168,13 +169,20 @@ func TestV1DeviceWrites(t *testing.T) {
 			dev(false, "", nil, nil, "rwm"),
 			dev(true, "c", ptr[int64](1), ptr[int64](3), "rwm"),
 		}, []devWrite{{0, "devices.deny", "a"}, {1, "devices.allow", "c 1:3 rwm"}}, ""},
+		{"allow rules alone start from deny-all", []specs.LinuxDeviceCgroup{
+			dev(true, "c", ptr[int64](10), ptr[int64](200), "rwm"),
+		}, []devWrite{{-1, "devices.deny", "a"}, {0, "devices.allow", "c 10:200 rwm"}}, ""},
+		{"allow-all first is the base", []specs.LinuxDeviceCgroup{
+			dev(true, "", nil, nil, ""),
+			dev(false, "c", ptr[int64](1), ptr[int64](7), "w"),
+		}, []devWrite{{0, "devices.allow", "a"}, {1, "devices.deny", "c 1:7 w"}}, ""},
 		{"wildcards and default access", []specs.LinuxDeviceCgroup{
 			dev(true, "b", ptr[int64](8), nil, ""),
 			dev(true, "c", ptr[int64](-1), ptr[int64](-1), "m"),
-		}, []devWrite{{0, "devices.allow", "b 8:* rwm"}, {1, "devices.allow", "c *:* m"}}, ""},
+		}, []devWrite{{-1, "devices.deny", "a"}, {0, "devices.allow", "b 8:* rwm"}, {1, "devices.allow", "c *:* m"}}, ""},
 		{"narrow type-a rule expands", []specs.LinuxDeviceCgroup{
 			dev(false, "a", ptr[int64](5), nil, "w"),
-		}, []devWrite{{0, "devices.deny", "c 5:* w"}, {0, "devices.deny", "b 5:* w"}}, ""},
+		}, []devWrite{{-1, "devices.deny", "a"}, {0, "devices.deny", "c 5:* w"}, {0, "devices.deny", "b 5:* w"}}, ""},
 		{"bad type", []specs.LinuxDeviceCgroup{dev(true, "u", nil, nil, "")}, nil, "devices[0].type"},
 		{"bad access", []specs.LinuxDeviceCgroup{dev(true, "c", nil, nil, "rx")}, nil, "devices[0].access"},
 		{"repeated access", []specs.LinuxDeviceCgroup{dev(true, "c", nil, nil, "rr")}, nil, "devices[0].access"},
@@ -336,5 +344,78 @@ func TestJoinErrsOneLine(t *testing.T) {
 	}
 	if joinErrs(nil, nil) != nil {
 		t.Fatal("joinErrs of nils is not nil")
+	}
+}
+
+// The v1 kernel model: one exception per exact key, an allow adds access
+// to it under deny-all, a deny takes access from it, "a" resets.
+func TestV1DevTarget(t *testing.T) {
+	w := func(file, line string) devWrite { return devWrite{0, "devices." + file, line} }
+	for _, tc := range []struct {
+		name   string
+		writes []devWrite
+		want   v1DevState
+	}{
+		{"deny all then allows merge per key", []devWrite{
+			w("deny", "a"), w("allow", "c 1:3 r"), w("allow", "c 1:3 w"), w("allow", "c *:* m"), w("allow", "b 8:* rwm"),
+		}, v1DevState{ex: map[string]uint8{"c 1:3": 6, "c *:*": 1, "b 8:*": 7}}},
+		{"a deny takes access from its own key only", []devWrite{
+			w("deny", "a"), w("allow", "c 1:3 rwm"), w("allow", "c 1:5 rwm"), w("deny", "c 1:3 w"), w("deny", "c 1:5 rwm"), w("deny", "c *:* r"),
+		}, v1DevState{ex: map[string]uint8{"c 1:3": 3}}},
+		{"a later reset drops what came before", []devWrite{
+			w("deny", "a"), w("allow", "c 1:3 rwm"), w("allow", "a"), w("deny", "b 7:0 r"),
+		}, v1DevState{allow: true, ex: map[string]uint8{"b 7:0": 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := v1DevTarget(tc.writes); got.allow != tc.want.allow || !maps.Equal(got.ex, tc.want.ex) {
+				t.Errorf("v1DevTarget = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseV1DevList(t *testing.T) {
+	for _, tc := range []struct {
+		list string
+		ok   bool
+		ex   map[string]uint8
+	}{
+		{"a *:* rwm\n", false, nil}, // allow by default: exceptions hidden
+		{"c 1:3 rwm\nc *:* m\nb *:* m\nc 136:* rw\n", true, map[string]uint8{"c 1:3": 7, "c *:*": 1, "b *:*": 1, "c 136:*": 6}},
+		{"", true, map[string]uint8{}}, // deny all, no exceptions
+		{"x 1:3 rwm\n", false, nil},
+		{"c 1:3\n", false, nil},
+	} {
+		st, ok := parseV1DevList(tc.list)
+		if ok != tc.ok || (ok && (st.allow || !maps.Equal(st.ex, tc.ex))) {
+			t.Errorf("parseV1DevList(%q) = %+v, %v; want %v, %v", tc.list, st, ok, tc.ex, tc.ok)
+		}
+	}
+}
+
+// An update of a running container writes only what changes, removals
+// first: nothing kept is ever cut off and nothing is wider in between.
+func TestV1DeviceDiff(t *testing.T) {
+	deny := func(ex map[string]uint8) v1DevState { return v1DevState{ex: ex} }
+	for _, tc := range []struct {
+		name     string
+		cur, tgt v1DevState
+		want     []devWrite
+		ok       bool
+	}{
+		{"new allow rule only adds it", deny(map[string]uint8{"c 1:3": 7, "c 136:*": 7}), deny(map[string]uint8{"c 1:3": 7, "c 136:*": 7, "c 10:200": 7}),
+			[]devWrite{{-1, "devices.allow", "c 10:200 rwm"}}, true},
+		{"removals go before additions", deny(map[string]uint8{"c 1:3": 7, "c 1:11": 4}), deny(map[string]uint8{"c 1:3": 6, "c 10:200": 6}),
+			[]devWrite{{-1, "devices.deny", "c 1:11 w"}, {-1, "devices.deny", "c 1:3 m"}, {-1, "devices.allow", "c 10:200 rw"}}, true},
+		{"same rules write nothing", deny(map[string]uint8{"c 1:3": 7}), deny(map[string]uint8{"c 1:3": 7}), nil, true},
+		{"from allow-all: no diff", v1DevState{allow: true}, deny(map[string]uint8{"c 1:3": 7}), nil, false},
+		{"to allow-all: no diff", deny(map[string]uint8{"c 1:3": 7}), v1DevState{allow: true}, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := v1DeviceDiff(tc.cur, tc.tgt)
+			if ok != tc.ok || !slices.Equal(got, tc.want) {
+				t.Errorf("v1DeviceDiff = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }

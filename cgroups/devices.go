@@ -2,6 +2,8 @@ package cgroups
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,16 +66,22 @@ func (r devRule) matchesAll() bool {
 	return r.Type == 'a' && r.Major == "*" && r.Minor == "*" && len(r.Access) == 3
 }
 
-// v1DeviceWrites translates the OCI rules, in order, into v1 writes.
+// v1DeviceWrites translates the OCI rules, in order, into v1 writes,
+// over a deny-all base: unless the first rule already covers every
+// device, the first write is "a" to devices.deny, so that rules that
+// only allow do not leave the inherited allow-all underneath.
 // The kernel reads a line starting with "a" as "switch the default and
 // drop all exceptions" and ignores the rest of it, so a type-a rule that
 // is narrower than everything is expanded into a char and a block rule.
 func v1DeviceWrites(rules []specs.LinuxDeviceCgroup) ([]devWrite, error) {
-	out := make([]devWrite, 0, len(rules))
+	out := make([]devWrite, 0, len(rules)+1)
 	for i, d := range rules {
 		r, err := normDevice(i, d)
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 && !r.matchesAll() {
+			out = append(out, devWrite{-1, "devices.deny", "a"})
 		}
 		file := "devices.deny"
 		if r.Allow {
@@ -91,6 +99,99 @@ func v1DeviceWrites(rules []specs.LinuxDeviceCgroup) ([]devWrite, error) {
 		}
 	}
 	return out, nil
+}
+
+// v1DevState is what a v1 devices cgroup enforces: a default and the
+// exceptions to it, keyed by "TYPE MAJOR:MINOR" as devices.list prints
+// them. The kernel keeps one exception per exact key: a write for a key
+// adds access to it (against the default) or takes access from it (with
+// the default), and "a" switches the default and drops every exception.
+type v1DevState struct {
+	allow bool
+	ex    map[string]uint8 // key -> access bits (devfilter.Acc*)
+}
+
+func accBits(s string) uint8 {
+	var b uint8
+	for _, c := range s {
+		b |= map[rune]uint8{'r': devfilter.AccRead, 'w': devfilter.AccWrite, 'm': devfilter.AccMknod}[c]
+	}
+	return b
+}
+
+func accString(b uint8) string {
+	s := ""
+	for _, a := range []struct {
+		bit uint8
+		c   string
+	}{{devfilter.AccRead, "r"}, {devfilter.AccWrite, "w"}, {devfilter.AccMknod, "m"}} {
+		if b&a.bit != 0 {
+			s += a.c
+		}
+	}
+	return s
+}
+
+// v1DevTarget is the state the writes leave (they start with an "a").
+func v1DevTarget(writes []devWrite) v1DevState {
+	st := v1DevState{ex: map[string]uint8{}}
+	for _, w := range writes {
+		if w.Line == "a" {
+			st = v1DevState{allow: w.File == "devices.allow", ex: map[string]uint8{}}
+			continue
+		}
+		key, acc, _ := strings.Cut(w.Line[strings.IndexByte(w.Line, ' ')+1:], " ")
+		key = w.Line[:1] + " " + key
+		if (w.File == "devices.allow") != st.allow {
+			st.ex[key] |= accBits(acc)
+			continue
+		}
+		st.ex[key] &^= accBits(acc)
+		if st.ex[key] == 0 {
+			delete(st.ex, key)
+		}
+	}
+	return st
+}
+
+// parseV1DevList reads devices.list. Under a default of allow the kernel
+// prints "a *:* rwm" and hides the exceptions: ok is false then, as for
+// anything it does not know.
+func parseV1DevList(list string) (st v1DevState, ok bool) {
+	st.ex = map[string]uint8{}
+	for line := range strings.Lines(list) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 3 || (f[0] != "c" && f[0] != "b") || accBits(f[2]) == 0 {
+			return st, false
+		}
+		st.ex[f[0]+" "+f[1]] |= accBits(f[2])
+	}
+	return st, true
+}
+
+// v1DeviceDiff turns a default-deny cgroup from cur into target with
+// writes for the exceptions that change only: first what goes, then what
+// is new, so the access in between is what both allow and a device kept
+// is never cut off. ok is false unless both deny by default (the writes
+// must then start with "a").
+func v1DeviceDiff(cur, target v1DevState) (out []devWrite, ok bool) {
+	if cur.allow || target.allow {
+		return nil, false
+	}
+	for _, k := range slices.Sorted(maps.Keys(cur.ex)) {
+		if gone := cur.ex[k] &^ target.ex[k]; gone != 0 {
+			out = append(out, devWrite{-1, "devices.deny", k + " " + accString(gone)})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(target.ex)) {
+		if added := target.ex[k] &^ cur.ex[k]; added != 0 {
+			out = append(out, devWrite{-1, "devices.allow", k + " " + accString(added)})
+		}
+	}
+	return out, true
 }
 
 // bpfDeviceRules validates the OCI rules for the cgroup v2 device filter.

@@ -29,6 +29,11 @@ func writeFile(path, value string) error {
 		return err
 	}
 	defer unix.Close(fd)
+	return writeAll(fd, value)
+}
+
+// writeAll is one write(2) of value, retried on EINTR.
+func writeAll(fd int, value string) error {
 	b := []byte(value)
 	for {
 		n, err := unix.Write(fd, b)

@@ -76,9 +76,10 @@ func newFS(cfg Config) (Manager, error) {
 }
 
 // DevicesUpdatable reports whether m replaces the device rules of a
-// running container without a moment of wider or no access: cgroup v2's
-// eBPF filter does (the new program is attached before the old one goes);
-// v1's devices.allow/deny writes do not.
+// running container without a moment of wider access: cgroup v2's eBPF
+// filter does (the new program is attached before the old one goes), and
+// so do v1's writes (only the exceptions that change, removals first);
+// the none manager keeps no rules.
 func DevicesUpdatable(m Manager) bool {
 	if sm, ok := m.(*systemdManager); ok {
 		m = sm.fs // systemd leaves the device filter to the cgroupfs manager

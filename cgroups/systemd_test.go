@@ -161,14 +161,15 @@ func TestLoadSystemdState(t *testing.T) {
 	}
 }
 
-// update -r with devices goes through on v2 under systemd as without it.
+// update -r with devices goes through under systemd as without it.
 func TestSystemdDevicesUpdatable(t *testing.T) {
 	for _, tc := range []struct {
 		fs   Manager
 		want bool
 	}{
 		{&v2Manager{}, true},
-		{&v1Manager{}, false},
+		{&v1Manager{}, true},
+		{&noneManager{}, false},
 	} {
 		if got := DevicesUpdatable(&systemdManager{fs: tc.fs}); got != tc.want {
 			t.Errorf("DevicesUpdatable(systemd over %T) = %v, want %v", tc.fs, got, tc.want)

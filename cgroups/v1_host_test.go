@@ -376,8 +376,23 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 			{Allow: true, Type: "c", Major: ptr[int64](136), Access: "rw"},
 		}},
 			want: []fileWant{{"devices", "devices.list", "c 1:3 rwm\nc 136:* rw", false}}},
-		{name: "no device rules leaves access alone", r: specs.LinuxResources{},
-			want: []fileWant{{"devices", "devices.list", "<parent>", false}}},
+		{name: "allow rules alone start from deny-all", r: specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+			{Allow: true, Type: "c", Major: ptr[int64](10), Minor: ptr[int64](200), Access: "rwm"},
+		}},
+			want: []fileWant{{"devices", "devices.list", "c 10:200 rwm", false}}},
+		{name: "an update without device rules keeps the rules",
+			before: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+				{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"}}},
+			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](10)}},
+			want: []fileWant{{"devices", "devices.list", "c 1:3 rwm", false}}},
+		{name: "an update of the rules writes the new list over deny-all",
+			before: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+				{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"},
+				{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](11), Access: "w"}}},
+			r: specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+				{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rw"},
+				{Allow: true, Type: "c", Major: ptr[int64](10), Minor: ptr[int64](200), Access: "rwm"}}},
+			want: []fileWant{{"devices", "devices.list", "c 1:3 rw\nc 10:200 rwm", false}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newV1Test(t, testName(t))
@@ -475,6 +490,41 @@ func TestV1BlkioWeightWithoutBFQIsNotSupported(t *testing.T) {
 				t.Errorf("error %q: want one line starting %q, ErrNotSupported", err, want)
 			}
 		})
+	}
+}
+
+// The kernel refuses an "a" write to a devices cgroup with children (a
+// nested runtime's, an exec --cgroup one): an update of the rules of a
+// running container writes only the exceptions that change.
+func TestV1UpdateDevicesWithAChildCgroup(t *testing.T) {
+	requireV1(t)
+	m := newV1Test(t, testName(t))
+	if err := m.Apply(-1); err != nil {
+		t.Fatal(err)
+	}
+	dir, ok := m.paths["devices"]
+	if !ok {
+		t.Skip("no devices hierarchy")
+	}
+	null := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"}
+	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{null}}); err != nil {
+		t.Fatal(err)
+	}
+	child := filepath.Join(dir, "child")
+	if err := os.Mkdir(child, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(child)
+	tun := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: ptr[int64](10), Minor: ptr[int64](200), Access: "rw"}
+	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{null, tun}}); err != nil {
+		t.Fatalf("update with a child cgroup: %v", err)
+	}
+	if got := readTrim(t, filepath.Join(dir, "devices.list")); got != "c 1:3 rwm\nc 10:200 rw" {
+		t.Errorf("devices.list = %q", got)
+	}
+	// The child keeps deny-all and null (an allow is not pushed down).
+	if got := readTrim(t, filepath.Join(child, "devices.list")); got != "c 1:3 rwm" {
+		t.Errorf("child devices.list = %q", got)
 	}
 }
 

@@ -50,8 +50,15 @@ func (m *v1Manager) setCpuset(r *specs.LinuxResources) error {
 	return nil
 }
 
-// setDevices writes the rules in order; with no rules the inherited
-// device access is left alone.
+func (m *v1Manager) devicesUpdatable() {}
+
+// setDevices gives the cgroup the rules over a deny-all base; with no
+// rules (an update that does not name them) the device access is left
+// alone. When the cgroup already denies by default, as a running
+// container's does, only the exceptions that change are written (see
+// v1DeviceDiff): no moment of wider access, none without the devices
+// kept, and no "a" write, which the kernel refuses once the cgroup has
+// children. Otherwise the writes start with "a" to devices.deny.
 func (m *v1Manager) setDevices(r *specs.LinuxResources) error {
 	if len(r.Devices) == 0 {
 		return nil
@@ -67,9 +74,43 @@ func (m *v1Manager) setDevices(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	list, err := readFile(filepath.Join(dir, "devices.list"))
+	if err != nil {
+		return fmt.Errorf("linux.resources.devices: %w", err)
+	}
+	if cur, ok := parseV1DevList(list); ok {
+		if diff, ok := v1DeviceDiff(cur, v1DevTarget(writes)); ok {
+			writes = diff
+		}
+	}
+	return writeDevices(dir, writes)
+}
+
+// writeDevices makes the writes in order, opening devices.allow and
+// devices.deny once each: the kernel parses every write(2) as one rule.
+func writeDevices(dir string, writes []devWrite) error {
+	fds := map[string]int{}
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
 	for _, w := range writes {
-		if err := writeField(fmt.Sprintf("linux.resources.devices[%d]", w.Index), dir, w.File, w.Line); err != nil {
-			return err
+		field := "linux.resources.devices"
+		if w.Index >= 0 {
+			field = fmt.Sprintf("linux.resources.devices[%d]", w.Index)
+		}
+		path := filepath.Join(dir, w.File)
+		fd, ok := fds[w.File]
+		if !ok {
+			var err error
+			if fd, err = openRetry(path, unix.O_WRONLY|unix.O_CLOEXEC); err != nil {
+				return fmt.Errorf("%s: open %s: %w", field, path, err)
+			}
+			fds[w.File] = fd
+		}
+		if err := writeAll(fd, w.Line); err != nil {
+			return fmt.Errorf("%s: write %s to %s: %w", field, fmtValue(w.Line), path, err)
 		}
 	}
 	return nil

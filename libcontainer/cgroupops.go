@@ -91,10 +91,11 @@ func (c *Container) Stats() (*cgroups.Stats, error) {
 // Update applies the resource values r sets to the cgroup and merges them
 // into the saved linux.resources, so later updates start from them. Zero
 // values mean "unchanged" (Docker sends cpu.shares 0, blockIO.weight 0).
-// A device rule list replaces the saved one where the manager swaps it
-// without a gap (cgroup v2's eBPF filter); elsewhere it is ignored, as
-// runc does: rewriting v1's devices.allow/deny would briefly cut the
-// running container off its devices.
+// A device rule list (deny-all, the list, the defaults: see
+// specconv.DeviceRules) replaces the saved one where the manager keeps
+// rules: never wider in between (v2 attaches the new filter before the
+// old one goes; v1 writes only the exceptions that change, removals
+// first). An update without one leaves the rules as they are.
 func (c *Container) Update(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -121,7 +122,8 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 			if back == nil {
 				back = &specs.LinuxResources{}
 			}
-			// No saved list: allow-all, since an empty list changes nothing.
+			// No saved list (a container from before every one got a
+			// list) had the inherited allow-all.
 			back.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
 			if saved != nil && len(saved.Devices) > 0 {
 				back.Devices = saved.Devices

@@ -536,7 +536,8 @@ func TestConvertExampleRootless(t *testing.T) {
 		{"no network namespace", !c.Has(configs.NEWNET)},
 		{"uid mapping is the caller", reflect.DeepEqual(c.UIDMappings, []specs.LinuxIDMapping{{HostID: uint32(os.Geteuid()), Size: 1}})},
 		{"gid mapping is the caller", reflect.DeepEqual(c.GIDMappings, []specs.LinuxIDMapping{{HostID: uint32(os.Getegid()), Size: 1}})},
-		{"cgroup is rootless", c.Cgroup.Rootless && c.Cgroup.Resources == nil && c.Cgroup.Path == "c1"},
+		{"cgroup is rootless", c.Cgroup.Rootless && c.Cgroup.Path == "c1"},
+		{"only the default device rules", reflect.DeepEqual(c.Cgroup.Resources, &specs.LinuxResources{Devices: defaultList()})},
 		{"/sys is a read-only rbind", c.Mounts[5].Destination == "/sys" && c.Mounts[5].Source == "/sys" &&
 			c.Mounts[5].Flags == unix.MS_BIND|unix.MS_REC|unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV|unix.MS_RDONLY},
 		{"no cgroup mount", len(c.Mounts) == 6},
@@ -730,7 +731,9 @@ func TestConvertDetails(t *testing.T) {
 		{"no linux section", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux = nil
 			s.Hostname = ""
-		}, func(c *configs.Config, _ string) bool { return len(c.Namespaces) == 0 && c.Cgroup.Resources == nil }},
+		}, func(c *configs.Config, _ string) bool {
+			return len(c.Namespaces) == 0 && reflect.DeepEqual(c.Cgroup.Resources, &specs.LinuxResources{Devices: defaultList()})
+		}},
 		{"device defaults", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/null2", Type: "u", Major: 1, Minor: 3}}
 		}, func(c *configs.Config, _ string) bool {
@@ -774,21 +777,51 @@ func TestConvertDetails(t *testing.T) {
 func withDefaultRules(r *specs.LinuxResources) *specs.LinuxResources {
 	c := *r
 	c.Devices = append(append([]specs.LinuxDeviceCgroup(nil), r.Devices...), defaultDeviceRules...)
+	if len(r.Devices) == 0 || !isDenyAll(r.Devices[0]) {
+		c.Devices = append([]specs.LinuxDeviceCgroup{denyAllDevices}, c.Devices...)
+	}
 	return &c
+}
+
+// defaultList is what a spec without device rules gets.
+func defaultList() []specs.LinuxDeviceCgroup {
+	return append([]specs.LinuxDeviceCgroup{denyAllDevices}, defaultDeviceRules...)
 }
 
 func TestConvertDeviceRules(t *testing.T) {
 	i64 := func(v int64) *int64 { return &v }
 	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
+	tun := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(10), Minor: i64(200), Access: "rwm"}
 	tests := []struct {
 		name  string
 		res   *specs.LinuxResources
 		check func(got *specs.LinuxResources) bool
 	}{
-		{"no resources stay nil", nil, func(got *specs.LinuxResources) bool { return got == nil }},
-		{"no device rules get no defaults", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(5))}},
-			func(got *specs.LinuxResources) bool { return got.Devices == nil && *got.Pids.Limit == 5 }},
-		{"user rules come first", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{denyAll}},
+		{"no resources: deny-all and the defaults", nil,
+			func(got *specs.LinuxResources) bool {
+				return reflect.DeepEqual(got, &specs.LinuxResources{Devices: defaultList()})
+			}},
+		{"no device rules: deny-all and the defaults", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(5))}},
+			func(got *specs.LinuxResources) bool {
+				return reflect.DeepEqual(got.Devices, defaultList()) && *got.Pids.Limit == 5
+			}},
+		{"allow rules alone go over deny-all", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{tun}},
+			func(got *specs.LinuxResources) bool {
+				return reflect.DeepEqual(got.Devices, append([]specs.LinuxDeviceCgroup{denyAll, tun}, defaultDeviceRules...))
+			}},
+		{"a leading deny-all is not repeated", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "a", Major: i64(-1)}, tun}},
+			func(got *specs.LinuxResources) bool {
+				return len(got.Devices) == 2+len(defaultDeviceRules) && got.Devices[0].Type == "a" && reflect.DeepEqual(got.Devices[1], tun)
+			}},
+		{"allow-all stays allow-all", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}},
+			func(got *specs.LinuxResources) bool {
+				return got.Devices[1].Allow && got.Devices[1].Type == "" && got.Devices[1].Access == "rwm"
+			}},
+		{"a narrow deny is not a deny-all", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "rwm"}}},
+			func(got *specs.LinuxResources) bool {
+				return reflect.DeepEqual(got.Devices[0], denyAll) && got.Devices[1].Type == "c"
+			}},
+		{"user rules come before the defaults", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{denyAll}},
 			func(got *specs.LinuxResources) bool { return reflect.DeepEqual(got.Devices[0], denyAll) }},
 		{"default devices allowed after a deny-all", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{denyAll}},
 			func(got *specs.LinuxResources) bool {
@@ -812,7 +845,7 @@ func TestConvertDeviceRules(t *testing.T) {
 			}},
 		{"spec slice not modified", &specs.LinuxResources{Devices: append(make([]specs.LinuxDeviceCgroup, 0, 20),
 			specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(10), Minor: i64(229), Access: "rw"})},
-			func(got *specs.LinuxResources) bool { return len(got.Devices) == 1+len(defaultDeviceRules) }},
+			func(got *specs.LinuxResources) bool { return len(got.Devices) == 2+len(defaultDeviceRules) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package specconv
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,15 +41,16 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 	} else if err := checkCgroupsPath(path, o.Systemd); err != nil {
 		return err
 	}
-	res := lx.Resources
-	if res != nil && len(res.Devices) > 0 {
-		r := *res
-		if r.Devices, err = DeviceRules(res.Devices); err != nil {
-			return err
-		}
-		res = &r
+	// Every container gets a device list, even when the spec has none:
+	// without one the cgroup keeps the host's allow-all.
+	var res specs.LinuxResources
+	if lx.Resources != nil {
+		res = *lx.Resources
 	}
-	c.Cgroup = configs.CgroupConfig{Path: path, Systemd: o.Systemd, Rootless: o.Rootless, Disabled: o.NoCgroup, Resources: res}
+	if res.Devices, err = DeviceRules(res.Devices); err != nil {
+		return err
+	}
+	c.Cgroup = configs.CgroupConfig{Path: path, Systemd: o.Systemd, Rootless: o.Rootless, Disabled: o.NoCgroup, Resources: &res}
 
 	if pe := lx.Personality; pe != nil {
 		if pe.Domain != specs.PerLinux && pe.Domain != specs.PerLinux32 {
@@ -237,11 +237,18 @@ func checkCgroupsPath(p string, systemd bool) error {
 	return nil
 }
 
-// defaultDeviceRules follow a non-empty linux.resources.devices: the spec
-// makes every runtime supply /dev/null, zero, full, random, urandom, tty,
-// console and ptmx (with /dev/pts), so a leading "deny all" must not cut
-// the container off them; mknod stays allowed so that init can create
-// the linux.devices nodes after the cgroup is applied.
+// denyAllDevices is the base of every device list: what the spec's
+// rules and the defaults do not allow is denied, as with runc, whatever
+// the spec lists (a list of allow rules alone must not leave the host's
+// allow-all underneath).
+var denyAllDevices = specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
+
+// defaultDeviceRules follow the spec's list: the spec makes every
+// runtime supply /dev/null, zero, full, random, urandom, tty, console and
+// ptmx (with /dev/pts), so a deny rule in the list must not cut the
+// container off them; mknod stays allowed so that init can create the
+// linux.devices nodes after the cgroup is applied (opening a node still
+// needs an allow rule).
 var defaultDeviceRules = func() []specs.LinuxDeviceCgroup {
 	dev := func(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
 		r := specs.LinuxDeviceCgroup{Allow: true, Type: typ, Access: access}
@@ -269,15 +276,28 @@ var defaultDeviceRules = func() []specs.LinuxDeviceCgroup {
 	}
 }()
 
-// DeviceRules validates a non-empty linux.resources.devices list and
-// returns it followed by the default rules: what the cgroup gets, at
-// create and when `update` replaces the list.
+// DeviceRules validates a linux.resources.devices list (empty is fine)
+// and returns what the cgroup gets, at create and when `update` replaces
+// the list: deny-all, the list in order, then the default rules.
 func DeviceRules(rules []specs.LinuxDeviceCgroup) ([]specs.LinuxDeviceCgroup, error) {
 	if err := checkDeviceRules(rules); err != nil {
 		return nil, err
 	}
-	// Copy rather than append in place: the caller's slice may have room.
-	return append(slices.Clip(rules), defaultDeviceRules...), nil
+	out := make([]specs.LinuxDeviceCgroup, 0, 1+len(rules)+len(defaultDeviceRules))
+	if len(rules) == 0 || !isDenyAll(rules[0]) {
+		out = append(out, denyAllDevices)
+	}
+	out = append(out, rules...)
+	return append(out, defaultDeviceRules...), nil
+}
+
+// isDenyAll reports whether r denies every device and access (unset
+// fields match everything).
+func isDenyAll(r specs.LinuxDeviceCgroup) bool {
+	wild := func(n *int64) bool { return n == nil || *n == -1 }
+	return !r.Allow && (r.Type == "" || r.Type == "a") && wild(r.Major) && wild(r.Minor) &&
+		(r.Access == "" || (len(r.Access) == 3 && strings.ContainsRune(r.Access, 'r') &&
+			strings.ContainsRune(r.Access, 'w') && strings.ContainsRune(r.Access, 'm')))
 }
 
 func checkDeviceRules(rules []specs.LinuxDeviceCgroup) error {

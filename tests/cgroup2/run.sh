@@ -384,6 +384,30 @@ test_devices_allow_rule_opens_the_device() {
 	[[ $out == *read-denied* ]] || fail "reading a node allowed only for writing: $out"
 }
 
+# An image can carry a block device node (7:0, mode 666): with no
+# linux.resources.devices the filter still starts from deny-all.
+test_devices_no_list_denies_a_block_device_node_in_the_rootfs() {
+	local id b try='if (exec 3</mnt/devs/lc); then echo lc-opened; fi; echo x >/dev/null && echo null-ok'
+	# Mechanics: under allow-all the node is not refused with EPERM.
+	id=$(new_id) b=$TESTDIR/b1
+	devnode_bundle "$b" '.linux.resources.devices = [{allow: true, access: "rwm"}] | .process.user = {uid: 1000, gid: 1000}' sh -c "$try"
+	mknod -m 666 "$b/devs/lc" b 7 0
+	run_fg "$id" "$b"
+	((st == 0)) || fail "run: status $st: $out"
+	[[ $out != *"Operation not permitted"* ]] || fail "mechanics: refused even under allow-all: $out"
+	id=$(new_id) b=$TESTDIR/b2
+	devnode_bundle "$b" 'del(.linux.resources.devices) | .process.user = {uid: 1000, gid: 1000}' sh -c "$try"
+	mknod -m 666 "$b/devs/lc" b 7 0
+	create "$id" "$b"
+	[[ $(berth_progs "$(cgdir "$id")") == "total=1 berth=1" ]] || fail "programs: $(berth_progs "$(cgdir "$id")")"
+	berth start "$id"
+	wait_status "$id" stopped 20
+	! grep -q lc-opened "$b/out" || fail "the rootfs block device opened: $(cat "$b/out")"
+	grep -q "Operation not permitted" "$b/out" || fail "want EPERM for the block node: $(cat "$b/out")"
+	grep -qx null-ok "$b/out" || fail "writing /dev/null: $(cat "$b/out")"
+	berth delete "$id"
+}
+
 test_update_devices_replaces_berths_filter_only() {
 	local id b d
 	id=$(new_id) b=$TESTDIR/b
@@ -591,6 +615,7 @@ TESTS_IN_ORDER=(
 	test_delete_force_removes_cgroup_with_subcgroups
 	test_devices_default_rules_allow_null_and_zero_and_deny_other_devices
 	test_devices_allow_rule_opens_the_device
+	test_devices_no_list_denies_a_block_device_node_in_the_rootfs
 	test_update_devices_replaces_berths_filter_only
 	test_cpu_burst_and_idle_set_cpu_max_burst_and_cpu_idle
 	test_pause_resume_freeze_the_cgroup

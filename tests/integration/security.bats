@@ -228,6 +228,58 @@ cap_in_set() {
 	[[ $output == *"open: refused"* ]]
 }
 
+# image_block_node: what an image layer can carry: a block device node
+# in the rootfs, 7:0 (a loop device), mode 666. Shows the mechanics: on
+# the host, uid 1000 opens such a node (a twin in a directory it can
+# reach: the bundle's is not). The container runs as uid 1000 and
+# reports what the node is, whether it opens for reading, and whether
+# the spec's default devices still work.
+image_block_node() {
+	local twin
+	mknod "$BUNDLE/rootfs/lc" b 7 0
+	chmod 666 "$BUNDLE/rootfs/lc"
+	twin=$(mktemp -d /tmp/berth-lc.XXXXXX)
+	EXTRA_CLEANUP+=("rm -rf '$twin'")
+	chmod 755 "$twin"
+	mknod -m 666 "$twin/lc" b 7 0
+	setpriv --reuid 1000 --regid 1000 --clear-groups sh -c "exec 3<'$twin/lc'" ||
+		fail "mechanics: uid 1000 cannot open a 7:0 node on the host"
+	update_config '.process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c '
+		echo "node: $(stat -c "%F %t:%T" /lc) uid $(id -u)"
+		if (exec 3</lc); then echo "open /lc: ok"; else echo "open /lc: refused"; fi
+		echo x >/dev/null && head -c 1 /dev/zero | wc -c | sed "s/^/zero: /"'
+}
+
+# assert_node_denied: the run's output says the node is there and the
+# device cgroup (EPERM; a nodev mount would give EACCES) refused it.
+assert_node_denied() {
+	[[ $output == *"node: block special file 7:0 uid 1000"* ]] || fail "mechanics: the node is not in the container: $output"
+	[[ $output == *"open /lc: refused"* ]] || fail "the image's block device opened: $output"
+	[[ $output == *"Operation not permitted"* ]] || fail "refused, but not by the device cgroup (want EPERM): $output"
+	[[ $output == *"zero: 1"* ]] || fail "the default devices (/dev/null, /dev/zero) stopped working: $output"
+}
+
+@test "devices: with no linux.resources.devices, a block device node from the image cannot be opened" {
+	image_block_node
+	update_config 'del(.linux.resources.devices)'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_node_denied
+}
+
+@test "devices: a list of allow rules alone (/dev/net/tun) still denies a block device node from the image" {
+	image_block_node
+	update_config '.linux.resources.devices = [{allow: true, type: "c", major: 10, minor: 200, access: "rwm"}]'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_node_denied
+}
+
 # docker_like_seccomp [ERRNO]: a profile in the style of Docker's default:
 # defaultAction SCMP_ACT_ERRNO and an allow list of every system call this
 # architecture has, except the ones a container must not make.

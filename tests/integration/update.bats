@@ -86,13 +86,54 @@ saved() {
 	[ "$(cg cpu cpu.idle)" -eq 0 ]
 }
 
-@test "update with device rules on cgroup v1 keeps the rules the container has" {
+# try_devices: as uid 1000 in the container, open the image's block node
+# /lc (7:0, mode 666) for reading, then use /dev/null and /dev/zero.
+try_devices() {
+	run berth exec --user 1000:1000 "$id" sh -c '
+		if (exec 3</lc); then echo "open /lc: ok"; else echo "open /lc: refused"; fi
+		echo x >/dev/null && head -c 1 /dev/zero | wc -c | sed "s/^/zero: /"'
+	echo "$output"
+	[ "$status" -eq 0 ] || fail "exec: $output"
+	[[ $output == *"open /lc: refused"*"Operation not permitted"* || $output == *"Operation not permitted"*"open /lc: refused"* ]] ||
+		fail "the image's block device opened: $output"
+	[[ $output == *"zero: 1"* ]] || fail "the default devices stopped working: $output"
+}
+
+@test "update with a new device allow rule keeps deny-all underneath; an update without devices keeps the rules" {
+	mknod "$BUNDLE/rootfs/lc" b 7 0
+	chmod 666 "$BUNDLE/rootfs/lc"
+	update_config 'del(.linux.resources.devices)'
 	start_sleeper
-	before=$(cg devices devices.list)
-	run berth update -r - "$id" <<<'{"devices": [{"allow": true, "access": "rwm"}], "pids": {"limit": 12}}'
-	[ "$status" -eq 0 ] || fail "$output"
+	try_devices
+	run berth update -r - "$id" <<<'{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}'
+	[ "$status" -eq 0 ] || fail "update: $output"
+	list=$(cg devices devices.list)
+	grep -qx 'c 10:200 rwm' <<<"$list" || fail "the new rule is not in devices.list: $list"
+	grep -qx 'c 1:3 rwm' <<<"$list" || fail "the default rules went: $list"
+	! grep -q '^a ' <<<"$list" || fail "allow-all after the update: $list"
+	[[ $(saved '.devices[0]') == '{"allow":false,"access":"rwm"}' ]] || fail "saved rules: $(saved '.devices')"
+	try_devices
+	# No devices in the update: the rules stay as they are.
+	run berth update -r - "$id" <<<'{"pids": {"limit": 12}}'
+	[ "$status" -eq 0 ] || fail "update: $output"
 	[ "$(cg pids pids.max)" -eq 12 ]
-	[ "$(cg devices devices.list)" = "$before" ]
+	[ "$(cg devices devices.list)" = "$list" ] || fail "devices.list changed: $(cg devices devices.list)"
+	try_devices
+}
+
+@test "update with device rules on cgroup v1 writes only what changes, also with a sub-cgroup" {
+	start_sleeper
+	# A nested runtime's cgroup: from now on the kernel refuses "a"
+	# (a reset to deny-all, or allow-all) in the container's cgroup.
+	inner=$CGROUP_MNT/devices/$id/inner
+	mkdir "$inner"
+	! sh -c "echo a >'$CGROUP_MNT/devices/$id/devices.deny'" 2>/dev/null || { rmdir "$inner"; fail "mechanics: the kernel took an \"a\" write with a sub-cgroup"; }
+	before=$(cg devices devices.list)
+	run berth update -r - "$id" <<<'{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rw"}]}'
+	rmdir "$inner"
+	[ "$status" -eq 0 ] || fail "update: $output"
+	# The rules kept were not touched; the new one is added.
+	[ "$(cg devices devices.list)" = "$before"$'\n''c 10:200 rw' ] || fail "devices.list: before '$before', after '$(cg devices devices.list)'"
 }
 
 @test "update -r FILE and -r - apply a JSON linux.resources" {

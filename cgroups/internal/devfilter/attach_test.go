@@ -161,8 +161,11 @@ func TestApplyEnforcesRulesInTheKernel(t *testing.T) {
 		{"mknod allowed by a wildcard", []Rule{denyAll, dev(true, 'c', -1, -1, AccMknod)}, map[string]string{
 			"mknod " + nodes + "/b": "ok", "open /dev/null r": "EPERM",
 		}},
-		{"a narrow deny under allow-all", []Rule{dev(false, 'c', 1, 7, accAll)}, map[string]string{
+		{"a narrow deny under allow-all", []Rule{allowAll, dev(false, 'c', 1, 7, accAll)}, map[string]string{
 			"open /dev/full r": "EPERM", "open /dev/zero r": "ok",
+		}},
+		{"allow rules alone deny the rest", []Rule{dev(true, 'c', 1, 5, accAll)}, map[string]string{
+			"open /dev/zero r": "ok", "open /dev/null r": "EPERM", "mknod " + nodes + "/b-denied": "EPERM",
 		}},
 	}
 	for _, tt := range tests {
@@ -215,7 +218,7 @@ func TestApplyKeepsOtherPrograms(t *testing.T) {
 	info, _ := other.Info()
 	otherID, _ := info.ID()
 	for range 3 {
-		if err := Apply(dir, mustCompile(t, dev(false, 'c', 1, 5, accAll))); err != nil {
+		if err := Apply(dir, mustCompile(t, allowAll, dev(false, 'c', 1, 5, accAll))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -49,8 +49,9 @@ func (r Rule) valid() error {
 // Semantics (the spec's "entries in the listed order", as v1's
 // devices.allow/deny): for each access an open or mknod asks for, the
 // last rule that matches the device and names that access decides; with
-// none, it is allowed (a cgroup without a filter allows everything).
-// A leading deny-all therefore makes the list an allowlist.
+// none, it is denied. The base is deny-all, as runc's: a list of allow
+// rules alone is an allowlist, and only an allow-all rule makes the
+// default allow.
 //
 // Compile emits that as one pass over the rules from the last to the
 // first, with R3 holding the accesses not yet granted: a matching deny
@@ -64,7 +65,7 @@ func Compile(rules []Rule) (prog []byte, needed bool, err error) {
 			return nil, false, fmt.Errorf("rule %d: %w", i, err)
 		}
 	}
-	start, def := 0, true
+	start, def := 0, false
 	for i, r := range rules {
 		if r.matchesAll() {
 			start, def = i+1, r.Allow

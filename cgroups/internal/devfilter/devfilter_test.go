@@ -14,13 +14,13 @@ import (
 
 // reference is the rule semantics written the plain way: for each access
 // asked for, the rules are read first to last and the last one that
-// matches the device and names that access decides; unmatched is allowed.
+// matches the device and names that access decides; unmatched is denied.
 func reference(rules []Rule, typ byte, major, minor int64, acc uint8) bool {
 	for bit := uint8(1); bit <= AccWrite; bit <<= 1 {
 		if acc&bit == 0 {
 			continue
 		}
-		ok := true
+		ok := false
 		for _, r := range rules {
 			if (r.Type == 'a' || r.Type == typ) && (r.Major < 0 || r.Major == major) &&
 				(r.Minor < 0 || r.Minor == minor) && r.Access&bit != 0 {
@@ -179,10 +179,15 @@ func TestCompileMatchesRuleSemantics(t *testing.T) {
 		none   bool // no program needed
 		probes []probeCase
 	}{
-		{"empty list allows everything", nil, true, []probeCase{{'c', 1, 1, accAll, true}}},
+		{"empty list denies everything", nil, false, []probeCase{{'c', 1, 1, accAll, false}, {'b', 7, 0, AccRead, false}}},
 		{"allow-all alone needs no program", []Rule{allowAll}, true, nil},
 		{"deny-all then allow-all needs no program", []Rule{denyAll, allowAll}, true, nil},
-		{"allow rules alone need no program", []Rule{dev(true, 'c', 1, 3, AccRead)}, true, nil},
+		{"allow rules alone start from deny-all", []Rule{dev(true, 'c', 10, 200, accAll)}, false, []probeCase{
+			{'c', 10, 200, rw, true},
+			{'b', 7, 0, AccRead, false}, // a loop device node from the image
+			{'b', 7, 0, AccMknod, false},
+			{'c', 1, 3, AccRead, false},
+		}},
 		{"deny-all denies everything", []Rule{denyAll}, false, []probeCase{
 			{'c', 1, 3, AccRead, false}, {'b', 8, 0, AccMknod, false},
 		}},
@@ -218,7 +223,7 @@ func TestCompileMatchesRuleSemantics(t *testing.T) {
 			{'c', 1, 1, rw, true},
 			{'c', 1, 2, rw, false},
 		}},
-		{"default allow with a narrow deny", []Rule{dev(false, 'c', 1, 1, accAll)}, false, []probeCase{
+		{"allow-all with a narrow deny", []Rule{allowAll, dev(false, 'c', 1, 1, accAll)}, false, []probeCase{
 			{'c', 1, 1, AccRead, false},
 			{'c', 1, 2, AccRead, true},
 			{'b', 1, 1, AccRead, true},
