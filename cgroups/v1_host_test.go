@@ -308,16 +308,18 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 		r      specs.LinuxResources
 		want   []fileWant
 		bfq    bool // needs a weight file: BFQ in the kernel
+		memsw  bool // needs swap accounting (memory.memsw.*)
+		rt     bool // needs RT group scheduling (cpu.rt_runtime_us)
 	}{
 		{name: "memory limit", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(32)}},
 			want: []fileWant{{"memory", "memory.limit_in_bytes", "33554432", false}}},
-		{name: "memory limit and swap raised", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(32), Swap: mib(64)}},
+		{name: "memory limit and swap raised", memsw: true, r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(32), Swap: mib(64)}},
 			want: []fileWant{{"memory", "memory.limit_in_bytes", "33554432", false}, {"memory", "memory.memsw.limit_in_bytes", "67108864", false}}},
-		{name: "memory limit and swap lowered",
+		{name: "memory limit and swap lowered", memsw: true,
 			before: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(64), Swap: mib(128)}},
 			r:      specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(16), Swap: mib(16)}},
 			want:   []fileWant{{"memory", "memory.limit_in_bytes", "16777216", false}, {"memory", "memory.memsw.limit_in_bytes", "16777216", false}}},
-		{name: "memory limit and swap raised above old swap",
+		{name: "memory limit and swap raised above old swap", memsw: true,
 			before: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(16), Swap: mib(16)}},
 			r:      specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: mib(64), Swap: mib(128)}},
 			want:   []fileWant{{"memory", "memory.limit_in_bytes", "67108864", false}, {"memory", "memory.memsw.limit_in_bytes", "134217728", false}}},
@@ -347,7 +349,7 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 			before: &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](150000), Period: ptr[uint64](200000)}},
 			r:      specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](-1), Period: ptr[uint64](100000)}},
 			want:   []fileWant{{"cpu", "cpu.cfs_quota_us", "-1", false}, {"cpu", "cpu.cfs_period_us", "100000", false}}},
-		{name: "realtime", r: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr[uint64](1000000), RealtimeRuntime: ptr[int64](10000)}},
+		{name: "realtime", rt: true, r: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr[uint64](1000000), RealtimeRuntime: ptr[int64](10000)}},
 			want: []fileWant{{"cpu", "cpu.rt_period_us", "1000000", false}, {"cpu", "cpu.rt_runtime_us", "10000", false}}},
 		{name: "cpuset", r: specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0", Mems: "0"}},
 			want: []fileWant{{"cpuset", "cpuset.cpus", "0", false}, {"cpuset", "cpuset.mems", "0", false}}},
@@ -402,6 +404,12 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 			if tc.bfq {
 				requireBlkioWeight(t, m)
 			}
+			if tc.memsw {
+				requireFile(t, m, "memory", "memory.memsw.limit_in_bytes", "no swap accounting in this kernel (swapaccount)")
+			}
+			if tc.rt {
+				requireFile(t, m, "cpu", "cpu.rt_runtime_us", "no RT group scheduling in this kernel (CONFIG_RT_GROUP_SCHED)")
+			}
 			if tc.before != nil {
 				if err := m.Set(tc.before); err != nil {
 					t.Fatalf("Set(before): %v", err)
@@ -428,6 +436,18 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// requireFile skips unless the controller's cgroup of m has file.
+func requireFile(t *testing.T, m *v1Manager, ctrl, file, why string) {
+	t.Helper()
+	dir, ok := m.paths[ctrl]
+	if !ok {
+		t.Skipf("no %s hierarchy", ctrl)
+	}
+	if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+		t.Skipf("%s: %s", file, why)
 	}
 }
 
@@ -640,7 +660,15 @@ func TestV1MemoryLimitOOMKillsHog(t *testing.T) {
 	if err := m.Apply(-1); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](16 << 20)}}); err != nil {
+	// With swap on, the hog would be swapped out rather than killed
+	// unless swap is limited too.
+	mem := &specs.LinuxMemory{Limit: ptr[int64](16 << 20)}
+	if _, err := os.Stat(filepath.Join(m.paths["memory"], "memory.memsw.limit_in_bytes")); err == nil {
+		mem.Swap = mem.Limit
+	} else if swaps, _ := os.ReadFile("/proc/swaps"); strings.Count(string(swaps), "\n") > 1 {
+		t.Skip("swap is on and the kernel has no swap accounting: a memory limit alone does not kill the hog")
+	}
+	if err := m.Set(&specs.LinuxResources{Memory: mem}); err != nil {
 		t.Fatal(err)
 	}
 	p := startIn(t, m, []string{helperEnv + "=hog"}, os.Args[0])

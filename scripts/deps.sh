@@ -32,6 +32,7 @@ need iproute2 have ip
 need uidmap have newuidmap # rootless.bats: wider id mappings
 need util-linux have setpriv
 need passwd have useradd
+need python3-minimal test -x /usr/bin/python3 # security.bats: malformed bootstrap messages
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0

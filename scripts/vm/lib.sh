@@ -44,7 +44,7 @@ vm_setup() {
 		shift
 		"$@" >/dev/null 2>&1 || missing+=("$pkg")
 	}
-	kernel_present() { compgen -G '/boot/vmlinuz-*' >/dev/null; }
+	kernel_present() { debian_kernel >/dev/null; }
 	need qemu-system-x86 command -v qemu-system-x86_64
 	need busybox-static test -x /bin/busybox
 	need bash-static test -x /bin/bash-static
@@ -63,8 +63,8 @@ vm_setup() {
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 	fi
 
-	kernel=${KERNEL:-$(ls -1 /boot/vmlinuz-* | sort -V | tail -n 1)}
-	[[ -r $kernel ]] || die "no kernel at $kernel"
+	kernel=${KERNEL:-$(debian_kernel)}
+	[[ -r $kernel ]] || die "no kernel at ${kernel:-/boot/vmlinuz-* of linux-image-amd64}"
 
 	tmp=$(mktemp -d "/tmp/berth-$vm_name.XXXXXX")
 	qemu_pid=""
@@ -82,6 +82,18 @@ vm_setup() {
 		fi
 	fi
 	ird=$tmp/initramfs
+}
+
+# debian_kernel: the /boot image of the kernel Debian's linux-image-amd64
+# stands for (the lanes boot Debian's kernel, not whatever else /boot has:
+# a machine's own kernel may lack qemu's drivers and its modules).
+debian_kernel() {
+	local st ver
+	st=$(dpkg-query -W -f='${Status} ${Depends}' linux-image-amd64 2>/dev/null) || return 1
+	[[ $st == "install ok installed linux-image-"* ]] || return 1
+	ver=${st#install ok installed linux-image-} ver=${ver%%[ ,]*}
+	[[ -r /boot/vmlinuz-$ver ]] || return 1
+	echo "/boot/vmlinuz-$ver"
 }
 
 vm_cleanup() {
