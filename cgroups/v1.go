@@ -107,6 +107,11 @@ func (m *v1Manager) Apply(pid int) error {
 		if pid <= 0 {
 			continue
 		}
+		if dir == m.paths["freezer"] {
+			if err := refuseFrozen(dir, v1Frozen); err != nil {
+				return err
+			}
+		}
 		if err := writeFile(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
 			if optional && tolerable(err) {
 				m.dropDir(dir)

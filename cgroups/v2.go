@@ -50,6 +50,9 @@ func (m *v2Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return nil
 	}
+	if err := refuseFrozen(m.dir, v2EffectivelyFrozen); err != nil {
+		return err
+	}
 	procs := filepath.Join(m.dir, "cgroup.procs")
 	if err := writeFile(procs, strconv.Itoa(pid)); err != nil {
 		return fmt.Errorf("add pid %d to cgroup: write %s: %w", pid, procs, err)

@@ -218,6 +218,23 @@ test_blkio_weight_with_bfq_on_a_disk_sets_io_bfq_weight() {
 	berth delete "$id"
 }
 
+# A container under a frozen cgroup would stop at once, and create with
+# it: berth refuses before moving init in.
+test_create_refuses_a_frozen_cgroup() {
+	local id b p
+	id=$(new_id) b=$TESTDIR/b p=$CG/frz-$id
+	mkdir "$p"
+	echo "$p" >>"$TESTDIR/.cgroups"
+	echo 1 >"$p/cgroup.freeze"
+	make_bundle "$b" ".linux.cgroupsPath = \"/frz-$id/ctr\""
+	st=0
+	out=$(berth create --bundle "$b" "$id" </dev/null 2>&1) || st=$?
+	echo 0 >"$p/cgroup.freeze"
+	((st == 1)) || fail "create: status $st, want 1: $out"
+	[[ $out == "berth: "*"cgroup $p/ctr: container's cgroup unexpectedly frozen"* ]] || fail "create: $out"
+	[[ ! -e $ROOT/$id ]] || fail "state left behind"
+}
+
 test_unified_writes_files_verbatim() {
 	local id b d
 	id=$(new_id) b=$TESTDIR/b
@@ -605,6 +622,7 @@ TESTS_IN_ORDER=(
 	test_cpuset_cpus_and_mems_set_cpuset_files
 	test_blkio_weight_sets_io_weight
 	test_blkio_weight_with_bfq_on_a_disk_sets_io_bfq_weight
+	test_create_refuses_a_frozen_cgroup
 	test_unified_writes_files_verbatim
 	test_cgroup_namespace_shows_own_cgroup_as_root
 	test_nested_cgroups_path_enables_controllers_on_the_way

@@ -210,3 +210,28 @@ v1_mounted() {
 	[ "${lines[0]}" = "berth: --cgroup-manager=disabled contradicts --systemd-cgroup" ]
 	[ ! -e "$ROOT/$id" ]
 }
+
+@test "create refuses a cgroup that is already frozen, in one line, leaving no state and no frozen init" {
+	v1_mounted freezer || skip "no v1 freezer hierarchy"
+	id=$(new_id)
+	path=/berth-test-$id
+	register_cgroup "$path"
+	frz=$CGROUP_MNT/freezer$path
+	mkdir "$frz"
+	echo FROZEN >"$frz/freezer.state"
+	[ "$(cat "$frz/freezer.state")" = FROZEN ]
+	UPDATE_CONFIG_ARGS=(--arg p "$path")
+	update_config '.linux.cgroupsPath = $p'
+	UPDATE_CONFIG_ARGS=()
+	BERTH_CMD_TIMEOUT=20 run_detached berth create --bundle "$BUNDLE" "$id"
+	# Thawed before any check, so nothing stays stuck if one fails.
+	procs=""
+	if [[ -d $frz ]]; then
+		procs=$(cat "$frz/cgroup.procs")
+		echo THAWED >"$frz/freezer.state"
+	fi
+	assert_error
+	[[ ${lines[0]} == "berth: "*"cgroup $frz: container's cgroup unexpectedly frozen (thaw it"* ]] || fail "${lines[0]}"
+	[ -z "$procs" ] || fail "processes left in the frozen cgroup: $procs"
+	[ ! -e "$ROOT/$id" ] || fail "state left: $(ls "$ROOT/$id")"
+}
