@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -50,30 +51,46 @@ func CheckProcDest(rel string, procfs bool) error {
 }
 
 // checkProcLeaf applies CheckProcDest where the destination really is: a
-// symlink in the image can lead a mount onto /proc whatever the config
-// says. l.rel is the path after the trailing symlinks were followed; a
-// symlinked parent can still make a leaf named "proc" the root's, which
-// only fstat tells (and only such a leaf pays for it).
-func (p *preparer) checkProcLeaf(l *leaf, procfs func() (bool, error)) error {
+// symlink in the image can lead a mount onto or below /proc whatever the
+// config says (runc resolves the path first for the same reason). l.rel
+// is the path after the trailing symlinks were followed; a symlinked
+// parent shows only in the parent directory itself: the root's "proc"
+// (fstat, only for a leaf named proc), or a directory of a procfs.
+func (p *preparer) checkProcLeaf(dest string, l *leaf, procfs func() (bool, error)) error {
 	rel := l.rel
-	if l.name == "proc" && rel != "proc" {
-		root, err := sameDir(l.dirFd, p.rootFd)
-		if err != nil {
-			return fmt.Errorf("mount on /%s: %w", rel, err)
+	at := func() string {
+		if r := "/" + rel; r != dest {
+			return dest + " (there: " + r + ")"
 		}
-		if root {
-			rel = "proc"
-		}
+		return dest
 	}
 	if !IsProcDest(rel) {
-		return nil
+		if l.name == "proc" {
+			root, err := sameDir(l.dirFd, p.rootFd)
+			if err != nil {
+				return fmt.Errorf("mount on /%s: %w", rel, err)
+			}
+			if root {
+				rel = "proc"
+			}
+		}
+		if rel != "proc" {
+			onProc, err := isProcfs(l.dirFd, "/"+path.Dir(rel))
+			if err != nil {
+				return fmt.Errorf("mount on /%s: %w", rel, err)
+			}
+			if onProc {
+				return fmt.Errorf("mount on %s: a symlink leads it into a procfs: %w", at(), errInsideProc)
+			}
+			return nil
+		}
 	}
 	isProc, err := procfs()
 	if err != nil {
 		return fmt.Errorf("mount on /%s: %w", rel, err)
 	}
 	if err := CheckProcDest(rel, isProc); err != nil {
-		return fmt.Errorf("mount on /%s: %w", rel, err)
+		return fmt.Errorf("mount on %s: %w", at(), err)
 	}
 	return nil
 }
@@ -81,11 +98,11 @@ func (p *preparer) checkProcLeaf(l *leaf, procfs func() (bool, error)) error {
 // isProcMount is the procfs answer for a procfs that init made.
 func isProcMount() (bool, error) { return true, nil }
 
-// isProcfs reports whether the detached tree fd (bound from src) is a procfs.
-func isProcfs(tree int, src string) (bool, error) {
+// isProcfs reports whether fd (of what) is on a procfs.
+func isProcfs(fd int, what string) (bool, error) {
 	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(tree, &sfs); err != nil {
-		return false, fmt.Errorf("fstatfs %s: %w", src, err)
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return false, fmt.Errorf("fstatfs %s: %w", what, err)
 	}
 	return sfs.Type == unix.PROC_SUPER_MAGIC, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -56,20 +57,64 @@ func procRoot(p string) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("open_tree %s: %w", p, err)
 	}
-	if err := checkProcFd(fd, p); err != nil {
+	if err := checkProcRoot(fd, p); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("fstat %s: %w", p, err)
+	return fd, nil
+}
+
+// OpenProcRoot opens p as the root of a procfs, for ReopenFD and the
+// process stage (nsenter.ExecProcess): init opens the host's /proc before
+// pivot_root, so that nothing the config or the image put at the
+// container's /proc is ever asked where init's own entries are.
+func OpenProcRoot(p string) (int, error) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", p, err)
 	}
-	if st.Ino != procRootIno {
+	if err := checkProcRoot(fd, p); err != nil {
 		unix.Close(fd)
-		return -1, fmt.Errorf("%s: not the root of a procfs", p)
+		return -1, err
 	}
 	return fd, nil
+}
+
+// checkProcRoot checks that fd is the root of a procfs (its only inode
+// numbered 1).
+func checkProcRoot(fd int, p string) error {
+	if err := checkProcFd(fd, p); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat %s: %w", p, err)
+	}
+	if st.Ino != procRootIno {
+		return fmt.Errorf("%s: not the root of a procfs", p)
+	}
+	return nil
+}
+
+// ReopenFD opens the calling thread's fd again with flags (exec.fifo's
+// O_PATH fd, to block on it). Its fd directory is reached beneath the
+// procfs root proc without crossing a mount or following a magic link,
+// so no file mounted or planted at /proc can stand in for the fifo.
+func ReopenFD(proc, fd, flags int) (int, error) {
+	how := unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	dir, err := openat2Retry(proc, "thread-self/fd", &how)
+	if err != nil {
+		return -1, fmt.Errorf("open /proc/thread-self/fd: %w", err)
+	}
+	defer unix.Close(dir)
+	nfd, err := unix.Openat(dir, strconv.Itoa(fd), flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("reopen fd %d: %w", fd, err)
+	}
+	return nfd, nil
 }
 
 func checkProcFd(fd int, what string) error {

@@ -271,7 +271,7 @@ func (p *preparer) attach(tree int, dest string, file bool, props []uintptr, pro
 		return fmt.Errorf("mount on %s: %w", dest, err)
 	}
 	defer l.close()
-	if err := p.checkProcLeaf(l, procfs); err != nil {
+	if err := p.checkProcLeaf(dest, l, procfs); err != nil {
 		return err
 	}
 	dstFd, err := l.ensure(file)
@@ -305,7 +305,7 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 	}
 	defer l.close()
 	isProc := func() (bool, error) { return fstype == "proc", nil }
-	if err := p.checkProcLeaf(l, isProc); err != nil {
+	if err := p.checkProcLeaf(m.Destination, l, isProc); err != nil {
 		return -1, err
 	}
 	dstFd, err := l.ensure(false)
