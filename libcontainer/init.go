@@ -54,17 +54,15 @@ func Init() error {
 	if err != nil {
 		return fmt.Errorf("init: %s=%q is not an fd number", envFifoFD, fifoEnv)
 	}
-	// Opened before pivot_root, while /proc is still berth's: from here to
-	// execve, init reaches its own /proc entries (exec.fifo's fd, the attr
-	// files) only through it, never through the container's /proc, which
-	// the config or the image control; a config without /proc works too.
-	proc, err := rootfs.OpenProcRoot("/proc")
-	if err != nil {
-		err = fmt.Errorf("init: %w", err)
-	}
-	var path string
+	path, err := setupContainer(&ic, dec, enc, consoleFD)
+	// From here to execve init reaches its own /proc entries (exec.fifo's
+	// fd, the attr files) only through this verified procfs root, never
+	// by a path; a config without /proc gets one too.
+	proc := -1
 	if err == nil {
-		path, err = setupContainer(&ic, dec, enc, consoleFD)
+		if proc, err = rootfs.InitProc(ic.Config); err != nil {
+			err = fmt.Errorf("init: %w", err)
+		}
 	}
 	var msg []byte
 	if err == nil {

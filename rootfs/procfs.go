@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,10 +65,43 @@ func procRoot(p string) (int, error) {
 	return fd, nil
 }
 
-// OpenProcRoot opens p as the root of a procfs, for ReopenFD and the
-// process stage (nsenter.ExecProcess): init opens the host's /proc before
-// pivot_root, so that nothing the config or the image put at the
-// container's /proc is ever asked where init's own entries are.
+// InitProc returns the procfs root init reaches its own /proc entries
+// through after pivot_root (ReopenFD, nsenter.ExecProcess), never by a
+// path: the procfs the config mounted on /proc (CheckProcDest let nothing
+// else go there), checked; or, when the config mounts none, a procfs of
+// init's pid namespace made for it alone. Never berth's /proc: init holds
+// the fd while it waits, and a host procfs leads to the host.
+func InitProc(cfg *configs.Config) (int, error) {
+	for i := range cfg.Mounts {
+		if cfg.Mounts[i].Destination == "/proc" {
+			return OpenProcRoot("/proc")
+		}
+	}
+	return privateProc()
+}
+
+// privateProc makes a detached procfs of the caller's pid namespace.
+func privateProc() (int, error) {
+	fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsopen: %w", err)
+	}
+	defer unix.Close(fs)
+	if err := unix.FsconfigSetString(fs, "source", "proc"); err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsconfig source: %w", err)
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsconfig create: %w", err)
+	}
+	fd, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsmount: %w", err)
+	}
+	return fd, nil
+}
+
+// OpenProcRoot opens p as the root of a procfs (checked: not a directory
+// the image or a bind put there).
 func OpenProcRoot(p string) (int, error) {
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
