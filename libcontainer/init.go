@@ -55,6 +55,15 @@ func Init() error {
 		return fmt.Errorf("init: %s=%q is not an fd number", envFifoFD, fifoEnv)
 	}
 	path, err := setupContainer(&ic, dec, enc, consoleFD)
+	// From here to execve init reaches its own /proc entries (exec.fifo's
+	// fd, the attr files) only through this verified procfs root, never
+	// by a path; a config without /proc gets one too.
+	proc := -1
+	if err == nil {
+		if proc, err = rootfs.InitProc(ic.Config); err != nil {
+			err = fmt.Errorf("init: %w", err)
+		}
+	}
 	var msg []byte
 	if err == nil {
 		// Encoded now so that a bad setting fails create, not start.
@@ -72,7 +81,7 @@ func Init() error {
 	// Blocks until `berth start` opens the fifo for reading. The fd stays
 	// open (close-on-exec): start sees EOF once execve succeeded, or reads
 	// our error if anything below fails.
-	fifo, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fifoFD), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	fifo, err := rootfs.ReopenFD(proc, fifoFD, unix.O_WRONLY)
 	if err != nil {
 		return fmt.Errorf("init: open exec fifo: %w", err)
 	}
@@ -80,7 +89,7 @@ func Init() error {
 	if _, err := unix.Write(fifo, []byte{0}); err != nil {
 		return fmt.Errorf("init: write exec fifo: %w", err)
 	}
-	err = execProcess(&ic, path, msg)
+	err = execProcess(&ic, path, msg, proc)
 	unix.Write(fifo, []byte(err.Error()))
 	return err
 }
@@ -88,14 +97,14 @@ func Init() error {
 // execProcess runs the startContainer hooks, then the C stage that
 // applies the process's identity and limits and execs it (shared with
 // exec, nsenter/procexec.c); it returns only on failure.
-func execProcess(ic *initConfig, path string, msg []byte) error {
+func execProcess(ic *initConfig, path string, msg []byte, proc int) error {
 	cfg := ic.Config
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
 		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State); err != nil {
 			return err
 		}
 	}
-	return nsenter.ExecProcess(msg, path)
+	return nsenter.ExecProcess(msg, path, proc)
 }
 
 func envFD(name string) (int, error) {

@@ -295,7 +295,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	struct berth_process p;
 	uint8_t *buf;
 	size_t len;
-	int eof;
+	int eof, proc;
 
 	if (bs->keyring_len > 0) {
 		char name[BERTH_PATH_MAX];
@@ -308,7 +308,11 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	for (uint32_t i = 0; i < bs->nproc; i++)
 		fds[i] = make_proc(i, (const char *)msgbuf + bs->proc[i].off, bs->proc[i].len);
 	send_mounts(fds, bs->nproc);
-	for (uint32_t i = 0; i < bs->nproc; i++)
+	/* The first procfs stays ours too: exec.fifo and the attr files are
+	 * reached through it, never through whatever ends up at /proc. A
+	 * config without one gets a procfs made for init alone. */
+	proc = bs->nproc > 0 ? fds[0] : make_proc(0, "", 0);
+	for (uint32_t i = 1; i < bs->nproc; i++)
 		close(fds[i]);
 
 	buf = berth_read_process(initfd, &p, &len, &eof, err, sizeof(err));
@@ -338,7 +342,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	send_pid(BERTH_MSG_INITREADY, 0);
 	close(initfd);
 	initfd = -1;
-	berth_wait_and_exec(&p, buf, len, err, sizeof(err));
+	berth_wait_and_exec(&p, buf, len, proc, err, sizeof(err));
 	dprintf(STDERR_FILENO, "berth init: %s\n", err);
 	_exit(1);
 }

@@ -299,12 +299,14 @@ func (p *Process) Encode() ([]byte, error) {
 }
 
 // ExecProcess applies msg (from Encode) to the calling thread, which must
-// be locked to it, and execs path. It returns only on failure.
-func ExecProcess(msg []byte, path string) error {
+// be locked to it, and execs path. proc is a verified procfs root (see
+// rootfs.OpenProcRoot) through which its own /proc entries are reached,
+// or -1. It returns only on failure.
+func ExecProcess(msg []byte, path string, proc int) error {
 	cmsg := C.CBytes(msg)
 	cpath := C.CString(path)
 	var cerr [8192]C.char
-	C.berth_exec_process((*C.uint8_t)(cmsg), C.size_t(len(msg)), cpath, &cerr[0], C.size_t(len(cerr)))
+	C.berth_exec_process((*C.uint8_t)(cmsg), C.size_t(len(msg)), cpath, C.int(proc), &cerr[0], C.size_t(len(cerr)))
 	C.free(cmsg)
 	C.free(unsafe.Pointer(cpath))
 	return errors.New(C.GoString(&cerr[0]))

@@ -85,8 +85,11 @@ void berth_process_strings(const uint8_t *buf, size_t len, uint16_t type, struct
 
 /* berth_exec_process sets up the calling thread as the process and
  * execve()s it. It returns only on failure, with a one-line reason in err.
- * buf must stay writable and NUL-terminated strings in it are used in place. */
-int berth_exec_process(const uint8_t *buf, size_t len, const char *path, char *err, size_t errlen);
+ * buf must stay writable and NUL-terminated strings in it are used in place.
+ * proc is a verified procfs root (close-on-exec) the stage reaches its own
+ * /proc entries through, or -1 to verify the container's /proc if needed. */
+int berth_exec_process(const uint8_t *buf, size_t len, const char *path, int proc, char *err,
+		       size_t errlen);
 
 /* berth_lookpath resolves name (args[0]) with the PATH in env, as execvp
  * would, in the current root. Returns 0 with the path in out, or -1. */
@@ -101,9 +104,10 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *e
 			    size_t errlen);
 
 /* berth_wait_and_exec blocks on exec.fifo until `berth start`, then runs
- * the process stage; failures after the fifo opened go to the fifo. */
-int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, char *err,
-			size_t errlen);
+ * the process stage; failures after the fifo opened go to the fifo. The
+ * fifo is reopened through proc, a procfs root init made itself. */
+int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, int proc,
+			char *err, size_t errlen);
 
 /* berth_attach_tty opens the pty slave as stdio and makes it the
  * controlling terminal of the calling session leader. */

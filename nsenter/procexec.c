@@ -19,7 +19,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <termios.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
@@ -114,10 +117,86 @@ static int drop_bounding(const struct berth_process *p, char *err, size_t errlen
 	return 0;
 }
 
-static int setgroups_denied(void)
+/* The process stage reaches its own /proc entries (exec.fifo's fd, the
+ * AppArmor attr files, setgroups) only through a procfs root it verified,
+ * never by a "/proc/..." path: the config or the image may have put
+ * anything there (CVE-2019-16884). */
+
+/* proc_open opens rel beneath the procfs root proc, crossing no mount
+ * (nothing mounted over a /proc entry is reached) and following no magic
+ * link; self and thread-self are plain symlinks inside the procfs. */
+static int proc_open(int proc, const char *rel, int flags)
 {
-	char b[8] = {0};
-	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	long r;
+	int tries = 0;
+
+	do
+		r = syscall(SYS_openat2, proc, rel, &how, sizeof(how));
+	while (r < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 32);
+	return (int)r;
+}
+
+/* proc_root opens path as the root of a procfs (its only inode numbered
+ * 1). Whatever is mounted below it stays out of reach of proc_open. */
+static int proc_root(const char *path, char *err, size_t errlen)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		FAIL("open %s: %s", path, estr(errno));
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		FAIL("stat %s: %s", path, estr(e));
+	}
+	if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1) {
+		close(fd);
+		FAIL("%s is not the root of a procfs (filesystem type 0x%lx)", path,
+		     (unsigned long)sfs.f_type);
+	}
+	return fd;
+}
+
+/* need_proc gives *proc a verified procfs root: the caller's, or the
+ * container's /proc (exec, which is in its root by now). */
+static int need_proc(int *proc, char *err, size_t errlen)
+{
+	if (*proc < 0)
+		*proc = proc_root("/proc", err, errlen);
+	return *proc;
+}
+
+/* reopen_fd opens our O_PATH fd again with flags, through our own fd
+ * directory below the procfs root proc. */
+static int reopen_fd(int proc, uint32_t fd, int flags)
+{
+	char name[16];
+	int dir = proc_open(proc, "thread-self/fd", O_PATH | O_DIRECTORY), r, e;
+
+	if (dir < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%u", fd);
+	r = openat(dir, name, flags | O_CLOEXEC);
+	e = errno;
+	close(dir);
+	errno = e;
+	return r;
+}
+
+static int setgroups_denied(int *proc)
+{
+	char b[8] = {0}, ignored[256];
+	int fd;
+
+	if (need_proc(proc, ignored, sizeof(ignored)) < 0)
+		return 0;
+	fd = proc_open(*proc, "self/setgroups", O_RDONLY);
 
 	if (fd < 0)
 		return 0;
@@ -126,7 +205,8 @@ static int setgroups_denied(void)
 	return n >= 4 && strncmp(b, "deny", 4) == 0;
 }
 
-static int set_user(const struct berth_process *p, const uint8_t *buf, char *err, size_t errlen)
+static int set_user(const struct berth_process *p, const uint8_t *buf, int *proc, char *err,
+		    size_t errlen)
 {
 	uint32_t ngroups = p->groups.len / 4;
 	gid_t *groups = NULL;
@@ -144,7 +224,7 @@ static int set_user(const struct berth_process *p, const uint8_t *buf, char *err
 		int e = errno;
 		/* setgroups is denied in a user namespace mapped by an
 		 * unprivileged user; only an empty list is then acceptable. */
-		if (!(e == EPERM && ngroups == 0 && setgroups_denied())) {
+		if (!(e == EPERM && ngroups == 0 && setgroups_denied(proc))) {
 			char list[256];
 			size_t used = 0;
 			list[0] = '\0';
@@ -320,8 +400,11 @@ static int load_seccomp(const struct berth_process *p, const uint8_t *buf, char 
 	return 0;
 }
 
+/* exec_parsed runs the process stage. proc is a verified procfs root of
+ * the caller (create's init), or -1: the container's /proc is then
+ * opened and verified, only if a /proc entry is needed (exec). */
 static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t len,
-		       const char *path, char *err, size_t errlen)
+		       const char *path, int proc, char *err, size_t errlen)
 {
 	struct berth_span *spans;
 	const char **argv, **envp;
@@ -342,7 +425,7 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	umask(BERTH_HAS(p, BERTH_P_UMASK) ? p->umask : 022);
 	/* Dropping from the bounding set needs CAP_SETPCAP, which a non-root
 	 * uid no longer has in its effective set. */
-	if (drop_bounding(p, err, errlen) < 0 || set_user(p, buf, err, errlen) < 0)
+	if (drop_bounding(p, err, errlen) < 0 || set_user(p, buf, &proc, err, errlen) < 0)
 		return -1;
 	if (chdir(str_at(buf, p->cwd)) < 0)
 		FAIL("process.cwd %s: chdir: %s", str_at(buf, p->cwd), estr(errno));
@@ -353,20 +436,24 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	if (BERTH_HAS(p, BERTH_P_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL("process.noNewPrivileges: prctl: %s", estr(errno));
 	if (BERTH_HAS(p, BERTH_P_APPARMOR)) {
-		const char *attr = "/proc/self/attr/apparmor/exec";
-		char val[BERTH_PATH_MAX + 8];
-		struct stat st;
+		const char *attr = "thread-self/attr/apparmor/exec";
+		char val[BERTH_PATH_MAX + 8], perr[256];
 		int fd, n;
 
-		if (stat(attr, &st) < 0)
-			attr = "/proc/self/attr/exec";
 		n = snprintf(val, sizeof(val), "exec %s", str_at(buf, p->apparmor));
 		if (n < 0 || (size_t)n >= sizeof(val))
 			FAIL("process.apparmorProfile: longer than %zu bytes", sizeof(val) - 6);
-		fd = open(attr, O_WRONLY | O_CLOEXEC);
+		if (need_proc(&proc, perr, sizeof(perr)) < 0)
+			FAIL("process.apparmorProfile %s: %s", str_at(buf, p->apparmor), perr);
+		/* Kernels before 5.1 have no per-LSM directory. */
+		fd = proc_open(proc, attr, O_WRONLY);
+		if (fd < 0 && errno == ENOENT) {
+			attr = "thread-self/attr/exec";
+			fd = proc_open(proc, attr, O_WRONLY);
+		}
 		if (fd < 0 || write(fd, val, (size_t)n) != n)
-			FAIL("process.apparmorProfile %s: write %s: %s", str_at(buf, p->apparmor), attr,
-			     estr(errno));
+			FAIL("process.apparmorProfile %s: write /proc/%s: %s", str_at(buf, p->apparmor),
+			     attr, estr(errno));
 		close(fd);
 	}
 
@@ -414,13 +501,14 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	FAIL("exec %s: %s", path, estr(errno));
 }
 
-int berth_exec_process(const uint8_t *buf, size_t len, const char *path, char *err, size_t errlen)
+int berth_exec_process(const uint8_t *buf, size_t len, const char *path, int proc, char *err,
+		       size_t errlen)
 {
 	struct berth_process p;
 
 	if (berth_parse_process(buf, len, &p, err, errlen) < 0)
 		return -1;
-	return exec_parsed(&p, buf, len, path, err, errlen);
+	return exec_parsed(&p, buf, len, path, proc, err, errlen);
 }
 
 static int check_exec(const char *path)
@@ -576,10 +664,9 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *e
 	return buf;
 }
 
-int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, char *err,
-			size_t errlen)
+int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, int proc,
+			char *err, size_t errlen)
 {
-	char fpath[64];
 	int fifo;
 
 	if (!BERTH_HAS(p, BERTH_P_FIFO) || !BERTH_HAS(p, BERTH_P_PATH))
@@ -587,14 +674,13 @@ int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_
 	/* Blocks until `berth start` opens the fifo for reading. The fd stays
 	 * open (close-on-exec): start sees EOF once execve succeeded, or reads
 	 * our error if anything below fails. */
-	snprintf(fpath, sizeof(fpath), "/proc/self/fd/%u", p->fifo_fd);
-	fifo = open(fpath, O_WRONLY | O_CLOEXEC);
+	fifo = reopen_fd(proc, p->fifo_fd, O_WRONLY);
 	if (fifo < 0)
 		FAIL("init: open exec fifo: %s", estr(errno));
 	close((int)p->fifo_fd);
 	if (write(fifo, "", 1) != 1)
 		FAIL("init: write exec fifo: %s", estr(errno));
-	exec_parsed(p, buf, len, str_at(buf, p->path), err, errlen);
+	exec_parsed(p, buf, len, str_at(buf, p->path), proc, err, errlen);
 	if (write(fifo, err, strlen(err)) < 0) {
 		/* start is gone: our exit status is all that is left */
 	}
@@ -653,6 +739,6 @@ void berth_run_exec(int fd)
 	if (berth_lookpath(str_at(buf, p.first_arg), pathenv, path, sizeof(path), err,
 			   sizeof(err)) < 0)
 		report(fd, err);
-	exec_parsed(&p, buf, len, path, err, sizeof(err));
+	exec_parsed(&p, buf, len, path, -1, err, sizeof(err));
 	report(fd, err);
 }

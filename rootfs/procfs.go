@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,20 +58,97 @@ func procRoot(p string) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("open_tree %s: %w", p, err)
 	}
-	if err := checkProcFd(fd, p); err != nil {
+	if err := checkProcRoot(fd, p); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("fstat %s: %w", p, err)
+	return fd, nil
+}
+
+// InitProc returns the procfs root init reaches its own /proc entries
+// through after pivot_root (ReopenFD, nsenter.ExecProcess), never by a
+// path: the procfs the config mounted on /proc (CheckProcDest let nothing
+// else go there), checked; or, when the config mounts none, a procfs of
+// init's pid namespace made for it alone. Never berth's /proc: init holds
+// the fd while it waits, and a host procfs leads to the host.
+func InitProc(cfg *configs.Config) (int, error) {
+	for i := range cfg.Mounts {
+		if cfg.Mounts[i].Destination == "/proc" {
+			return OpenProcRoot("/proc")
+		}
 	}
-	if st.Ino != procRootIno {
-		unix.Close(fd)
-		return -1, fmt.Errorf("%s: not the root of a procfs", p)
+	return privateProc()
+}
+
+// privateProc makes a detached procfs of the caller's pid namespace.
+func privateProc() (int, error) {
+	fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsopen: %w", err)
+	}
+	defer unix.Close(fs)
+	if err := unix.FsconfigSetString(fs, "source", "proc"); err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsconfig source: %w", err)
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsconfig create: %w", err)
+	}
+	fd, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("make a procfs for init: fsmount: %w", err)
 	}
 	return fd, nil
+}
+
+// OpenProcRoot opens p as the root of a procfs (checked: not a directory
+// the image or a bind put there).
+func OpenProcRoot(p string) (int, error) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", p, err)
+	}
+	if err := checkProcRoot(fd, p); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// checkProcRoot checks that fd is the root of a procfs (its only inode
+// numbered 1).
+func checkProcRoot(fd int, p string) error {
+	if err := checkProcFd(fd, p); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat %s: %w", p, err)
+	}
+	if st.Ino != procRootIno {
+		return fmt.Errorf("%s: not the root of a procfs", p)
+	}
+	return nil
+}
+
+// ReopenFD opens the calling thread's fd again with flags (exec.fifo's
+// O_PATH fd, to block on it). Its fd directory is reached beneath the
+// procfs root proc without crossing a mount or following a magic link,
+// so no file mounted or planted at /proc can stand in for the fifo.
+func ReopenFD(proc, fd, flags int) (int, error) {
+	how := unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	dir, err := openat2Retry(proc, "thread-self/fd", &how)
+	if err != nil {
+		return -1, fmt.Errorf("open /proc/thread-self/fd: %w", err)
+	}
+	defer unix.Close(dir)
+	nfd, err := unix.Openat(dir, strconv.Itoa(fd), flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("reopen fd %d: %w", fd, err)
+	}
+	return nfd, nil
 }
 
 func checkProcFd(fd int, what string) error {

@@ -221,7 +221,9 @@ func (p *preparer) bind(m *configs.Mount) error {
 	if err := applyAttrs(tree, m); err != nil {
 		return fmt.Errorf("bind %s on %s: %w", src, m.Destination, err)
 	}
-	return p.attach(tree, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags)
+	return p.attach(tree, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags, func() (bool, error) {
+		return isProcfs(tree, src)
+	})
 }
 
 // applyAttrs sets the per-mount flags, the recursive attributes and the
@@ -257,17 +259,21 @@ func (p *preparer) attachDetached(tree int, m *configs.Mount) error {
 	if err := applyAttrs(tree, m); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
 	}
-	return p.attach(tree, m.Destination, false, m.PropagationFlags)
+	return p.attach(tree, m.Destination, false, m.PropagationFlags, isProcMount)
 }
 
 // attach moves a detached tree onto dest inside the root, creating dest
-// (a file when file is set), then applies the propagation flags.
-func (p *preparer) attach(tree int, dest string, file bool, props []uintptr) error {
+// (a file when file is set), then applies the propagation flags. procfs
+// tells whether the tree is a procfs (asked only for /proc and below).
+func (p *preparer) attach(tree int, dest string, file bool, props []uintptr, procfs func() (bool, error)) error {
 	l, err := resolveLeaf(p.rootFd, dest, true, true)
 	if err != nil {
 		return fmt.Errorf("mount on %s: %w", dest, err)
 	}
 	defer l.close()
+	if err := p.checkProcLeaf(dest, l, procfs); err != nil {
+		return err
+	}
 	dstFd, err := l.ensure(file)
 	if err != nil {
 		return err
@@ -298,6 +304,10 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
 	}
 	defer l.close()
+	isProc := func() (bool, error) { return fstype == "proc", nil }
+	if err := p.checkProcLeaf(m.Destination, l, isProc); err != nil {
+		return -1, err
+	}
 	dstFd, err := l.ensure(false)
 	if err != nil {
 		return -1, err

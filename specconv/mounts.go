@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -229,6 +230,10 @@ func convertMounts(mounts []specs.Mount, bundle string, uidMap, gidMap []specs.L
 			}
 		}
 
+		if err := checkProcMount(f, &m); err != nil {
+			return nil, err
+		}
+
 		if (len(sm.UIDMappings) == 0) != (len(sm.GIDMappings) == 0) {
 			if len(sm.UIDMappings) == 0 {
 				return nil, fieldErr(f.at(".uidMappings"), "missing (gidMappings must come with uidMappings)")
@@ -258,4 +263,27 @@ func convertMounts(mounts []specs.Mount, bundle string, uidMap, gidMap []specs.L
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// checkProcMount applies rootfs.CheckProcDest to the destination the
+// config names, so that create refuses it before anything is made; rootfs
+// checks again where a symlink in the image leads the mount. Only a bind
+// on /proc itself needs a syscall: its source must be on a procfs.
+func checkProcMount(f elem, m *configs.Mount) error {
+	rel := m.Destination[1:]
+	if !rootfs.IsProcDest(rel) {
+		return nil
+	}
+	procfs := m.Type == "proc" && !m.IsBind()
+	if rel == "proc" && m.IsBind() {
+		var sfs unix.Statfs_t
+		if err := unix.Statfs(m.Source, &sfs); err != nil {
+			return fieldErr(f.at(".source"), "bind on /proc: statfs %s: %v", m.Source, err)
+		}
+		procfs = sfs.Type == unix.PROC_SUPER_MAGIC
+	}
+	if err := rootfs.CheckProcDest(rel, procfs); err != nil {
+		return fieldErr(f.at(".destination"), "%q: %v (type %q, source %q)", m.Destination, err, m.Type, m.Source)
+	}
+	return nil
 }

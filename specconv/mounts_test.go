@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/berth-runtime/berth/libcontainer/configs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -190,6 +191,52 @@ func TestKnownMountOptions(t *testing.T) {
 				if !has[must] {
 					t.Errorf("%q missing", must)
 				}
+			}
+		})
+	}
+}
+
+func TestConvertMountsProcRule(t *testing.T) {
+	dir := t.TempDir() // not a procfs
+	tests := []struct {
+		name  string
+		mount specs.Mount
+		field string // "" when the mount is accepted
+	}{
+		{"fresh procfs on /proc", specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"}, ""},
+		{"bind of a procfs on /proc", specs.Mount{Destination: "/proc", Type: "bind", Source: "/proc", Options: []string{"rbind"}}, ""},
+		{"bind of a directory on /proc", specs.Mount{Destination: "/proc", Type: "bind", Source: dir, Options: []string{"bind"}}, "mounts[0].destination"},
+		{"bind option without type on /proc", specs.Mount{Destination: "/proc", Source: dir, Options: []string{"rbind"}}, "mounts[0].destination"},
+		{"uncleaned /proc", specs.Mount{Destination: "/x/../proc/", Type: "bind", Source: dir, Options: []string{"bind"}}, "mounts[0].destination"},
+		{"relative proc", specs.Mount{Destination: "proc", Type: "tmpfs", Source: "tmpfs"}, "mounts[0].destination"},
+		{"tmpfs on /proc", specs.Mount{Destination: "/proc", Type: "tmpfs", Source: "tmpfs"}, "mounts[0].destination"},
+		{"sysfs on /proc", specs.Mount{Destination: "/proc", Type: "sysfs", Source: "sysfs"}, "mounts[0].destination"},
+		{"remount of /proc", specs.Mount{Destination: "/proc", Options: []string{"remount", "ro"}}, "mounts[0].destination"},
+		{"missing bind source on /proc", specs.Mount{Destination: "/proc", Type: "bind", Source: dir + "/none", Options: []string{"bind"}}, "mounts[0].source"},
+		{"bind on /proc/sys", specs.Mount{Destination: "/proc/sys", Type: "bind", Source: dir, Options: []string{"bind"}}, "mounts[0].destination"},
+		{"bind on /proc/self", specs.Mount{Destination: "/proc/self", Type: "bind", Source: dir, Options: []string{"bind"}}, "mounts[0].destination"},
+		{"procfs below /proc", specs.Mount{Destination: "/proc/x", Type: "proc", Source: "proc"}, "mounts[0].destination"},
+		{"bind on /proc/cpuinfo", specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: dir, Options: []string{"bind"}}, ""},
+		{"bind on /proc/net/dev", specs.Mount{Destination: "/proc/net/dev", Type: "bind", Source: dir, Options: []string{"bind"}}, ""},
+		{"bind on /procx", specs.Mount{Destination: "/procx", Type: "bind", Source: dir, Options: []string{"bind"}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := convertMounts([]specs.Mount{tc.mount}, "/bundle", nil, nil)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.HasPrefix(err.Error(), tc.field+": ") || strings.ContainsAny(err.Error(), "\n") {
+				t.Errorf("error %q does not start with %q", err, tc.field)
+			}
+			if tc.field == "mounts[0].destination" && !strings.Contains(err.Error(), "/proc") {
+				t.Errorf("error %q does not name the destination", err)
 			}
 		})
 	}

@@ -316,3 +316,36 @@ trapping_container() {
 		_ "$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id"
 	[ "$status" -eq 0 ]
 }
+
+@test "a container whose config mounts no /proc is created, started and runs its process" {
+	update_config '.mounts |= map(select(.destination != "/proc"))'
+	set_args sh -c 'echo ran >/tmp/ran; exec sleep 1000'
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	local init
+	# Both inits: C (the common case) and Go (a createContainer hook,
+	# which runs in init before pivot_root, needs it).
+	for init in c go; do
+		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+		if [[ $init == go ]]; then
+			update_config '.hooks = {createContainer: [{path: "/bin/true"}]}'
+		fi
+		rm -f "$BUNDLE/rootfs/tmp/ran"
+		id=$(new_id)
+		run_detached berth create --bundle "$BUNDLE" "$id"
+		echo "$init: $output"
+		[ "$status" -eq 0 ]
+		[ "$(state_field "$id" status)" = created ]
+		sleep 0.3
+		[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "$init: the process ran before start"
+		run berth start "$id"
+		echo "$init: $output"
+		[ "$status" -eq 0 ]
+		wait_for_file "$BUNDLE/rootfs/tmp/ran"
+		[ "$(state_field "$id" status)" = running ]
+		pid=$(state_field "$id" pid)
+		[ "$(cat "/proc/$pid/comm")" = sleep ]
+		# Nothing is mounted on the container's /proc.
+		[ ! -e "$BUNDLE/rootfs/proc/self" ]
+		berth delete --force "$id"
+	done
+}

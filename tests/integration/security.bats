@@ -419,9 +419,17 @@ docker_like_seccomp() {
 	run_detached berth create --bundle "$BUNDLE" "$id"
 	[ "$status" -eq 0 ]
 	pid=$(state_field "$id" pid)
-	local fd target
+	local fd target procdev
+	# Init does hold the container's own procfs (the root it reaches its
+	# fd table through, and that fd directory while it waits): the
+	# container's /proc, no way out.
+	procdev=$(stat -L -c %d "/proc/$pid/root/proc")
+	[ "$(stat -f -L -c %T "/proc/$pid/root/proc")" = proc ]
 	for fd in /proc/"$pid"/fd/*; do
 		target=$(readlink "$fd") || continue
+		if [[ -d $fd && $(stat -L -c %d "$fd") == "$procdev" ]]; then
+			continue
+		fi
 		[[ ! -d $fd ]] || fail "init of $id holds a directory: fd ${fd##*/} -> $target"
 		if [[ $target == "$ROOT"/* && $target != "$ROOT/$id/exec.fifo" ]]; then
 			fail "init of $id holds fd ${fd##*/} -> $target"
@@ -832,52 +840,42 @@ NULL_PROBE='stat -c "null=%F:%t:%T" /dev/null; echo pwned >/dev/null; stat -c "k
 	run berth run --bundle "$BUNDLE" "$id"
 	[ "$status" -eq 0 ]
 	[ "$output" = 1 ]
-
-	# 1. A tmpfs over /proc/sys: there is no sysctl to write there.
 	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
-	add_mount '{"destination": "/proc/sys", "type": "tmpfs", "source": "tmpfs"}'
-	id=$(new_id)
-	run berth run --bundle "$BUNDLE" "$id"
-	echo "tmpfs: $status $output"
-	[ "$status" -ne 0 ] || [ "$output" = 1 ] || fail "sysctl written into the tmpfs: $output"
-	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
 
-	# 2. A host file bound over the sysctl's procfs file.
-	add_mount "{\"destination\": \"/proc/sys/net/ipv4/ip_forward\", \"type\": \"bind\", \"source\": \"$CANARY\", \"options\": [\"bind\"]}"
-	# Mechanics: in the container, that path now is the host file.
-	update_config 'del(.linux.sysctl)'
-	id=$(new_id)
-	run berth run --bundle "$BUNDLE" "$id"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(tail -n1 <<<"$CANARY_SIG")" ]
-	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
-	id=$(new_id)
-	run berth run --bundle "$BUNDLE" "$id"
-	echo "bind: $status $output"
-	assert_canary_intact
-	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
-
-	# 3. The image's own "procfs" directory bound over /proc/sys/net/ipv4,
-	# whose ip_forward is a symlink through the real procfs (the host's
-	# pid namespace: /proc/<pid of this test's shell> is a host process)
-	# to the host file.
+	# Mechanics of 2 and 3: mounted elsewhere, the host file is readable
+	# in the container, and so is the symlink through the real procfs
+	# (the host's pid namespace: /proc/<pid of this test's shell> is a
+	# host process) to it.
 	mkdir -p "$BUNDLE/rootfs/fakeipv4"
 	ln -s "/proc/$BASHPID/root$CANARY" "$BUNDLE/rootfs/fakeipv4/ip_forward"
-	update_config '.linux.namespaces |= map(select(.type != "pid"))'
-	add_mount '{"destination": "/proc/sys/net/ipv4", "type": "bind", "source": "rootfs/fakeipv4", "options": ["bind"]}'
-	# Mechanics: a privileged process there reads the host file through it.
-	update_config 'del(.linux.sysctl) | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
+	add_mount "{\"destination\": \"/srv/ip_forward\", \"type\": \"bind\", \"source\": \"$CANARY\", \"options\": [\"bind\"]}"
+	update_config 'del(.linux.sysctl) | .linux.namespaces |= map(select(.type != "pid"))
+		| .process.capabilities.effective += ["CAP_SYS_PTRACE"]
 		| .process.capabilities.permitted += ["CAP_SYS_PTRACE"] | .process.capabilities.bounding += ["CAP_SYS_PTRACE"]'
+	set_args sh -c 'cat /srv/ip_forward /fakeipv4/ip_forward'
 	id=$(new_id)
 	run berth run --bundle "$BUNDLE" "$id"
 	echo "mechanics: $status $output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(tail -n1 <<<"$CANARY_SIG")" ]
-	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
-	id=$(new_id)
-	run berth run --bundle "$BUNDLE" "$id"
-	echo "symlink: $status $output"
-	assert_canary_intact
+	[ "$output" = "$(printf '%s\n%s' "$(tail -n1 <<<"$CANARY_SIG")" "$(tail -n1 <<<"$CANARY_SIG")")" ]
+
+	# 1. a tmpfs over /proc/sys, 2. the host file bound over the sysctl's
+	# procfs file, 3. the image's "procfs" directory bound over
+	# /proc/sys/net/ipv4: each is refused at create, before any write.
+	local m
+	for m in '{"destination": "/proc/sys", "type": "tmpfs", "source": "tmpfs"}' \
+		"{\"destination\": \"/proc/sys/net/ipv4/ip_forward\", \"type\": \"bind\", \"source\": \"$CANARY\", \"options\": [\"bind\"]}" \
+		'{"destination": "/proc/sys/net/ipv4", "type": "bind", "source": "rootfs/fakeipv4", "options": ["bind"]}'; do
+		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+		update_config '.linux.namespaces |= map(select(.type != "pid"))'
+		add_mount "$m"
+		id=$(new_id)
+		run berth run --bundle "$BUNDLE" "$id"
+		echo "$m: $status $output"
+		assert_error
+		[[ $output == *"below /proc"* ]]
+		assert_canary_intact
+	done
 }
 
 # The bootstrap cases: a name and the bytes berth init gets on its socket
@@ -987,4 +985,125 @@ for name, data in cases.items():
 	fi
 	assert_canary_intact
 	[ "$(cat "$r$CANARY")" = inside ]
+}
+
+# fake_proc DIR: a directory laid out as the /proc init reopens exec.fifo
+# through: self/fd/0..40 are empty regular files.
+fake_proc() {
+	local i
+	mkdir -p "$1/self/fd" "$1/self/attr/apparmor"
+	for i in $(seq 0 40); do : >"$1/self/fd/$i"; done
+	: >"$1/self/attr/exec"
+	: >"$1/self/attr/apparmor/exec"
+}
+
+# process_with_arg ARG: pids of processes whose command line holds ARG.
+process_with_arg() {
+	local p
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qw -- "$1" && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# assert_nothing_left ID: no state, no cgroup, no process of container ID.
+assert_nothing_left() {
+	run berth state "$1"
+	[ "$status" -eq 1 ] || fail "container $1 has a state: $output"
+	[ ! -e "$ROOT/$1" ] || fail "$ROOT/$1 is left"
+	[ -z "$(cgroup_dirs "$1")" ] || fail "cgroup left: $(cgroup_dirs "$1")"
+	[ -z "$(runtime_procs)" ] || fail "berth processes left: $(runtime_procs)"
+}
+
+@test "CVE-2019-16884: a bind of a directory on /proc is refused at create, and the process never runs before start" {
+	local fake=$TESTDIR/fakeproc mark=9$RANDOM
+	fake_proc "$fake"
+	set_args sh -c "echo ran >/tmp/ran; exec sleep $mark"
+
+	# Mechanics: mounted in the container, the directory gives regular
+	# files at the names init reopens exec.fifo through, and opening one
+	# for writing returns at once (a fifo would block until start).
+	add_mount "{\"destination\": \"/srv/fakeproc\", \"type\": \"bind\", \"source\": \"$fake\", \"options\": [\"bind\"]}"
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	set_args sh -c 'for n in 3 5 40; do [ -f /srv/fakeproc/self/fd/$n ] && echo x >/srv/fakeproc/self/fd/$n && echo "fd $n: regular"; done'
+	id=$(new_id)
+	run timeout 20 "$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'fd 3: regular\nfd 5: regular\nfd 40: regular')" ]
+
+	# The attack: that directory in place of the procfs on /proc.
+	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+	update_config '.mounts |= map(select(.destination != "/srv/fakeproc"))'
+	UPDATE_CONFIG_ARGS=(--arg src "$fake")
+	update_config '.mounts |= map(if .destination == "/proc" then {destination: "/proc", type: "bind", source: $src, options: ["bind"]} else . end)'
+	UPDATE_CONFIG_ARGS=()
+	local idx
+	idx=$(jq '.mounts | map(.destination) | index("/proc")' "$BUNDLE/config.json")
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	echo "$output"
+	sleep 0.3
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran before start"
+	[ -z "$(process_with_arg "$mark")" ] || fail "the workload runs: $(process_with_arg "$mark")"
+	assert_error
+	[[ $output == *"mounts[$idx]"* && $output == *'"/proc"'* && $output == *"only a procfs may be mounted on /proc"* ]]
+	assert_nothing_left "$id"
+
+	# The same through a symlink in the image: /p -> /proc.
+	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+	update_config '.mounts |= map(select(.destination != "/srv/fakeproc"))'
+	ln -s /proc "$BUNDLE/rootfs/p"
+	add_mount "{\"destination\": \"/p\", \"type\": \"bind\", \"source\": \"$fake\", \"options\": [\"bind\"]}"
+	idx=$(jq '.mounts | map(.destination) | index("/p")' "$BUNDLE/config.json")
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	echo "$output"
+	sleep 0.3
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran before start"
+	[ -z "$(process_with_arg "$mark")" ] || fail "the workload runs: $(process_with_arg "$mark")"
+	assert_error
+	[[ $output == *"mounts[$idx]"* && $output == *"/proc"* && $output == *"only a procfs may be mounted on /proc"* ]]
+	assert_nothing_left "$id"
+}
+
+@test "CVE-2019-16884: below /proc only the files lxcfs emulates may be covered" {
+	local dir=$TESTDIR/cover
+	fake_proc "$dir"
+	echo "berth fake cpuinfo" >"$TESTDIR/cpuinfo"
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	local dest idx
+	for dest in /proc/sys /proc/self /proc/1 /proc/sys/kernel; do
+		cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+		add_mount "{\"destination\": \"$dest\", \"type\": \"bind\", \"source\": \"$dir\", \"options\": [\"rbind\"]}"
+		idx=$(jq --arg d "$dest" '.mounts | map(.destination) | index($d)' "$BUNDLE/config.json")
+		id=$(new_id)
+		run_detached berth create --bundle "$BUNDLE" "$id"
+		echo "$dest: $output"
+		assert_error
+		[[ $output == *"mounts[$idx]"* && $output == *"\"$dest\""* && $output == *"below /proc"* ]] || fail "$dest: $output"
+		assert_nothing_left "$id"
+	done
+
+	# The same through a symlinked directory of the image: /q -> /proc.
+	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+	ln -s /proc "$BUNDLE/rootfs/q"
+	add_mount "{\"destination\": \"/q/sys\", \"type\": \"bind\", \"source\": \"$dir\", \"options\": [\"rbind\"]}"
+	idx=$(jq '.mounts | map(.destination) | index("/q/sys")' "$BUNDLE/config.json")
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	echo "/q/sys: $output"
+	assert_error
+	[[ $output == *"mounts[$idx]"* && $output == *"/q/sys"* && $output == *"procfs"* ]]
+	assert_nothing_left "$id"
+
+	# A file lxcfs emulates may be covered, and the container sees it.
+	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
+	add_mount "{\"destination\": \"/proc/cpuinfo\", \"type\": \"bind\", \"source\": \"$TESTDIR/cpuinfo\", \"options\": [\"bind\", \"ro\"]}"
+	set_args cat /proc/cpuinfo
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "berth fake cpuinfo" ]
 }
