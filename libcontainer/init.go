@@ -180,6 +180,11 @@ func finishRootfs(cfg *configs.Config, ph *phases, mid func() error) (string, er
 			return "", fmt.Errorf("domainname: setdomainname: %w", err)
 		}
 	}
+	if cfg.Has(configs.NEWNET) && cfg.NamespacePath(configs.NEWNET) == "" {
+		if err := loopbackUp(); err != nil {
+			return "", err
+		}
+	}
 	if err := writeSysctls(cfg.Sysctl); err != nil {
 		return "", err
 	}

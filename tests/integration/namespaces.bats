@@ -160,3 +160,17 @@ userns_config() {
 	[ "$up" -ge $((host_uptime + 1728000)) ]
 	[ "$up" -lt $((host_uptime + 1728000 + 60)) ]
 }
+
+@test "a new network namespace has lo up, with the C init and with the Go init" {
+	set_args cat /sys/class/net/lo/flags
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	(( output & 1 )) || fail "lo flags $output: not up (C init)"
+	# A createContainer hook keeps init in Go.
+	update_config '.hooks.createContainer = [{path: "/bin/true"}]'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	(( output & 1 )) || fail "lo flags $output: not up (Go init)"
+}
