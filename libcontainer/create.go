@@ -317,10 +317,10 @@ func (c *Container) runCreateHooks() error {
 	h := c.state.Config.Hooks
 	// The conformance suite expects hooks to see "created".
 	st := c.OCIState(Created)
-	if err := runHooks("prestart", h.Prestart, st); err != nil {
+	if err := runHooks("prestart", h.Prestart, st, hostEnv()); err != nil {
 		return err
 	}
-	return runHooks("createRuntime", h.CreateRuntime, st)
+	return runHooks("createRuntime", h.CreateRuntime, st, hostEnv())
 }
 
 var errInitExited = errors.New("container init exited before it was ready (see its output above)")

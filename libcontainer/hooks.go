@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ import (
 
 // runHooks runs each hook with the state on stdin, in order, and stops at
 // the first failure. kind names the hook list in errors ("createRuntime").
-func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
+// A hook without env of its own gets inherit (as runc's hooks inherit
+// its environment, and startContainer ones the process's).
+func runHooks(kind string, hooks []specs.Hook, st *specs.State, inherit []string) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -27,7 +30,7 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
 		return fmt.Errorf("%s hooks: encode state: %w", kind, err)
 	}
 	for i := range hooks {
-		if err := runHook(kind, &hooks[i], stdin); err != nil {
+		if err := runHook(kind, &hooks[i], stdin, inherit); err != nil {
 			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err)
 		}
 	}
@@ -36,7 +39,7 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
 
 // runHooksWarn runs every hook even when some fail (poststart, poststop:
 // the spec says failures are only warnings) and returns the failures.
-func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State) []error {
+func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State, inherit []string) []error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -46,14 +49,14 @@ func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State) []error {
 	}
 	var errs []error
 	for i := range hooks {
-		if err := runHook(kind, &hooks[i], stdin); err != nil {
+		if err := runHook(kind, &hooks[i], stdin, inherit); err != nil {
 			errs = append(errs, fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err))
 		}
 	}
 	return errs
 }
 
-func runHook(kind string, h *specs.Hook, stdin []byte) error {
+func runHook(kind string, h *specs.Hook, stdin []byte, inherit []string) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -65,6 +68,9 @@ func runHook(kind string, h *specs.Hook, stdin []byte) error {
 		cmd.Args = h.Args // args[0] is the hook's argv[0], as in execv
 	}
 	cmd.Env = h.Env
+	if cmd.Env == nil {
+		cmd.Env = inherit
+	}
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
@@ -101,4 +107,17 @@ func oneLine(s string) string {
 		s = s[:512] + "..."
 	}
 	return s
+}
+
+// hostEnv is berth's own environment without its internal _BERTH_
+// variables: what a host-side hook without env of its own inherits.
+func hostEnv() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "_BERTH_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -100,7 +100,7 @@ func Init() error {
 func execProcess(ic *initConfig, path string, msg []byte, proc int) error {
 	cfg := ic.Config
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
-		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State); err != nil {
+		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, cfg.Process.Env); err != nil {
 			return err
 		}
 	}
@@ -144,7 +144,7 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 				os.Exit(1)
 			}
 		}
-		if err := runHooks("createContainer", h.CreateContainer, ic.State); err != nil {
+		if err := runHooks("createContainer", h.CreateContainer, ic.State, cfg.Process.Env); err != nil {
 			return "", err
 		}
 	}

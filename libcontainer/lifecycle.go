@@ -89,7 +89,7 @@ func (c *Container) Start() error {
 	logs.Debugf("start %s: init released in %s", c.state.ID, time.Since(t0))
 	fault.Point("start:before-poststart")
 	if h := c.state.Config.Hooks; h != nil {
-		for _, err := range runHooksWarn("poststart", h.Poststart, c.OCIState(Running)) {
+		for _, err := range runHooksWarn("poststart", h.Poststart, c.OCIState(Running), hostEnv()) {
 			logs.Warnf("%v", err)
 		}
 	}
@@ -176,7 +176,7 @@ func (c *Container) destroy() error {
 	}
 	fault.Point("delete:poststop")
 	if h := c.state.Config.Hooks; h != nil {
-		for _, err := range runHooksWarn("poststop", h.Poststop, c.OCIState(Stopped)) {
+		for _, err := range runHooksWarn("poststop", h.Poststop, c.OCIState(Stopped), hostEnv()) {
 			logs.Warnf("%v", err)
 		}
 	}

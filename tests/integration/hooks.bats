@@ -96,6 +96,21 @@ all_hooks() {
 	done
 }
 
+@test "hooks without env inherit berth's environment; createContainer and startContainer ones, which run in init, the process's" {
+	all_hooks
+	update_config '(.hooks[][] | select(.env)) |= del(.env) | .process.env += ["HOOKVAR=env-of-the-process"]'
+	id=$(new_id)
+	HOOKVAR=env-of-berth run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_for_file "$HOOKS/startContainer.env"
+	for h in createRuntime poststart; do
+		[ "$(cat "$HOOKS/$h.env")" = env-of-berth ] || fail "$h: HOOKVAR is '$(cat "$HOOKS/$h.env")'"
+	done
+	for h in createContainer startContainer; do
+		[ "$(cat "$HOOKS/$h.env")" = env-of-the-process ] || fail "$h: HOOKVAR is '$(cat "$HOOKS/$h.env")'"
+	done
+}
+
 @test "startContainer and poststart hooks run on start" {
 	all_hooks
 	id=$(new_id)
