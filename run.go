@@ -297,7 +297,8 @@ func (r *ttyRelay) close() {
 func (r *ttyRelay) start() {
 	buf := make([]byte, 256)
 	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(int(r.local.Fd()), buf, oob, 0)
+	// Close-on-exec: hooks (poststop) and helpers must not inherit it.
+	_, oobn, _, _, err := unix.Recvmsg(int(r.local.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	r.local.Close()
 	if err != nil {
 		logs.Warnf("receive pty master: %v", err)
