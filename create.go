@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/internal/callerfds"
 	"github.com/berth-runtime/berth/libcontainer"
 	"github.com/berth-runtime/berth/specconv"
 )
@@ -41,6 +42,11 @@ var createCommand = &cli.Command{
 func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libcontainer.Container, error) {
 	root, id, err := containerRef(ctx)
 	if err != nil {
+		return nil, err
+	}
+	listen := listenCount(os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID"), os.Getpid())
+	preserve := ctx.Int("preserve-fds")
+	if err := checkPassed(listen, preserve, callerfds.Passed()); err != nil {
 		return nil, err
 	}
 	bundle := ctx.String("bundle")
@@ -80,11 +86,7 @@ func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libconta
 	if err != nil {
 		return nil, fmt.Errorf("config.json: %w", err)
 	}
-	preserve := ctx.Int("preserve-fds")
-	if preserve < 0 {
-		return nil, fmt.Errorf("--preserve-fds: %d is negative", preserve)
-	}
-	preserve += listenFDs(cfg.Process)
+	preserve += listenEnv(cfg.Process, listen)
 	opts := &libcontainer.CreateOpts{
 		ID:            id,
 		Config:        cfg,

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/berth-runtime/berth/internal/callerfds"
 	"github.com/berth-runtime/berth/libcontainer"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/specconv"
@@ -46,6 +47,10 @@ var execCommand = &cli.Command{
 		if !detach {
 			sigs = caughtSignals()
 		}
+		preserve := ctx.Int("preserve-fds")
+		if err := checkPassed(0, preserve, callerfds.Passed()); err != nil {
+			return err
+		}
 		c, err := loadLocked(ctx)
 		if err != nil {
 			return err
@@ -54,11 +59,6 @@ var execCommand = &cli.Command{
 		if err != nil {
 			c.Unlock()
 			return err
-		}
-		preserve := ctx.Int("preserve-fds")
-		if preserve < 0 {
-			c.Unlock()
-			return fmt.Errorf("--preserve-fds: %d is negative", preserve)
 		}
 		opts := &libcontainer.ExecOpts{
 			Process:       p,

@@ -260,11 +260,10 @@ func forwardSignals(pid, pidfd int, sigs <-chan os.Signal, relay *ttyRelay, stop
 	}
 }
 
-// listenFDs passes socket-activation fds (LISTEN_FDS) on to the container,
-// as runc does, and returns how many.
-func listenFDs(p *configs.Process) int {
-	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
-	if err != nil || n <= 0 || p == nil {
+// listenEnv tells the container's process of the n socket-activation fds
+// berth passes it (LISTEN_FDS, as runc does) and returns n.
+func listenEnv(p *configs.Process, n int) int {
+	if n <= 0 || p == nil {
 		return 0
 	}
 	p.Env = append(p.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
@@ -298,7 +297,8 @@ func (r *ttyRelay) close() {
 func (r *ttyRelay) start() {
 	buf := make([]byte, 256)
 	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(int(r.local.Fd()), buf, oob, 0)
+	// Close-on-exec: hooks (poststop) and helpers must not inherit it.
+	_, oobn, _, _, err := unix.Recvmsg(int(r.local.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	r.local.Close()
 	if err != nil {
 		logs.Warnf("receive pty master: %v", err)

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/callerfds"
 	"github.com/berth-runtime/berth/internal/cleanup"
 	"github.com/berth-runtime/berth/internal/sigfwd"
 	"github.com/berth-runtime/berth/libcontainer/configs"
@@ -65,6 +66,11 @@ type initProc struct {
 // spawnInit re-executes berth as init, runs the namespace handshake and
 // returns once init's namespaces are set up. Undo steps go on undo.
 func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
+	// The commands check this first, naming their flag; here it guards
+	// against passing on an fd berth opened itself.
+	if err := callerfds.Check(s.preserve); err != nil {
+		return nil, fmt.Errorf("preserved fds: %w", err)
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)

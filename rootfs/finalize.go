@@ -188,7 +188,7 @@ func (mk *masker) tmpfs() (int, error) {
 	}
 	if !mk.used {
 		mk.used = true
-		return unix.Dup(mk.tmpfsFd)
+		return dupCloexec(mk.tmpfsFd)
 	}
 	// Attached by now, so it can be cloned like any bind source.
 	tree, err := unix.OpenTree(mk.tmpfsFd, "", cloneFd)

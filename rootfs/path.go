@@ -67,13 +67,13 @@ func cleanRel(p string) string {
 func mkdirAllInRoot(rootFd int, p string, mode uint32) (int, error) {
 	rel := cleanRel(p)
 	if rel == "" {
-		return unix.Dup(rootFd)
+		return dupCloexec(rootFd)
 	}
 	fd, err := openInRoot(rootFd, rel, unix.O_DIRECTORY)
 	if err == nil || !errors.Is(err, unix.ENOENT) {
 		return fd, err
 	}
-	cur, err := unix.Dup(rootFd)
+	cur, err := dupCloexec(rootFd)
 	if err != nil {
 		return -1, err
 	}
@@ -277,4 +277,10 @@ func mountID(fd int) (uint64, error) {
 		return 0, err
 	}
 	return stx.Mnt_id, nil
+}
+
+// dupCloexec is dup(2) with close-on-exec, as every fd berth opens: none
+// may reach a hook or helper it starts meanwhile.
+func dupCloexec(fd int) (int, error) {
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 }

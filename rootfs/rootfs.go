@@ -333,7 +333,7 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 		if p.devTop >= 0 {
 			unix.Close(p.devTop)
 		}
-		if p.devTop, err = unix.Dup(top); err != nil {
+		if p.devTop, err = dupCloexec(top); err != nil {
 			p.devTop = -1
 			unix.Close(top)
 			return -1, fmt.Errorf("dup /dev mount fd: %w", err)

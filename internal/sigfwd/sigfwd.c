@@ -101,7 +101,8 @@ int berth_command_index(int argc, char **argv)
 }
 
 /* Priority 101: before nsenter's constructor, which may exec the
- * container's process without returning. */
+ * container's process without returning. It must open no fd: callerfds'
+ * constructor, also 101, counts the caller's fds before or after it. */
 __attribute__((constructor(101))) static void berth_sigfwd(int argc, char **argv)
 {
 	const char *mask = getenv("_BERTH_SIGMASK"), *off = getenv("_BERTH_SIGFWD");

@@ -61,7 +61,10 @@ fds_listed() {
 	echo "activated" >"$TESTDIR/fd3"
 	set_args sh -c "cat <&3; echo \"LISTEN_FDS=\$LISTEN_FDS LISTEN_PID=\$LISTEN_PID\"; $FDS_SCRIPT"
 	id=$(new_id)
-	LISTEN_FDS=1 run berth run --bundle "$BUNDLE" "$id" 3<"$TESTDIR/fd3" 4</dev/null
+	# The fds are berth's only when LISTEN_PID is berth's pid: exec keeps
+	# the shell's.
+	run timeout 60 bash -c 'export LISTEN_FDS=1 LISTEN_PID=$$; exec "$0" --root "$1" run --bundle "$2" "$3"' \
+		"$BERTH" "$ROOT" "$BUNDLE" "$id" 3<"$TESTDIR/fd3" 4</dev/null
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = activated ]
 	[ "${lines[1]}" = "LISTEN_FDS=1 LISTEN_PID=1" ]

@@ -413,8 +413,7 @@ docker_like_seccomp() {
 	# Seen from the host, while init waits to be started: init holds no
 	# directory (the way out in both CVEs), nothing of berth's state but
 	# the exec fifo, and its cwd is the container's root. (fds the caller
-	# of `berth create` left inheritable are closed before execve, see
-	# above.)
+	# of `berth create` left inheritable: see the caller's-lock test.)
 	id=$(new_id)
 	run_detached berth create --bundle "$BUNDLE" "$id"
 	[ "$status" -eq 0 ]
@@ -497,6 +496,195 @@ docker_like_seccomp() {
 			[[ $output == *top=container* ]] || fail "cwd $n: $output"
 		fi
 	done
+}
+
+# ---- berth's own fds and its caller's stray ones (issue 16, items 2, 5, 7) ----
+
+# The fds of the container's shell (pid 1), with their targets: a simple
+# subshell that redirects its own output: no pipeline (sh would hold the
+# pipe's fds meanwhile), no redirection in sh itself (it saves stdout).
+FDS_SHOWN='echo "env LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; (ls -l /proc/1/fd >/tmp/fds); sed -n "s/.* \([0-9][0-9]*\) -> \(.*\)/fd \1 \2/p" /tmp/fds; true'
+
+# fd_numbers: the fd numbers of the "fd N TARGET" lines in $output, on one line.
+fd_numbers() {
+	awk '$1 == "fd" { printf "%s ", $2 }' <<<"$output"
+}
+
+# no_stray_fds CMD...: CMD without fds 5-9, which a test shell may hold
+# (bats keeps some of its own open); a test closes or sets 3 and 4 itself.
+no_stray_fds() {
+	"$@" 5<&- 6<&- 7<&- 8<&- 9<&-
+}
+
+@test "CVE-2024-21626 class: LISTEN_FDS without LISTEN_PID, or with another process's, hands the container none of berth's own fds" {
+	set_args sh -c "$FDS_SHOWN"
+	echo "activated" >"$TESTDIR/socket-stand-in"
+
+	# Mechanics: socket activation works; with LISTEN_PID naming berth
+	# itself (exec keeps the shell's pid) the fd the caller passed is fd 3
+	# inside, announced to the process.
+	id=$(new_id)
+	run timeout 60 bash -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" --root "$1" run --bundle "$2" "$3"' \
+		"$BERTH" "$ROOT" "$BUNDLE" "$id" 3<"$TESTDIR/socket-stand-in" 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "env LISTEN_FDS=1 LISTEN_PID=1" ]
+	[ "$(fd_numbers)" = "0 1 2 3 " ]
+	[[ $output == *"fd 3 $TESTDIR/socket-stand-in"* ]]
+
+	# The attack: LISTEN_FDS left by a socket-activated ancestor, with no
+	# LISTEN_PID or the ancestor's, and no fd 3 passed. What would be fd
+	# 3 is one of berth's own open files (a host cgroup file, a directory).
+	local pid
+	for pid in none 1 $$; do
+		id=$(new_id)
+		if [ "$pid" = none ]; then
+			LISTEN_FDS=1 no_stray_fds run berth run --bundle "$BUNDLE" "$id" 3<&- 4<&-
+		else
+			LISTEN_FDS=1 LISTEN_PID=$pid no_stray_fds run berth run --bundle "$BUNDLE" "$id" 3<&- 4<&-
+		fi
+		echo "LISTEN_PID $pid: $output"
+		[ "$status" -eq 0 ]
+		[ "$(fd_numbers)" = "0 1 2 " ] || fail "LISTEN_PID $pid: the container got fds: $output"
+		[ "${lines[0]}" = "env LISTEN_FDS= LISTEN_PID=" ] || fail "LISTEN_PID $pid: ${lines[0]}"
+	done
+
+	# Nor does a caller's fd 3 pass for an activation meant for another
+	# process.
+	id=$(new_id)
+	LISTEN_FDS=1 LISTEN_PID=1 no_stray_fds run berth run --bundle "$BUNDLE" "$id" 3<"$TESTDIR/socket-stand-in" 4<&-
+	[ "$status" -eq 0 ]
+	[ "$(fd_numbers)" = "0 1 2 " ]
+
+	# Berth asked for the activation fds but given none: refused, nothing
+	# left behind.
+	id=$(new_id)
+	run timeout 60 bash -c 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" --root "$1" run --bundle "$2" "$3"' \
+		"$BERTH" "$ROOT" "$BUNDLE" "$id" 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
+	echo "$output"
+	assert_error
+	[ "$output" = "berth: LISTEN_FDS=1: fd 3 was not passed to berth" ]
+	[ ! -e "$ROOT/$id" ]
+}
+
+@test "CVE-2024-21626 class: --preserve-fds asking for fds the caller did not pass is refused (create, run, exec), never filled with berth's own" {
+	set_args sh -c "$FDS_SHOWN"
+	echo "fd three" >"$TESTDIR/fd3"
+	echo "fd four" >"$TESTDIR/fd4"
+
+	# Mechanics: fds the caller passes do reach the container.
+	id=$(new_id)
+	no_stray_fds run berth run --preserve-fds 2 --bundle "$BUNDLE" "$id" 3<"$TESTDIR/fd3" 4<"$TESTDIR/fd4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(fd_numbers)" = "0 1 2 3 4 " ]
+	[[ $output == *"fd 3 $TESTDIR/fd3"* && $output == *"fd 4 $TESTDIR/fd4"* ]]
+
+	# The attack: none passed, or only fd 3. One line naming the flag and
+	# the fd, exit 1, no container.
+	local cmd
+	for cmd in run create; do
+		id=$(new_id)
+		no_stray_fds run_detached berth "$cmd" --preserve-fds 2 --bundle "$BUNDLE" "$id" 3<&- 4<&-
+		echo "$cmd: $output"
+		assert_error
+		[ "$output" = "berth: --preserve-fds 2: fd 3 was not passed to berth" ]
+		[ ! -e "$ROOT/$id" ] || fail "$cmd left $ROOT/$id"
+
+		id=$(new_id)
+		no_stray_fds run_detached berth "$cmd" --preserve-fds 2 --bundle "$BUNDLE" "$id" 3<"$TESTDIR/fd3" 4<&-
+		echo "$cmd: $output"
+		assert_error
+		[ "$output" = "berth: --preserve-fds 2: fd 4 was not passed to berth" ]
+		[ ! -e "$ROOT/$id" ] || fail "$cmd left $ROOT/$id"
+	done
+
+	# exec into a running container: the same, and no process starts.
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	no_stray_fds run berth exec --preserve-fds 1 "$id" sh -c "$FDS_SHOWN" 3<&- 4<&-
+	echo "exec: $output"
+	assert_error
+	[ "$output" = "berth: --preserve-fds 1: fd 3 was not passed to berth" ]
+	[ "$(berth ps "$id" | wc -l)" -eq 2 ] || fail "exec left a process: $(berth ps "$id")"
+	no_stray_fds run berth exec --preserve-fds 1 "$id" sh -c '(ls -l /proc/$$/fd >/tmp/fds); grep -c " 3 -> " /tmp/fds' 3<"$TESTDIR/fd3" 4<&-
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	berth delete --force "$id"
+}
+
+# fd_hook NAME: a host hook that records the fds it was started with.
+fd_hook() {
+	jq -n --arg p "$TESTDIR/fd-hook" --arg n "$1" '{path: $p, args: ["fd-hook", $n]}'
+}
+
+@test "a caller's inheritable fd (a lock) is not held by a created container's init, nor by any hook" {
+	cat >"$TESTDIR/fd-hook" <<-EOF
+		#!/bin/sh
+		ls -l /proc/\$\$/fd > "$TESTDIR/hook-\$1.fds"
+	EOF
+	chmod +x "$TESTDIR/fd-hook"
+	UPDATE_CONFIG_ARGS=(--argjson a "$(fd_hook prestart)" --argjson b "$(fd_hook createRuntime)" --argjson c "$(fd_hook poststop)")
+	update_config '.hooks = {prestart: [$a], createRuntime: [$b], poststop: [$c]}'
+	UPDATE_CONFIG_ARGS=()
+	set_args sleep 1000
+	local lock=$TESTDIR/harness.lock
+	exec 9>"$lock"
+	EXTRA_CLEANUP+=("exec 9>&-")
+	# Mechanics: the test shell holds the lock fd without close-on-exec
+	# (flags has no 02000000), so every program it starts inherits it.
+	[ "$(readlink /proc/$$/fd/9)" = "$lock" ]
+	local flags
+	flags=$(awk '/^flags:/ { print $2 }' /proc/$$/fdinfo/9)
+	(( (8#$flags & 8#2000000) == 0 ))
+	[ "$(bash -c 'readlink /proc/$$/fd/9')" = "$lock" ]
+
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local pid fd
+	pid=$(state_field "$id" pid)
+	ls -l /proc/"$pid"/fd
+	for fd in /proc/"$pid"/fd/*; do
+		[ "$(readlink "$fd")" != "$lock" ] || fail "init of $id holds the caller's lock as fd ${fd##*/}"
+	done
+	berth delete --force "$id"
+	local h
+	for h in prestart createRuntime poststop; do
+		[ -s "$TESTDIR/hook-$h.fds" ] || fail "the $h hook did not run"
+		cat "$TESTDIR/hook-$h.fds"
+		! grep -qF "$lock" "$TESTDIR/hook-$h.fds" || fail "the $h hook inherited the lock"
+	done
+}
+
+@test "the pty master a foreground run receives is close-on-exec: nothing berth starts afterwards inherits it" {
+	update_config '.process.terminal = true'
+	set_args sleep 1000
+	id=$(new_id)
+	# Foreground, without --console-socket: berth takes the pty master
+	# from init and relays it.
+	"$BERTH" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/run.out" 2>&1 3<&- 4<&- &
+	local pid=$! fd master= i
+	track_pid "$pid"
+	for ((i = 0; i < 100; i++)); do
+		for fd in /proc/"$pid"/fd/*; do
+			case $(readlink "$fd" 2>/dev/null) in */ptmx) master=${fd##*/} ;; esac
+		done
+		[ -z "$master" ] || break
+		sleep 0.1
+	done
+	# Mechanics: berth really holds the master, as an fd a child would
+	# inherit unless it is close-on-exec (flag 02000000 in fdinfo).
+	[ -n "$master" ] || fail "berth never held a pty master: $(ls -l /proc/$pid/fd)"
+	local flags
+	flags=$(awk '/^flags:/ { print $2 }' /proc/"$pid"/fdinfo/"$master")
+	echo "pty master: fd $master, flags $flags"
+	(( (8#$flags & 8#2000000) != 0 )) || fail "the pty master (fd $master, flags $flags) is not close-on-exec"
+	berth kill "$id" KILL
+	wait "$pid" || true
 }
 
 @test "CVE-2021-30465/CVE-2024-45310: symlinks at mount destinations (absolute and ../..) keep mounts and mkdirs in the rootfs" {
