@@ -315,9 +315,10 @@ static int poll_retry(struct pollfd *fds, nfds_t n)
 	return r;
 }
 
-/* As Go's killPid: a process that does not die within this (frozen by a
- * cgroup the container controls, say) is Go's to report. */
-#define EXIT_WAIT_MS 5000
+/* A process that does not die within this (frozen in a child cgroup the
+ * container made, say) is Go's to handle: it waits a while longer, thaws
+ * and kills the whole cgroup tree, and reports what is left. */
+#define EXIT_WAIT_MS 2000
 
 /* wait_exit waits at most ms for the process behind pidfd to exit. */
 static int wait_exit(int pidfd, int ms)

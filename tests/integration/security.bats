@@ -1124,3 +1124,38 @@ make_passwd_fifo() {
 		[[ ${lines[0]} =~ (is\ empty|is\ not\ a\ decimal\ number|is\ out\ of\ range) ]]
 	done
 }
+
+@test "wedge: delete --force of a container whose init sits in a child freezer cgroup it froze finishes and leaves nothing" {
+	[[ -d $CGROUP_MNT/freezer ]] || skip "no cgroup v1 freezer hierarchy"
+	start_wedge_sleeper
+	local pid fz sub
+	pid=$(state_field "$ID" pid)
+	fz=$(jq -r '.cgroup.paths.freezer // empty' "$ROOT/$ID/state.json")
+	[[ -n $fz && -d $fz ]] || fail "no freezer cgroup in the state: $(jq -c .cgroup "$ROOT/$ID/state.json")"
+	# What a container with a writable cgroup mount can do (done from the
+	# host here, in the container's own cgroup): a child cgroup, init in
+	# it, frozen. The container's cgroup itself still reads THAWED.
+	sub=$fz/wedge
+	mkdir "$sub"
+	EXTRA_CLEANUP+=("if [[ -d $sub ]]; then echo THAWED >$sub/freezer.state; rmdir $sub; fi; true")
+	echo "$pid" >"$sub/cgroup.procs"
+	echo FROZEN >"$sub/freezer.state"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(cat "$sub/freezer.state") == FROZEN ]] && break
+		sleep 0.05
+	done
+	[ "$(cat "$sub/freezer.state")" = FROZEN ]
+	[ "$(cat "$fz/freezer.state")" = THAWED ]
+	# Mechanics: a frozen task does not die of SIGKILL.
+	kill -KILL "$pid"
+	sleep 0.5
+	pid_alive "$pid" || fail "init $pid died while frozen"
+
+	run berth_within 20 delete --force "$ID"
+	echo "status $status: $output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+	! pid_alive "$pid" || fail "init $pid outlived delete --force"
+	[ ! -d "$fz" ]
+}
