@@ -24,7 +24,12 @@ var deleteCommand = &cli.Command{
 			return err
 		}
 		force := ctx.Bool("force")
-		c, err := loadLockedLite(ctx)
+		load := libcontainer.LoadLockedLite
+		if force {
+			// Bounded: see LoadForDelete.
+			load = libcontainer.LoadForDelete
+		}
+		c, err := loadWith(ctx, load)
 		if err != nil {
 			if force && (errors.Is(err, libcontainer.ErrNotExist) || errors.Is(err, libcontainer.ErrBroken)) {
 				// Already gone is success for --force (the shims call

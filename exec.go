@@ -133,8 +133,9 @@ func execProcess(ctx *cli.Context, cfg *configs.Config) (*configs.Process, error
 	if cwd := ctx.String("cwd"); cwd != "" {
 		p.Cwd = cwd
 	}
-	if u := ctx.String("user"); u != "" {
-		uid, gid, hasGID, err := libcontainer.ParseUser(u)
+	// Set, even to "": an empty -u is an error, not the default user.
+	if ctx.IsSet("user") {
+		uid, gid, hasGID, err := libcontainer.ParseUser(ctx.String("user"))
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/libcontainer"
 )
 
 var killCommand = &cli.Command{
@@ -27,7 +29,9 @@ var killCommand = &cli.Command{
 				return err
 			}
 		}
-		c, err := loadLockedLite(ctx)
+		// Bounded: a command stuck on the container holding its lock
+		// must not keep a kill out.
+		c, err := loadWith(ctx, libcontainer.LoadForSignal)
 		if err != nil {
 			return err
 		}

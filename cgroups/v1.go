@@ -3,6 +3,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -275,7 +276,10 @@ func (m *v1Manager) Destroy() error {
 	// An empty cgroup stays empty (nothing can fork into it): skip the
 	// freeze-kill-thaw round on the common path, a container that exited.
 	if pids, err := m.Pids(); err != nil || len(pids) > 0 {
-		_, hasFreezer := m.paths["freezer"]
+		fz, hasFreezer := m.paths["freezer"]
+		if hasFreezer {
+			thawBelow(fz)
+		}
 		if err := signalAll(m, unix.SIGKILL, hasFreezer, true); err != nil && !isNotExist(err) {
 			errs = append(errs, fmt.Errorf("destroy: %w", err))
 		}
@@ -286,6 +290,22 @@ func (m *v1Manager) Destroy() error {
 		}
 	}
 	return joinErrs(errs...)
+}
+
+// thawBelow thaws the freezer cgroups below dir: a container that can
+// write its cgroup may freeze a child of it, which thawing dir does not
+// undo, and v1 lets no signal through to a frozen task, SIGKILL included.
+func thawBelow(dir string) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || p == dir {
+			return nil
+		}
+		state := filepath.Join(p, "freezer.state")
+		if s, err := readLine(state); err == nil && s != "THAWED" {
+			_ = writeFile(state, "THAWED")
+		}
+		return nil
+	})
 }
 
 func (m *v1Manager) State() State {

@@ -427,7 +427,7 @@ func writePidFile(path string, pid int) error {
 }
 
 // killPid SIGKILLs pid through a pidfd (no race with pid reuse) and waits
-// for it to exit.
+// (bounded) for it to exit.
 func killPid(pid int) {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
@@ -435,11 +435,17 @@ func killPid(pid int) {
 	}
 	defer unix.Close(fd)
 	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-	waitPidfd(fd, -1)
+	// Bounded: a process frozen by a cgroup the container controls (or in
+	// uninterruptible sleep) does not die; the cgroup removal after this
+	// reports what is left.
+	waitPidfd(fd, killWaitMs)
 	// Our own child (no pid namespace fork) must be reaped too.
 	var ws unix.WaitStatus
 	unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 }
+
+// killWaitMs bounds killPid's wait for the process to exit.
+const killWaitMs = 5000
 
 // waitPidfd waits until the process behind fd exits (timeout in ms, -1 forever).
 func waitPidfd(fd int, timeout int) bool {

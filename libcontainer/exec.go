@@ -31,14 +31,12 @@ type ExecOpts struct {
 // Exec starts a new process in the container's namespaces and cgroup, and
 // returns its pid once execve has succeeded.
 func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
-	paused := false
 	switch st := c.Status(); st {
 	case Running, Created:
 	case Paused:
 		if !o.IgnorePaused {
 			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
 		}
-		paused = true
 	default:
 		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, st)
 	}
@@ -106,11 +104,11 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 			if err := joinSubCgroups(subDirs, pid); err != nil {
 				return err
 			}
-			if paused {
-				// Init is frozen until resume, which needs the lock; the
-				// cgroup holds init now, so a delete would kill it.
-				c.Unlock()
-			}
+			// The cgroup holds init now, so a delete kills it. What init
+			// does from here (chroot, /etc/passwd, execve, or wait frozen
+			// until resume) the container can slow down or stall: no
+			// other command on the container may wait for that.
+			c.Unlock()
 			return nil
 		},
 	}
@@ -167,32 +165,37 @@ func (c *Container) joinBootstrap() (*nsenter.Bootstrap, error) {
 	return b, nil
 }
 
-// ParseUser parses exec's -u "uid[:gid]".
+// ParseUser parses exec's -u "uid[:gid]": decimal numbers only, each the
+// exact id (names are not looked up, as in runc). Anything else, an empty
+// part included, is an error: a malformed spec must never run as uid 0
+// (crun's CVE-2026-30892).
 func ParseUser(s string) (uid, gid uint32, hasGID bool, err error) {
 	u, g, hasGID := strings.Cut(s, ":")
-	if uid, err = parseID(u); err != nil {
+	if uid, err = parseID("uid", u); err != nil {
 		return 0, 0, false, fmt.Errorf("--user %q: %w", s, err)
 	}
 	if hasGID {
-		if gid, err = parseID(g); err != nil {
+		if gid, err = parseID("gid", g); err != nil {
 			return 0, 0, false, fmt.Errorf("--user %q: %w", s, err)
 		}
 	}
 	return uid, gid, hasGID, nil
 }
 
-func parseID(s string) (uint32, error) {
+// parseID parses a decimal id up to 4294967294 ((uid_t)-1 means "no
+// change" to the kernel).
+func parseID(what, s string) (uint32, error) {
 	var n uint64
 	if s == "" {
-		return 0, errors.New("empty id")
+		return 0, fmt.Errorf("the %s is empty", what)
 	}
 	for _, r := range s {
 		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("%q is not a numeric id", s)
+			return 0, fmt.Errorf("%s %q is not a decimal number (names are not looked up)", what, s)
 		}
 		n = n*10 + uint64(r-'0')
 		if n > 1<<32-2 {
-			return 0, fmt.Errorf("%q is out of range", s)
+			return 0, fmt.Errorf("%s %q is out of range (0-4294967294)", what, s)
 		}
 	}
 	return uint32(n), nil

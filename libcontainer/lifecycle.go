@@ -156,6 +156,24 @@ func (c *Container) Delete(force bool) error {
 	return c.destroy()
 }
 
+// killUnlocked SIGKILLs init (once its pidfd is open and its start time
+// matches the state's) and every process of the cgroup, without waiting:
+// delete --force does it when a stuck command holds the lock, since what
+// holds it up is one of these processes.
+func (c *Container) killUnlocked() {
+	if pid := c.state.InitPid; pid > 0 {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			if _, start, err := procStat(pid); err == nil && start == c.state.InitStartTime {
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			}
+			unix.Close(fd)
+		}
+	}
+	if mgr, err := cgroups.Load(c.state.Cgroup); err == nil {
+		mgr.Kill(int(unix.SIGKILL)) // thaws a frozen cgroup after the signal
+	}
+}
+
 // destroy removes what the container owns and runs poststop hooks.
 func (c *Container) destroy() error {
 	var errs []error

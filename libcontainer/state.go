@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-runtime/berth/cgroups"
 	"github.com/berth-runtime/berth/internal/jsondec"
+	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sysfile"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
@@ -224,6 +225,21 @@ func (c *Container) decodeFile(name string, v any, first bool, bp *[]byte) error
 
 // Lock serializes commands on one container (flock on its directory).
 func (c *Container) Lock() error {
+	return c.lockWithin(-1)
+}
+
+// ErrLockBusy: another command held the container's lock for the whole
+// of a bounded wait.
+var ErrLockBusy = errors.New("is locked by another berth command that does not finish")
+
+// lockTimeout bounds the wait of kill and delete --force for the lock: its
+// holder may be stuck on the container (a frozen or stopped init), and
+// these two are how a caller gets out of that. A variable for tests.
+var lockTimeout = 2 * time.Second
+
+// lockWithin is Lock, waiting at most d for another holder (d < 0: as long
+// as it takes).
+func (c *Container) lockWithin(d time.Duration) error {
 	f, err := os.Open(c.dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -231,8 +247,11 @@ func (c *Container) Lock() error {
 		}
 		return fmt.Errorf("lock container %s: %w", c.state.ID, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	if err := flockWithin(int(f.Fd()), d); err != nil {
 		f.Close()
+		if errors.Is(err, ErrLockBusy) {
+			return fmt.Errorf("container %s %w (waited %v)", c.state.ID, ErrLockBusy, d)
+		}
 		return fmt.Errorf("lock container %s: flock: %w", c.state.ID, err)
 	}
 	// The holder we waited for may have deleted the container: its
@@ -249,6 +268,33 @@ func (c *Container) Lock() error {
 	}
 	c.lock = f
 	return nil
+}
+
+// flockWithin takes an exclusive flock on fd, waiting at most d (d < 0:
+// blocking). The uncontended case is one flock either way; a bounded wait
+// polls, since a blocked flock cannot be given a deadline.
+func flockWithin(fd int, d time.Duration) error {
+	if d < 0 {
+		for {
+			if err := unix.Flock(fd, unix.LOCK_EX); err != unix.EINTR {
+				return err
+			}
+		}
+	}
+	deadline := time.Now().Add(d)
+	delay := time.Millisecond
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err != unix.EWOULDBLOCK && err != unix.EINTR {
+			return err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return ErrLockBusy
+		}
+		time.Sleep(min(delay, left))
+		delay = min(2*delay, 50*time.Millisecond)
+	}
 }
 
 // Relock takes the lock of a container this berth made and let go of (run
@@ -283,11 +329,16 @@ func LoadLockedLite(root, id string) (*Container, error) {
 }
 
 func loadLocked(root, id string, mode loadMode) (*Container, error) {
+	return loadLockedWithin(root, id, mode, -1)
+}
+
+// loadLockedWithin is loadLocked with lockWithin's bounded wait.
+func loadLockedWithin(root, id string, mode loadMode, d time.Duration) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
 	l := &Container{dir: filepath.Join(root, id), state: State{ID: id}}
-	if err := l.Lock(); err != nil {
+	if err := l.lockWithin(d); err != nil {
 		return nil, err
 	}
 	c, err := load(root, id, mode)
@@ -297,6 +348,36 @@ func loadLocked(root, id string, mode loadMode) (*Container, error) {
 	}
 	c.lock = l.lock
 	return c, nil
+}
+
+// LoadForSignal is LoadLockedLite for kill, whose wait for the lock is
+// bounded: past it the container is loaded without the lock. That is
+// safe for a signal, which goes to init through a pidfd and only after
+// init's start time matched the state's; and state.json is only ever
+// replaced whole.
+func LoadForSignal(root, id string) (*Container, error) {
+	c, err := loadLockedWithin(root, id, loadLite, lockTimeout)
+	if errors.Is(err, ErrLockBusy) {
+		logs.Debugf("kill %s: %v; signalling without it", id, err)
+		return load(root, id, loadLite)
+	}
+	return c, err
+}
+
+// LoadForDelete is LoadLockedLite for delete --force, whose wait for the
+// lock is bounded: past it, the container's processes are killed (what a
+// stuck holder waits on is one of them) and the lock is waited for once
+// more; ErrLockBusy if it still does not come.
+func LoadForDelete(root, id string) (*Container, error) {
+	c, err := loadLockedWithin(root, id, loadLite, lockTimeout)
+	if !errors.Is(err, ErrLockBusy) {
+		return c, err
+	}
+	if u, lerr := load(root, id, loadLite); lerr == nil {
+		logs.Debugf("delete %s: %v; killing its processes first", id, err)
+		u.killUnlocked()
+	}
+	return loadLockedWithin(root, id, loadLite, lockTimeout)
 }
 
 // Unlock releases Lock.

@@ -498,3 +498,50 @@ func TestLockFindsContainerGoneOrReplaced(t *testing.T) {
 		t.Errorf("Lock that waited for a delete: %v; want ErrNotExist", err)
 	}
 }
+
+func TestLockWithinIsBounded(t *testing.T) {
+	root := t.TempDir()
+	dir := root + "/a"
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	holder := &Container{root: root, dir: dir, state: State{ID: "a"}}
+	if err := holder.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		release time.Duration // when the holder lets go; 0: never
+		busy    bool
+	}{
+		{"a holder that never lets go", 0, true},
+		{"a holder that lets go in time", 50 * time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.release > 0 {
+				time.AfterFunc(tt.release, holder.Unlock)
+			}
+			waiter := &Container{root: root, dir: dir, state: State{ID: "a"}}
+			t0 := time.Now()
+			err := waiter.lockWithin(300 * time.Millisecond)
+			took := time.Since(t0)
+			waiter.Unlock()
+			if took > 2*time.Second {
+				t.Fatalf("lockWithin(300ms) took %v", took)
+			}
+			if tt.busy {
+				if !errors.Is(err, ErrLockBusy) || took < 300*time.Millisecond {
+					t.Fatalf("lockWithin = %v after %v; want ErrLockBusy after 300ms", err, took)
+				}
+				if want := "container a is locked by another berth command that does not finish (waited 300ms)"; err.Error() != want {
+					t.Fatalf("error %q, want %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("lockWithin = %v; want the lock once the holder let go", err)
+			}
+		})
+	}
+}

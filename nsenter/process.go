@@ -338,6 +338,19 @@ func LookPath(name string, env []string) (string, error) {
 	return C.GoString(&out[0]), nil
 }
 
+// homeDir runs the C stage's HOME lookup on the passwd file at path (for
+// tests): "" for no entry.
+func homeDir(path string, uid uint32) string {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	home := C.berth_home_dir(cpath, C.uint32_t(uid))
+	if home == nil {
+		return ""
+	}
+	defer C.free(unsafe.Pointer(home))
+	return C.GoString(home)
+}
+
 // parseProcess runs the C parser on msg and rebuilds a Process from what
 // it recorded, so tests and the fuzzer check the code init uses.
 func parseProcess(msg []byte) (*Process, error) {

@@ -96,6 +96,11 @@ int berth_exec_process(const uint8_t *buf, size_t len, const char *path, int pro
 int berth_lookpath(const char *name, const char *pathenv, char *out, size_t outlen, char *err,
 		   size_t errlen);
 
+/* berth_home_dir returns (malloc'd) the home directory of uid in the
+ * passwd file at path, or NULL: no entry, or a file that is not a regular
+ * one (opened without blocking; at most 4 MiB of it is read). */
+char *berth_home_dir(const char *path, uint32_t uid);
+
 /* berth_read_process reads one process message (header included) from fd
  * into a malloc'd buffer and parses it. Returns the buffer, or NULL with a
  * reason in err; *eof is set when the message ended early (the parent gave

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func u32p(v uint32) *uint32 { return &v }
@@ -194,4 +197,60 @@ func FuzzParseProcess(f *testing.F) {
 			t.Fatalf("round trip changed %+v into %+v", p, p2)
 		}
 	})
+}
+
+func TestHomeDir(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := write("passwd", "root:x:0:0:root:/root:/bin/sh\nfirst:x:1000:1000::/home/first:/bin/sh\n"+
+		"dup:x:1000:1000::/home/dup:/bin/sh\nnohome:x:7:7::::\nlast:x:42:42::/home/last:/bin/sh")
+	long := write("long", "x:x:5:5::/home/long-"+strings.Repeat("a", 10000)+":/bin/sh\nok:x:5:5::/home/ok:/bin/sh\n")
+	// Beyond the 4 MiB read: not found, however the file goes on.
+	far := write("far", strings.Repeat("filler:x:1:1::/nowhere:/bin/sh\n", 5<<20/31)+"far:x:9:9::/home/far:/bin/sh\n")
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sparse := filepath.Join(dir, "sparse")
+	if err := os.WriteFile(sparse, nil, 0o644); err != nil || os.Truncate(sparse, 1<<30) != nil {
+		t.Fatal("make a sparse file")
+	}
+	tests := []struct {
+		name, path string
+		uid        uint32
+		want       string
+	}{
+		{"root", plain, 0, "/root"},
+		{"the first entry wins", plain, 1000, "/home/first"},
+		{"an empty home is no entry", plain, 7, ""},
+		{"the last line without a newline", plain, 42, "/home/last"},
+		{"no such uid", plain, 4, ""},
+		{"a line too long is skipped, the next is read", long, 5, "/home/ok"},
+		{"read is bounded", far, 9, ""},
+		{"missing", filepath.Join(dir, "nope"), 0, ""},
+		{"a fifo (a blocking open waits for a writer)", fifo, 0, ""},
+		{"a character device", "/dev/zero", 0, ""},
+		{"a directory", dir, 0, ""},
+		{"1 GiB of NULs", sparse, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan string, 1)
+			go func() { done <- homeDir(tt.path, tt.uid) }()
+			select {
+			case got := <-done:
+				if got != tt.want {
+					t.Fatalf("homeDir(%s, %d) = %q, want %q", tt.path, tt.uid, got, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("homeDir(%s, %d) still reading after 5s", tt.path, tt.uid)
+			}
+		})
+	}
 }

@@ -285,32 +285,76 @@ static int raise_effective(char *err, size_t errlen)
 	return 0;
 }
 
-/* home_dir reads the container's /etc/passwd, as runc does for HOME. */
-static char *home_dir(uint32_t uid)
+/* The container's /etc/passwd is the container's to make: it is opened
+ * without blocking (a fifo there must not hang exec or start), used only
+ * when it is a regular file, and read for at most PASSWD_MAX bytes, in
+ * lines of at most PASSWD_LINE bytes (longer ones are skipped). Anything
+ * else counts as "no entry", as a missing file does: HOME=/. */
+#define PASSWD_MAX (4 << 20)
+#define PASSWD_LINE 8192
+
+/* passwd_home returns a copy of line's home directory if its uid is want. */
+static char *passwd_home(char *line, const char *want)
 {
-	char want[16], *line = NULL, *home = NULL;
-	size_t cap = 0;
-	FILE *f = fopen("/etc/passwd", "re");
+	char *field[7] = {0}, *s = line;
+	int n = 0;
 
-	if (f == NULL)
-		return NULL;
-	snprintf(want, sizeof(want), "%u", uid);
-	while (home == NULL && getline(&line, &cap, f) >= 0) {
-		char *field[7] = {0}, *s = line;
-		int n = 0;
-
-		line[strcspn(line, "\n")] = '\0';
-		while (n < 7 && s != NULL) {
-			field[n++] = s;
-			s = strchr(s, ':');
-			if (s != NULL)
-				*s++ = '\0';
-		}
-		if (n >= 6 && strcmp(field[2], want) == 0 && field[5][0] != '\0')
-			home = strdup(field[5]);
+	while (n < 7 && s != NULL) {
+		field[n++] = s;
+		s = strchr(s, ':');
+		if (s != NULL)
+			*s++ = '\0';
 	}
-	free(line);
-	fclose(f);
+	if (n >= 6 && strcmp(field[2], want) == 0 && field[5][0] != '\0')
+		return strdup(field[5]);
+	return NULL;
+}
+
+char *berth_home_dir(const char *passwd, uint32_t uid)
+{
+	char want[16], buf[PASSWD_LINE + 1], *home = NULL;
+	size_t have = 0, total = 0;
+	int skip = 0; /* inside a line too long to keep */
+	struct stat st;
+	int fd = open(passwd, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	snprintf(want, sizeof(want), "%u", uid);
+	while (home == NULL && total < PASSWD_MAX) {
+		ssize_t n = read(fd, buf + have, PASSWD_LINE - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* The last line may lack its newline. */
+			if (n == 0 && have > 0 && !skip) {
+				buf[have] = '\0';
+				home = passwd_home(buf, want);
+			}
+			break;
+		}
+		total += (size_t)n;
+		have += (size_t)n;
+		char *line = buf, *nl;
+		while (home == NULL && (nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+			*nl = '\0';
+			if (!skip)
+				home = passwd_home(line, want);
+			skip = 0;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == PASSWD_LINE) {
+			skip = 1;
+			have = 0;
+		}
+	}
+	close(fd);
 	return home;
 }
 
@@ -472,7 +516,7 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 			has_home = 1;
 	}
 	if (!has_home) {
-		char *home = home_dir(p->uid), *kv;
+		char *home = berth_home_dir("/etc/passwd", p->uid), *kv;
 		if (asprintf(&kv, "HOME=%s", home ? home : "/") < 0)
 			FAIL("exec %s: %s", path, estr(ENOMEM));
 		envp[i] = kv;

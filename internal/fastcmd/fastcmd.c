@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -314,6 +315,36 @@ static int poll_retry(struct pollfd *fds, nfds_t n)
 	return r;
 }
 
+/* A process that does not die within this (frozen in a child cgroup the
+ * container made, say) is Go's to handle: it waits a while longer, thaws
+ * and kills the whole cgroup tree, and reports what is left. */
+#define EXIT_WAIT_MS 2000
+
+/* wait_exit waits at most ms for the process behind pidfd to exit. */
+static int wait_exit(int pidfd, int ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	struct timespec end, now;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (left < 0)
+			left = 0;
+		r = poll(&p, 1, (int)left);
+		if (r >= 0 || errno != EINTR)
+			return r > 0;
+	}
+}
+
 /* Copies of the record's strings, NUL-terminated. */
 static void str_copy(char *dst, const struct berth_fast_str *s)
 {
@@ -509,11 +540,10 @@ static int do_delete(const struct fast_cmd *c, int dirfd, const char *dir, const
 			why = "paused";
 		else if (pidfd_signal(pidfd, SIGKILL) < 0)
 			why = "pidfd_send_signal";
-		else {
-			struct pollfd p = {.fd = pidfd, .events = POLLIN};
-			poll_retry(&p, 1);
+		else if (!wait_exit(pidfd, EXIT_WAIT_MS))
+			why = "init did not exit after SIGKILL"; /* frozen, or stuck in the kernel */
+		else
 			waitpid(r->pid, NULL, WNOHANG); /* ours only without a pid namespace fork */
-		}
 		close(pidfd);
 		if (why != NULL)
 			return fallback(why);
@@ -565,10 +595,13 @@ static int run(struct fast_cmd *c)
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return fallback("no state directory");
-	while (flock(dirfd, LOCK_EX) < 0) {
+	/* kill and delete never wait here: the holder may be stuck on the
+	 * container, and Go bounds the wait (and what comes after it). */
+	int how = c->kind == CMD_START ? LOCK_EX : LOCK_EX | LOCK_NB;
+	while (flock(dirfd, how) < 0) {
 		if (errno != EINTR) {
 			close(dirfd);
-			return fallback("flock");
+			return fallback(errno == EWOULDBLOCK ? "locked" : "flock");
 		}
 	}
 	if (read_small(dirfd, "fast", (char *)buf, sizeof(buf), &n) < 0 ||

@@ -1295,3 +1295,228 @@ assert_nothing_left() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "berth fake cpuinfo" ]
 }
+
+# ---- item 4: a container cannot wedge its own management ----
+
+# berth_within SECONDS ARG...: berth, ended after SECONDS (status 124, or
+# 137 if it outlived SIGTERM by 2 s): a hang fails the check at once.
+berth_within() {
+	local t=$1
+	shift
+	timeout --kill-after=2 "$t" "$BERTH" --root "$ROOT" "$@"
+}
+
+# berth_bg OUT SECONDS ARG...: berth_within in the background, its output
+# in OUT; sets BG_PID (timeout's pid). The teardown ends it if the test
+# did not wait for it: timeout hands the SIGTERM on to berth.
+berth_bg() {
+	local out=$1 t=$2
+	shift 2
+	timeout --kill-after=2 "$t" "$BERTH" --root "$ROOT" "$@" </dev/null >"$out" 2>&1 &
+	BG_PID=$!
+	EXTRA_CLEANUP+=("kill -TERM $BG_PID 2>/dev/null; wait $BG_PID 2>/dev/null; true")
+}
+
+# start_wedge_sleeper: a running container whose process sleeps; sets ID.
+start_wedge_sleeper() {
+	set_args sleep 300
+	ID=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "run -d: $output"
+}
+
+# make_passwd_fifo: the attack, from inside $ID: /etc/passwd becomes a
+# fifo nobody writes; then shows that a plain open of it blocks.
+make_passwd_fifo() {
+	run berth_within 10 exec "$ID" sh -c 'rm /etc/passwd && mkfifo /etc/passwd && [ -p /etc/passwd ] && echo made'
+	echo "$output"
+	[ "$status" -eq 0 ] && [ "$output" = made ] || fail "mkfifo /etc/passwd: $output"
+	run timeout 2 cat "$BUNDLE/rootfs/etc/passwd"
+	[ "$status" -eq 124 ] || fail "a plain open of the fifo did not block: status $status"
+}
+
+@test "wedge: a fifo at /etc/passwd holds up no exec" {
+	start_wedge_sleeper
+	make_passwd_fifo
+	# exec of a process without HOME looks it up in /etc/passwd: it
+	# returns promptly, and there is no entry to be had.
+	run berth_within 10 exec "$ID" sh -c 'echo "HOME=$HOME"'
+	echo "status $status: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = HOME=/ ]
+	# So does one as another user.
+	run berth_within 10 exec -u 1000 "$ID" sh -c 'echo "HOME=$HOME"'
+	echo "status $status: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = HOME=/ ]
+}
+
+@test "wedge: with a fifo at /etc/passwd, kill and delete never wait for an exec in flight" {
+	start_wedge_sleeper
+	make_passwd_fifo
+	# Execs in flight: a long-running one, and one that reads the fifo
+	# (berth used to block there holding the container's lock).
+	berth_bg "$TESTDIR/exec-sleep.out" 20 exec "$ID" sleep 100
+	local long=$BG_PID
+	berth_bg "$TESTDIR/exec-true.out" 20 exec "$ID" true
+	local short=$BG_PID
+	sleep 1
+	run berth_within 10 kill "$ID" KILL
+	echo "kill: status $status: $output"
+	[ "$status" -eq 0 ]
+	wait_for_status "$ID" stopped 10
+	local rc=0
+	wait "$short" || rc=$?
+	[ "$rc" -eq 0 ] || fail "exec true: status $rc: $(cat "$TESTDIR/exec-true.out")"
+	rc=0
+	wait "$long" || rc=$?
+	# Killed with the container, not by the timeout.
+	[ "$rc" -eq 137 ] || fail "exec sleep: status $rc: $(cat "$TESTDIR/exec-sleep.out")"
+	run berth_within 20 delete --force "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+
+	# delete --force, with an exec reading the fifo in flight.
+	start_wedge_sleeper
+	make_passwd_fifo
+	berth_bg "$TESTDIR/exec-true.out" 20 exec "$ID" true
+	short=$BG_PID
+	sleep 1
+	run berth_within 15 delete --force "$ID"
+	echo "delete --force: status $status: $output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+	rc=0
+	wait "$short" || rc=$?
+	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "exec true hung: status $rc"
+}
+
+@test "wedge: an endless or a huge /etc/passwd does not hang exec, and a real one still gives HOME" {
+	# Caps what a parser that reads it whole would take, on a shared host.
+	update_config '.linux.resources.memory = {limit: 268435456}'
+	start_wedge_sleeper
+	# Endless: /dev/zero, one line without end (mechanics: it is).
+	run berth_within 10 exec "$ID" sh -c 'rm /etc/passwd && ln -s /dev/zero /etc/passwd && head -c 1048576 /etc/passwd | wc -c'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1048576 ]
+	run berth_within 10 exec "$ID" sh -c 'echo "HOME=$HOME"'
+	echo "status $status: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = HOME=/ ]
+
+	# Huge: a sparse 1 GiB regular file, NULs without a newline.
+	run berth_within 10 exec "$ID" sh -c 'rm /etc/passwd && truncate -s 1G /etc/passwd && stat -c %s /etc/passwd'
+	[ "$status" -eq 0 ]
+	[ "$output" = 1073741824 ]
+	run berth_within 10 exec "$ID" sh -c 'echo "HOME=$HOME"'
+	echo "status $status: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = HOME=/ ]
+
+	# A regular one is read as before.
+	run berth_within 10 exec "$ID" sh -c 'rm /etc/passwd && echo "u:x:1000:1000::/home/u:/bin/sh" >/etc/passwd'
+	[ "$status" -eq 0 ]
+	run berth_within 10 exec -u 1000 "$ID" sh -c 'echo "HOME=$HOME"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = HOME=/home/u ]
+	run berth_within 20 delete --force "$ID"
+	[ "$status" -eq 0 ]
+}
+
+@test "wedge: a start stuck on an init the container stopped keeps neither kill nor delete --force out" {
+	# Without a pid namespace, the container's processes can stop its
+	# init (in one they cannot signal it: it is their namespace's init).
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sleep 300
+	local cmd id pid st start rc
+	for cmd in kill delete; do
+		id=$(new_id)
+		run_detached berth create --bundle "$BUNDLE" "$id"
+		[ "$status" -eq 0 ] || fail "create: $output"
+		pid=$(state_field "$id" pid)
+		# The attack, from inside the created container.
+		run berth_within 10 exec "$id" kill -STOP "$pid"
+		[ "$status" -eq 0 ]
+		st=$(awk '{print $3}' "/proc/$pid/stat")
+		[ "$st" = T ] || fail "init $pid is in state $st, not stopped"
+		# Mechanics: start now waits for init, holding the lock.
+		berth_bg "$TESTDIR/start.out" 20 start "$id"
+		start=$BG_PID
+		sleep 1
+		kill -0 "$start" || fail "start did not wait: $(cat "$TESTDIR/start.out")"
+		if [[ $cmd == kill ]]; then
+			run berth_within 10 kill "$id" KILL
+		else
+			run berth_within 15 delete --force "$id"
+		fi
+		echo "$cmd: $output"
+		[ "$status" -eq 0 ]
+		rc=0
+		wait "$start" || rc=$?
+		[ "$rc" -eq 1 ] || fail "start: status $rc: $(cat "$TESTDIR/start.out")"
+		grep -q "exited before start" "$TESTDIR/start.out"
+		if [[ $cmd == kill ]]; then
+			run berth_within 20 delete --force "$id"
+			[ "$status" -eq 0 ]
+		fi
+		[ ! -e "$ROOT/$id" ]
+	done
+}
+
+@test "exec -u: a numeric uid or gid is that id exactly; a malformed spec is refused with one line, never becomes 0" {
+	start_wedge_sleeper
+	run berth_within 10 exec -u 1 "$ID" sh -c 'id -u; id -g'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\n0')" ]
+	run berth_within 10 exec -u 1:1 "$ID" sh -c 'id -u; id -g'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\n1')" ]
+	run berth_within 10 exec -u 0:1000 "$ID" sh -c 'id -u; id -g'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '0\n1000')" ]
+	local spec
+	for spec in "" 1: :1 : abc root 1:abc -1 +1 0x1 " 1" "1 " 1:2:3 4294967295 99999999999; do
+		run berth_within 10 exec -u "$spec" "$ID" id -u
+		echo "-u '$spec': $status $output"
+		assert_error
+		[[ ${lines[0]} == "berth: --user \""* ]]
+		[[ ${lines[0]} =~ (is\ empty|is\ not\ a\ decimal\ number|is\ out\ of\ range) ]]
+	done
+}
+
+@test "wedge: delete --force of a container whose init sits in a child freezer cgroup it froze finishes and leaves nothing" {
+	[[ -d $CGROUP_MNT/freezer ]] || skip "no cgroup v1 freezer hierarchy"
+	start_wedge_sleeper
+	local pid fz sub
+	pid=$(state_field "$ID" pid)
+	fz=$(jq -r '.cgroup.paths.freezer // empty' "$ROOT/$ID/state.json")
+	[[ -n $fz && -d $fz ]] || fail "no freezer cgroup in the state: $(jq -c .cgroup "$ROOT/$ID/state.json")"
+	# What a container with a writable cgroup mount can do (done from the
+	# host here, in the container's own cgroup): a child cgroup, init in
+	# it, frozen. The container's cgroup itself still reads THAWED.
+	sub=$fz/wedge
+	mkdir "$sub"
+	EXTRA_CLEANUP+=("if [[ -d $sub ]]; then echo THAWED >$sub/freezer.state; rmdir $sub; fi; true")
+	echo "$pid" >"$sub/cgroup.procs"
+	echo FROZEN >"$sub/freezer.state"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(cat "$sub/freezer.state") == FROZEN ]] && break
+		sleep 0.05
+	done
+	[ "$(cat "$sub/freezer.state")" = FROZEN ]
+	[ "$(cat "$fz/freezer.state")" = THAWED ]
+	# Mechanics: a frozen task does not die of SIGKILL.
+	kill -KILL "$pid"
+	sleep 0.5
+	pid_alive "$pid" || fail "init $pid died while frozen"
+
+	run berth_within 20 delete --force "$ID"
+	echo "status $status: $output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+	! pid_alive "$pid" || fail "init $pid outlived delete --force"
+	[ ! -d "$fz" ]
+}
