@@ -98,7 +98,7 @@ func Load(st State) (Manager, error) {
 			}
 			return nil, fmt.Errorf("cgroups: load: v1 state without paths")
 		}
-		m := &v1Manager{cfg: st.Config, paths: make(map[string]string, len(st.Paths))}
+		m := &v1Manager{cfg: st.Config, paths: make(map[string]string, len(st.Paths)), loaded: true}
 		for k, v := range st.Paths {
 			if !path.IsAbs(v) {
 				return nil, fmt.Errorf("cgroups: load: path %q of %q is not absolute", v, k)
@@ -116,7 +116,7 @@ func Load(st State) (Manager, error) {
 		if !path.IsAbs(dir) {
 			return nil, fmt.Errorf("cgroups: load: v2 state without an absolute path (%q)", dir)
 		}
-		return &v2Manager{cfg: st.Config, root: cgroupRoot, dir: dir}, nil
+		return &v2Manager{cfg: st.Config, root: cgroupRoot, dir: dir, loaded: true}, nil
 	case DriverSystemd:
 		return loadSystemd(st)
 	case DriverNone:

@@ -29,6 +29,9 @@ type v1Manager struct {
 	paths map[string]string
 	// unifiedMount is the cgroup2 mount point on hybrid hosts, "" else.
 	unifiedMount string
+	// loaded: rebuilt from a container's state (exec joins a cgroup a
+	// paused container may have frozen: --ignore-paused), not new.
+	loaded bool
 }
 
 // newV1 resolves cfg.Path in every mounted hierarchy. self is the
@@ -108,7 +111,7 @@ func (m *v1Manager) Apply(pid int) error {
 		if pid <= 0 {
 			continue
 		}
-		if dir == m.paths["freezer"] {
+		if dir == m.paths["freezer"] && !m.loaded {
 			if err := refuseFrozen(dir, v1Frozen); err != nil {
 				return err
 			}

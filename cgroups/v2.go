@@ -18,6 +18,9 @@ type v2Manager struct {
 	// a fake tree.
 	root string
 	dir  string
+	// loaded: rebuilt from a container's state (exec joins a cgroup a
+	// paused container may have frozen: --ignore-paused), not new.
+	loaded bool
 }
 
 // newV2 resolves cfg.Path below root. self is the caller's cgroups (only
@@ -50,8 +53,10 @@ func (m *v2Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return nil
 	}
-	if err := refuseFrozen(m.dir, v2EffectivelyFrozen); err != nil {
-		return err
+	if !m.loaded {
+		if err := refuseFrozen(m.dir, v2EffectivelyFrozen); err != nil {
+			return err
+		}
 	}
 	procs := filepath.Join(m.dir, "cgroup.procs")
 	if err := writeFile(procs, strconv.Itoa(pid)); err != nil {
