@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,15 +17,21 @@ const (
 )
 
 // SharesToWeight converts v1 cpu.shares (2..262144) to v2 cpu.weight
-// (1..10000) with the formula the container ecosystem agreed on, so the
-// default 1024 shares map to weight 39 under every runtime. 0 (unset)
-// stays 0; out-of-range shares are clamped first.
+// (1..10000) on the quadratic curve of runc 1.3.2 and crun 1.23, which
+// keeps the v1 default where the v2 one is (1024 -> 100) and the ends on
+// the ends (2 -> 1, 262144 -> 10000): with l = log2(shares), weight =
+// ceil(10^((l^2 + 125 l - 126) / 612)). 0 (unset) stays 0; out-of-range
+// shares are clamped first.
 func SharesToWeight(shares uint64) uint64 {
 	if shares == 0 {
 		return 0
 	}
 	shares = min(max(shares, minShares), maxShares)
-	return 1 + ((shares-minShares)*9999)/(maxShares-minShares)
+	l := math.Log2(float64(shares))
+	// 126/612 is 7/34 written over the same denominator, so powers of two
+	// give whole exponents exactly (1024: 1224/612 = 2).
+	w := uint64(math.Ceil(math.Pow(10, (l*l+125*l-126)/612)))
+	return min(max(w, 1), 10000)
 }
 
 // BlkioWeightToIOWeight converts a v1 blkio weight (10..1000) to a v2

@@ -20,10 +20,15 @@ func TestSharesToWeight(t *testing.T) {
 	}{
 		{0, 0},          // unset stays unset
 		{2, 1},          // v1 minimum -> v2 minimum
-		{1024, 39},      // the default maps to 39 in every runtime
+		{1024, 100},     // the v1 default -> the v2 default
 		{262144, 10000}, // v1 maximum -> v2 maximum
 		{1, 1},          // below range clamps
 		{1 << 20, 10000},
+		{512, 59},   // 10^(1080/612) = 58.2, rounded up
+		{2048, 174}, // 10^(1386/612) = 173.3
+		{4096, 303},
+		{3, 2},
+		{100, 17},
 	} {
 		if got := SharesToWeight(tc.shares); got != tc.want {
 			t.Errorf("SharesToWeight(%d) = %d, want %d", tc.shares, got, tc.want)

@@ -148,7 +148,7 @@ func TestV2SetWritesConvertedFiles(t *testing.T) {
 		want map[string]string
 	}{
 		{"shares to weight", specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr[uint64](1024)}},
-			map[string]string{"cpu.weight": "39"}},
+			map[string]string{"cpu.weight": "100"}},
 		{"shares 0 is unset", specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr[uint64](0)}},
 			map[string]string{"cpu.weight": "100"}},
 		{"quota and period", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](50000), Period: ptr[uint64](100000)}},
