@@ -89,8 +89,13 @@ func (c *Container) Start() error {
 	logs.Debugf("start %s: init released in %s", c.state.ID, time.Since(t0))
 	fault.Point("start:before-poststart")
 	if h := c.state.Config.Hooks; h != nil {
-		for _, err := range runHooksWarn("poststart", h.Poststart, c.OCIState(Running), hostEnv()) {
-			logs.Warnf("%v", err)
+		// runtime-spec 1.3: a failing poststart hook is an error, and the
+		// container is stopped (runc kills it too); delete removes it.
+		if err := runHooks("poststart", h.Poststart, c.OCIState(Running), hostEnv()); err != nil {
+			if kerr := c.Signal(unix.SIGKILL, true); kerr != nil {
+				logs.Warnf("stop container %s after its poststart hook failed: %v", c.state.ID, kerr)
+			}
+			return fmt.Errorf("start container %s: %w", c.state.ID, err)
 		}
 	}
 	return nil

@@ -214,3 +214,29 @@ all_hooks() {
 	! pid_alive "$hook_pid" || fail "the timed-out hook $hook_pid still runs"
 	assert_nothing_left "$id"
 }
+
+@test "a failing poststart hook fails start naming the hook, stops the container, and the later ones do not run" {
+	cat >"$TESTDIR/fail-hook" <<-'EOF2'
+		#!/bin/sh
+		echo "poststart refused" >&2
+		exit 3
+	EOF2
+	chmod +x "$TESTDIR/fail-hook"
+	UPDATE_CONFIG_ARGS=(--arg f "$TESTDIR/fail-hook" --argjson after "$(host_hook poststart)")
+	update_config '.hooks = {poststart: [{path: $f}, $after]}'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create: $output"
+	pid=$(state_field "$id" pid)
+	run berth start "$id"
+	assert_error
+	[[ ${lines[0]} == "berth: start container $id: poststart hook #0 ($TESTDIR/fail-hook): exit status 3: poststart refused" ]] || fail "${lines[0]}"
+	wait_for_status "$id" stopped
+	# Gone, or a zombie its reaper has not collected yet.
+	st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+	[[ -z $st || $st == Z ]] || fail "init $pid still runs (state $st)"
+	[ ! -e "$HOOKS/poststart.json" ] || fail "the hook after the failing one ran"
+	run berth delete "$id"
+	[ "$status" -eq 0 ] || fail "delete: $output"
+}
