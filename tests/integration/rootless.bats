@@ -70,6 +70,14 @@ teardown() {
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	rm -rf "$RL_BUNDLE" "$RL_XDG"
+	# Host cgroups a test made for the user (deepest first).
+	if [[ -s $TESTDIR/cgdirs ]]; then
+		local d
+		while read -r d; do
+			[[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			[[ ! -d $d ]] || problems+=("cgroup $d left behind")
+		done <"$TESTDIR/cgdirs"
+	fi
 	if [[ ${#problems[@]} -gt 0 ]]; then
 		printf 'teardown: %s\n' "${problems[@]}" >&2
 		return 1
@@ -129,9 +137,39 @@ rl_nothing_left() {
 	[ "$(jq -c '.linux.uidMappings' "$c")" = "[{\"containerID\":0,\"hostID\":$RL_UID,\"size\":1}]" ]
 	[ "$(jq -c '.linux.gidMappings' "$c")" = "[{\"containerID\":0,\"hostID\":$RL_GID,\"size\":1}]" ]
 	[ "$(jq -c '[.linux.namespaces[].type]' "$c")" = '["pid","ipc","uts","mount","cgroup","user"]' ]
-	[ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options]' "$c")" = '["none","/sys",["rbind","nosuid","noexec","nodev","ro"]]' ]
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options]' "$c")" = '["none","/sys",["rbind","rnosuid","rnoexec","rnodev","rro"]]' ]
 	[ "$(jq '[.mounts[].options[]? | select(startswith("gid=") or startswith("uid="))] | length' "$c")" = 0 ]
 	[ "$(jq '.linux.resources' "$c")" = null ]
+}
+
+# rl_cgroup: a host cgroup owned by the test user (a delegated one, as a
+# systemd user session has), removed by the teardown; prints its path.
+# The pids v1 hierarchy on a hybrid host, else the cgroup2 root.
+rl_cgroup() {
+	local base=/sys/fs/cgroup/pids
+	[[ -d $base ]] || base=/sys/fs/cgroup
+	local d=$base/berthrl$$-$BATS_TEST_NUMBER
+	mkdir "$d" || return 1
+	echo "$d" >>"$TESTDIR/cgdirs"
+	chown "$RL_UID:$RL_GID" "$d" || return 1
+	echo "$d"
+}
+
+@test "rootless: the spec's /sys is read-only all the way down: a host cgroup submount refuses writes with EROFS (CVE-2023-25809)" {
+	cg=$(rl_cgroup)
+	# The mechanics: outside, the user may make a sub-cgroup there, and
+	# the /sys rbind brings that cgroup mount into the container.
+	setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups mkdir "$cg/outside"
+	rmdir "$cg/outside"
+	rl_spec ".process.args = [\"sh\", \"-c\", \"grep -q ' /sys/fs/cgroup' /proc/self/mountinfo || exit 9; mkdir $cg/inside\"]"
+	id=$(rl_id)
+	run rl run "$id"
+	echo "$output"
+	[ "$status" -ne 9 ] || fail "no cgroup mount below /sys in the container"
+	[ "$status" -eq 1 ]
+	[[ $output == *"Read-only file system"* ]]
+	[ ! -e "$cg/inside" ]
+	rl_nothing_left "$id"
 }
 
 @test "rootless: run as an unprivileged user; root inside is the caller outside, setgroups denied" {
