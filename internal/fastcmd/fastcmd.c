@@ -413,6 +413,10 @@ static int run(struct fast_cmd *c)
 	}
 	if (c->root[0] == '\0' || !berth_fast_clean_path(c->root) || !berth_fast_valid_id(c->id))
 		return fallback("bad --root or id");
+	/* Go refuses a --root others own or may write (CheckRoot). */
+	struct stat rst;
+	if (stat(c->root, &rst) < 0 || rst.st_uid != geteuid() || (rst.st_mode & 022) != 0)
+		return fallback("--root not the caller's alone");
 	if (c->log != NULL && c->log[0] != '\0' && strcmp(c->log, "/dev/stderr") != 0) {
 		/* As Go's log setup: the file exists after any command. */
 		int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

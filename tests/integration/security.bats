@@ -934,3 +934,59 @@ for name, data in cases.items():
 	assert_canary_intact
 	[ "$(cat "$r$CANARY")" = inside ]
 }
+
+# plant_fast_record DIR PID: writes, as the unprivileged user nobody, a
+# container state in DIR that names PID as its init: the fast record (init's
+# pid and start time, no cgroup) and the two files its commands look for.
+plant_fast_record() {
+	local dir=$1 pid=$2 start le32 le64
+	start=$(awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$pid/stat")
+	le32=$(printf '%08x' "$pid" | sed -E 's/(..)(..)(..)(..)/\\x\4\\x\3\\x\2\\x\1/')
+	le64=$(printf '%016x' "$start" | sed -E 's/(..)(..)(..)(..)(..)(..)(..)(..)/\\x\8\\x\7\\x\6\\x\5\\x\4\\x\3\\x\2\\x\1/')
+	# u32 "BFST", u32 18, i32 pid, u64 start, u16 0 (freeze file),
+	# u16 0 (thawed), u16 0 (cgroup directories); little-endian.
+	printf "BFST\\x12\\x00\\x00\\x00$le32$le64\\x00\\x00\\x00\\x00\\x00\\x00" |
+		setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '
+			mkdir "$1" && cat >"$1/fast" && echo "{}" >"$1/state.json" && echo "{}" >"$1/config.json"
+		' sh "$dir"
+}
+
+@test "--root that another user owns or may write is refused: a planted state cannot make berth signal a host process" {
+	# A host process the attacker wants killed.
+	sleep 1000 &
+	victim=$!
+	track_pid "$victim"
+	for mode in owned-by-nobody world-writable; do
+		r=$(mktemp -d /tmp/berth-secroot.XXXXXX)
+		EXTRA_CLEANUP+=("rm -rf '$r'")
+		if [[ $mode == owned-by-nobody ]]; then
+			chown 65534:65534 "$r"
+			chmod 755 "$r"
+		else
+			chmod 1777 "$r"
+		fi
+		# The mechanics: nobody writes a state naming the victim as init.
+		plant_fast_record "$r/planted" "$victim"
+		[ "$(stat -c %u "$r/planted/fast")" = 65534 ]
+		for fast in on off; do
+			run env _BERTH_FASTCMD=$fast timeout 10 "$BERTH" --root "$r" kill planted KILL
+			echo "$mode, fast path $fast: $output"
+			pid_alive "$victim" || fail "berth killed pid $victim through a state planted in $r ($mode)"
+			assert_error
+			[[ $output == *"--root $r: "* ]]
+		done
+		# Nothing berth makes goes there either.
+		id=$(new_id)
+		run_detached timeout 60 "$BERTH" --root "$r" create --bundle "$BUNDLE" "$id"
+		assert_error
+		[[ $output == *"--root $r: "* ]]
+		[ ! -e "$r/$id" ]
+		[ ! -e "$r/.berth-cache" ]
+		run timeout 10 "$BERTH" --root "$r" list
+		assert_error
+		rm -rf "$r"
+	done
+	# berth's own root (0700, berth's uid) still works.
+	run berth list
+	[ "$status" -eq 0 ]
+}
