@@ -156,6 +156,16 @@ static void join_namespaces(const struct berth_bootstrap *bs, int *joined_user, 
 	}
 }
 
+/* Non-dumpable until execve, which makes the container's process dumpable
+ * again (CVE-2016-9962): until then nothing of the container, and no other
+ * process of our uid, may ptrace us or read our memory, fds or environment
+ * through /proc. */
+static void set_nondumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("prctl PR_SET_DUMPABLE 0: %s", strerror(errno));
+}
+
 static void become_root(void)
 {
 	if (setresgid(0, 0, 0) < 0)
@@ -348,7 +358,7 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	const char *env = getenv("_BERTH_INITPIPE");
 	struct berth_bootstrap bs;
 	char err[256], names[64];
-	int joined_user = 0, joined_pid = 0, pdeath = 0, fd, fl;
+	int joined_user = 0, joined_pid = 0, pdeath = 0, fd, fl, host_root, changed_creds = 0;
 	uint32_t magic, body, ack, rest;
 
 	if (env == NULL)
@@ -383,6 +393,11 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	}
 	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
 		die("%s", err);
+	/* A non-root parent still writes our id maps (and oom_score_adj),
+	 * files /proc makes root's once we are non-dumpable: then after ACK. */
+	host_root = geteuid() == 0;
+	if (host_root)
+		set_nondumpable();
 	/* Before any report: once create returns, list may read it. */
 	if (!bs.exec && prctl(PR_SET_NAME, BERTH_INIT_COMM) < 0)
 		die("prctl PR_SET_NAME: %s", strerror(errno));
@@ -403,14 +418,19 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 		die("read ACK: got message type %u", ack);
 
 	/* Without id maps, uid 0 does not exist in a new user namespace. */
-	if (joined_user || ((bs.clone_flags & CLONE_NEWUSER) && bs.idmap))
+	if (joined_user || ((bs.clone_flags & CLONE_NEWUSER) && bs.idmap)) {
 		become_root();
+		changed_creds = 1;
+	}
 
 	rest = bs.clone_flags & ~(uint32_t)CLONE_NEWUSER;
 	if (rest != 0 && unshare((int)rest) < 0)
 		die("unshare %s: %s", ns_names(rest, names, sizeof(names)), strerror(errno));
 	if (bs.timens_len > 0)
 		write_timens(&bs);
+	/* A credential change resets dumpability to fs.suid_dumpable. */
+	if (!host_root || changed_creds)
+		set_nondumpable();
 
 	if ((rest & (CLONE_NEWPID | CLONE_NEWTIME)) || joined_pid) {
 		fork_init();
