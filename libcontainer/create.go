@@ -30,6 +30,7 @@ const (
 	envConsoleFD = "_BERTH_CONSOLEFD"
 	envSeccompFD = "_BERTH_SECCOMPFD"
 	envRootFD    = "_BERTH_ROOTFD" // exec: init's root, to chroot into
+	envJoinFD    = "_BERTH_JOINFD" // exec: a pidfd of init, to join its namespaces
 )
 
 // CreateOpts are create's command-line options.

@@ -15,6 +15,7 @@ var bootstrapSeeds = []Bootstrap{
 	{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}, {unix.CLONE_NEWUSER, "/proc/1/ns/user"}}},
 	{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, CInit: true, Proc: []string{"", "hidepid=2"}, Keyring: "_ses.x"},
 	{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}}, Exec: true},
+	{JoinPidfdFD: 9, JoinPidfdFlags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID, Exec: true},
 }
 
 // encodeSeeds encodes each seed with enc, failing the test on an error.

@@ -166,6 +166,20 @@ static void set_nondumpable(void)
 		die("prctl PR_SET_DUMPABLE 0: %s", strerror(errno));
 }
 
+/* join_pidfd joins init's namespaces in one setns through a pidfd the
+ * parent checked to be init: no path a reused pid could redirect. */
+static void join_pidfd(const struct berth_bootstrap *bs, int *joined_user, int *joined_pid)
+{
+	char names[64];
+
+	if (setns((int)bs->joinfd, (int)bs->joinfd_flags) < 0)
+		die("setns %s through the pidfd of init (fd %u): %s",
+		    ns_names(bs->joinfd_flags, names, sizeof(names)), bs->joinfd, strerror(errno));
+	close((int)bs->joinfd);
+	*joined_user = (bs->joinfd_flags & CLONE_NEWUSER) != 0;
+	*joined_pid = (bs->joinfd_flags & CLONE_NEWPID) != 0;
+}
+
 static void become_root(void)
 {
 	if (setresgid(0, 0, 0) < 0)
@@ -402,7 +416,10 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	if (!bs.exec && prctl(PR_SET_NAME, BERTH_INIT_COMM) < 0)
 		die("prctl PR_SET_NAME: %s", strerror(errno));
 
-	join_namespaces(&bs, &joined_user, &joined_pid);
+	if (bs.joinfd_flags != 0)
+		join_pidfd(&bs, &joined_user, &joined_pid);
+	else
+		join_namespaces(&bs, &joined_user, &joined_pid);
 	if (bs.clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			die("unshare user: %s", strerror(errno));

@@ -990,3 +990,40 @@ plant_fast_record() {
 	run berth list
 	[ "$status" -eq 0 ]
 }
+
+@test "exec joins init's namespaces through a pidfd checked against its start time, never /proc/<pid>/ns paths (pid reuse)" {
+	update_config '.hostname = "sec-pidfd" | .process.args = ["sleep", "1000"]'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	# A host process: what a reused pid would name.
+	sleep 1000 &
+	helper=$!
+	track_pid "$helper"
+	# In a mount namespace of its own, /proc/<init>/ns/* name the host
+	# process's namespaces, as they would once init's pid is reused: the
+	# mechanics are checked (exit 8) before berth exec runs. (mnt still
+	# names init's, through its task directory: the kernel refuses to bind
+	# an older mount namespace's file.)
+	run unshare -m --propagation private sh -c '
+		d=/proc/$1/ns
+		mount -t tmpfs secpidfd "$d" || exit 9
+		for ns in user uts ipc net pid cgroup time; do
+			: >"$d/$ns" && mount --bind "/proc/$2/ns/$ns" "$d/$ns" || exit 9
+		done
+		ln -s "/proc/$1/task/$1/ns/mnt" "$d/mnt" || exit 9
+		[ "$(stat -L -c %i "$d/uts")" = "$(stat -L -c %i "/proc/$2/ns/uts")" ] || exit 8
+		exec timeout 30 "$3" --root "$4" exec "$5" hostname
+	' sh "$pid" "$helper" "$BERTH" "$ROOT" "$id"
+	echo "$output"
+	[ "$status" -ne 9 ] || fail "could not put the host's namespaces at /proc/$pid/ns"
+	[ "$status" -ne 8 ] || fail "/proc/$pid/ns/uts does not name the host's uts namespace"
+	[ "$status" -eq 0 ]
+	[ "$output" = sec-pidfd ] || fail "exec ran in the namespaces /proc/$pid/ns named (hostname $output), not init's"
+	# And an init that is gone is refused, not joined.
+	berth kill "$id" KILL
+	wait_for_status "$id" stopped
+	run berth exec "$id" true
+	assert_error
+}
