@@ -435,6 +435,11 @@ func killPid(pid int) {
 		return
 	}
 	defer unix.Close(fd)
+	killPidfd(fd, pid)
+}
+
+// killPidfd SIGKILLs the process behind fd (pid) and waits for it to exit.
+func killPidfd(fd, pid int) {
 	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 	waitPidfd(fd, -1)
 	// Our own child (no pid namespace fork) must be reaped too.

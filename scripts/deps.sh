@@ -40,6 +40,7 @@ need iproute2 have ip
 need uidmap have newuidmap # rootless.bats: wider id mappings
 need util-linux have setpriv
 need passwd have useradd
+need strace have strace # security.bats: widens a race window (inject delay)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0

@@ -1027,3 +1027,54 @@ plant_fast_record() {
 	run berth exec "$id" true
 	assert_error
 }
+
+# reuse_pid PID: starts a host `sleep` that gets the (free) PID, through
+# /proc/sys/kernel/ns_last_pid, and sets REUSED to it; retries while other
+# processes of the machine take the pid first.
+reuse_pid() {
+	local i
+	REUSED=
+	for ((i = 0; i < 100; i++)); do
+		echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 1000 &
+		track_pid "$!"
+		if [[ $! == "$1" ]]; then
+			REUSED=$!
+			return 0
+		fi
+		kill "$!"
+	done
+	fail "could not start a process with pid $1"
+}
+
+@test "kill and delete --force open init's pidfd before the start-time check: a pid reused in between gets no signal" {
+	command -v strace >/dev/null || fail "no strace (package strace)"
+	set_args sleep 1000
+	for cmd in kill delete; do
+		for fast in on off; do
+			id=$(new_id)
+			run_detached berth run -d --bundle "$BUNDLE" "$id"
+			[ "$status" -eq 0 ]
+			pid=$(state_field "$id" pid)
+			args=(kill "$id" KILL)
+			[[ $cmd == delete ]] && args=(delete --force "$id")
+			# strace holds berth's first pidfd_open for 3 s: the window a
+			# preempted berth has between reading the state and the pidfd.
+			_BERTH_FASTCMD=$fast strace -f -qq -o /dev/null \
+				-e trace=pidfd_open -e inject=pidfd_open:delay_enter=3000000:when=1 \
+				timeout 30 "$BERTH" --root "$ROOT" "${args[@]}" >"$TESTDIR/out" 2>&1 &
+			runtime=$!
+			sleep 1
+			# Meanwhile init dies and a host process gets its pid.
+			kill -KILL "$pid"
+			for _ in $(seq 200); do [[ -e /proc/$pid ]] || break; sleep 0.005; done
+			[[ ! -e /proc/$pid ]] || fail "init $pid was not reaped"
+			reuse_pid "$pid"
+			rc=0
+			wait "$runtime" || rc=$?
+			echo "$cmd (fast path $fast): status $rc: $(cat "$TESTDIR/out")"
+			pid_alive "$REUSED" || fail "$cmd (fast path $fast) killed pid $REUSED, which reused init's pid"
+			kill "$REUSED"
+		done
+	done
+}
