@@ -1078,3 +1078,33 @@ reuse_pid() {
 		done
 	done
 }
+
+@test "exec -t takes its pty from the container's devpts ptmx (TIOCGPTPEER), not from names the container can redirect" {
+	# A container with CAP_SYS_ADMIN puts a devpts instance of its own
+	# behind /dev/ptmx and every /dev/pts/N name.
+	update_config '.process.terminal = false
+		| .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	set_args sh -c '
+		mount -t tmpfs sectmp /tmp && mkdir /tmp/evil &&
+		mount -t devpts -o newinstance,ptmxmode=0666 evil /tmp/evil &&
+		mount -t tmpfs evilpts /dev/pts && ln -s /tmp/evil/ptmx /dev/pts/ptmx &&
+		for i in 0 1 2 3 4 5 6 7 8 9; do ln -s /tmp/evil/$i /dev/pts/$i; done &&
+		: >/tmp/ready; exec sleep 1000'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	for _ in $(seq 100); do berth exec "$id" test -e /tmp/ready && break; sleep 0.05; done
+	# The mechanics: /dev/ptmx now opens the container's own instance.
+	run berth exec "$id" readlink -f /dev/ptmx
+	[ "$output" = /tmp/evil/ptmx ] || fail "the redirect is not in place: $output"
+	start_recvtty
+	run_detached berth exec -t -d --console-socket "$SOCK" "$id" sh -c 'tty; sleep 1'
+	echo "$output"
+	for _ in $(seq 100); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	tty=$(tr -d '\r' <"$TESTDIR/tty.out")
+	[ "$status" -eq 1 ] || fail "exec -t ran on a pty the container chose: tty $tty"
+	assert_error
+	[[ $output == *"/dev/pts/ptmx"* ]]
+}
