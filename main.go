@@ -138,12 +138,19 @@ func checkArgs(ctx *cli.Context, min, max int) error {
 }
 
 // rootDir is --root, else /run/berth for root and $XDG_RUNTIME_DIR/berth
-// for anyone else (who cannot write /run), as runc does.
-func rootDir(ctx *cli.Context) (string, error) {
+// for anyone else (who cannot write /run), as runc does; one that another
+// user owns or may write is refused.
+func rootDir(ctx *cli.Context) (root string, err error) {
+	euid := os.Geteuid()
 	if ctx.IsSet("root") {
-		return ctx.String("root"), nil
+		root = ctx.String("root")
+	} else if root, err = defaultRoot(euid, os.Getenv("XDG_RUNTIME_DIR")); err != nil {
+		return "", err
 	}
-	return defaultRoot(os.Geteuid(), os.Getenv("XDG_RUNTIME_DIR"))
+	if err := libcontainer.CheckRoot(root, euid); err != nil {
+		return "", err
+	}
+	return root, nil
 }
 
 func defaultRoot(euid int, xdg string) (string, error) {

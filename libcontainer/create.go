@@ -30,6 +30,7 @@ const (
 	envConsoleFD = "_BERTH_CONSOLEFD"
 	envSeccompFD = "_BERTH_SECCOMPFD"
 	envRootFD    = "_BERTH_ROOTFD" // exec: init's root, to chroot into
+	envJoinFD    = "_BERTH_JOINFD" // exec: a pidfd of init, to join its namespaces
 )
 
 // CreateOpts are create's command-line options.
@@ -434,6 +435,11 @@ func killPid(pid int) {
 		return
 	}
 	defer unix.Close(fd)
+	killPidfd(fd, pid)
+}
+
+// killPidfd SIGKILLs the process behind fd (pid) and waits for it to exit.
+func killPidfd(fd, pid int) {
 	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 	// Bounded: a process frozen by a cgroup the container controls (or in
 	// uninterruptible sleep) does not die; the cgroup removal after this

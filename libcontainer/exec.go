@@ -86,17 +86,16 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	}
 	defer root.Close()
 	files = append(files, initFile{envRootFD, root})
-	boot, err := c.joinBootstrap()
+	pidfd, err := c.initPidfd()
 	if err != nil {
 		return 0, err
 	}
-	// Init's C stage runs the process; its Go runtime never starts.
-	boot.Exec = true
+	defer pidfd.Close()
+	files = append(files, initFile{envJoinFD, pidfd})
 	spawn := &initSpawn{
 		preserve:  o.PreserveFDs,
 		files:     files,
 		subreaper: o.Subreaper,
-		boot:      boot,
 		onReady: func(pid int) error {
 			if err := mgr.Apply(pid); err != nil {
 				return err
@@ -112,6 +111,11 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 			return nil
 		},
 	}
+	if spawn.boot, err = c.joinBootstrap(uint32(spawn.fdNum(envJoinFD))); err != nil {
+		return 0, err
+	}
+	// Init's C stage runs the process; its Go runtime never starts.
+	spawn.boot.Exec = true
 	msg, err := processMessage(&cfg, filter, nil, procFDs{
 		preserve: o.PreserveFDs, agent: -1, console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
 	})
@@ -147,20 +151,35 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	return proc.pid, nil
 }
 
-// joinBootstrap joins every namespace of the container, through its
-// init's /proc entries (a pid reused since then is caught by Status).
-func (c *Container) joinBootstrap() (*nsenter.Bootstrap, error) {
+// initPidfd opens a pidfd of init and then checks init's start time, so
+// the check covers the process the pidfd names: a pid reused since the
+// state was written never leads into another process's namespaces.
+func (c *Container) initPidfd() (*os.File, error) {
+	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot exec in container %s: pidfd_open init %d: %w", c.state.ID, c.state.InitPid, err)
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	if _, start, err := procStat(c.state.InitPid); err != nil || start != c.state.InitStartTime {
+		f.Close()
+		return nil, fmt.Errorf("cannot exec in container %s: its init process is gone", c.state.ID)
+	}
+	return f, nil
+}
+
+// joinBootstrap joins every namespace of the container in one setns
+// through the pidfd of init that init gets at fd.
+func (c *Container) joinBootstrap(fd uint32) (*nsenter.Bootstrap, error) {
 	b := &nsenter.Bootstrap{}
-	dir := fmt.Sprintf("/proc/%d/ns/", c.state.InitPid)
 	for _, ns := range c.state.Config.Namespaces {
 		flag, err := nsenter.NamespaceFlag(string(ns.Type))
 		if err != nil {
 			return nil, err
 		}
-		b.Join = append(b.Join, nsenter.Join{Flag: flag, Path: dir + nsenter.NsFile(string(ns.Type))})
+		b.JoinPidfdFlags |= flag
 	}
-	if _, start, err := procStat(c.state.InitPid); err != nil || start != c.state.InitStartTime {
-		return nil, fmt.Errorf("cannot exec in container %s: its init process is gone", c.state.ID)
+	if b.JoinPidfdFlags != 0 {
+		b.JoinPidfdFD = fd
 	}
 	return b, nil
 }

@@ -103,27 +103,43 @@ func (c *Container) Start() error {
 
 // Signal sends sig to init, or with all to every process of the cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
-	st := c.Status()
-	if st == Stopped {
-		if all {
-			// runc allows kill --all of a stopped container: its
-			// leftover processes may still run.
-			return c.killCgroup(sig)
-		}
-		return fmt.Errorf("cannot signal container %s: it is not running", c.state.ID)
-	}
 	if all {
+		// runc allows kill --all of a stopped container too: its
+		// leftover processes may still run.
 		return c.killCgroup(sig)
 	}
-	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	// The pidfd first: the status check below (init's start time) then
+	// covers the process it names, and no reused pid gets the signal.
+	fd, err := c.openInitPidfd()
 	if err != nil {
-		return fmt.Errorf("signal container %s: pidfd_open %d: %w", c.state.ID, c.state.InitPid, err)
+		return fmt.Errorf("signal container %s: %w", c.state.ID, err)
 	}
-	defer unix.Close(fd)
+	if fd >= 0 {
+		defer unix.Close(fd)
+	}
+	if fd < 0 || c.Status() == Stopped {
+		return fmt.Errorf("cannot signal container %s: it is not running", c.state.ID)
+	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
 		return fmt.Errorf("signal container %s: pidfd_send_signal %d: %w", c.state.ID, c.state.InitPid, err)
 	}
 	return nil
+}
+
+// openInitPidfd opens a pidfd of init's pid, -1 when no such process is
+// left. Callers check the status (the start time) after it.
+func (c *Container) openInitPidfd() (int, error) {
+	if c.state.InitPid <= 0 {
+		return -1, nil
+	}
+	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err == unix.ESRCH {
+		return -1, nil
+	}
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_open %d: %w", c.state.InitPid, err)
+	}
+	return fd, nil
 }
 
 func (c *Container) killCgroup(sig unix.Signal) error {
@@ -140,6 +156,14 @@ func (c *Container) killCgroup(sig unix.Signal) error {
 // Delete removes a stopped container (or with force, any container):
 // processes, cgroup and state, then runs the poststop hooks.
 func (c *Container) Delete(force bool) error {
+	// The pidfd before the status, as in Signal.
+	pidfd, err := c.openInitPidfd()
+	if err != nil {
+		return fmt.Errorf("delete container %s: %w", c.state.ID, err)
+	}
+	if pidfd >= 0 {
+		defer unix.Close(pidfd)
+	}
 	st := c.Status()
 	switch st {
 	case Stopped:
@@ -155,7 +179,9 @@ func (c *Container) Delete(force bool) error {
 		if mgr, err := cgroups.Load(c.state.Cgroup); err == nil && st == Paused {
 			mgr.Thaw()
 		}
-		killPid(c.state.InitPid)
+		if pidfd >= 0 {
+			killPidfd(pidfd, c.state.InitPid)
+		}
 	}
 	fault.Point("delete:killed")
 	return c.destroy()

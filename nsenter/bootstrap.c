@@ -54,7 +54,7 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 			     type, off, alen);
 		val = buf + off + BERTH_ATTR_HDR_LEN;
 
-		if (type != BERTH_ATTR_JOIN && type != BERTH_ATTR_PROC && type >= 1 && type <= 8) {
+		if (type != BERTH_ATTR_JOIN && type != BERTH_ATTR_PROC && type >= 1 && type <= 9) {
 			if (seen & (1u << type))
 				FAIL("bootstrap: attribute %u repeated at offset %zu", type, off);
 			seen |= 1u << type;
@@ -135,6 +135,17 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 			out->keyring_off = (uint32_t)(off + BERTH_ATTR_HDR_LEN);
 			out->keyring_len = alen;
 			break;
+		case BERTH_ATTR_JOIN_PIDFD:
+			if (alen != 8)
+				FAIL("bootstrap: JOIN_PIDFD length %u, want 8", alen);
+			out->joinfd = ld32(val);
+			out->joinfd_flags = ld32(val + 4);
+			if (out->joinfd_flags == 0 || (out->joinfd_flags & ~BERTH_NS_MASK))
+				FAIL("bootstrap: JOIN_PIDFD flags 0x%x are not a set of namespaces",
+				     out->joinfd_flags);
+			if (out->joinfd > 0x7fffffffu)
+				FAIL("bootstrap: JOIN_PIDFD fd %u", out->joinfd);
+			break;
 		default:
 			FAIL("bootstrap: unknown attribute type %u at offset %zu", type, off);
 		}
@@ -145,6 +156,11 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 	if (joined & out->clone_flags)
 		FAIL("bootstrap: namespace flags 0x%x both joined and created",
 		     joined & out->clone_flags);
+	if (out->joinfd_flags && out->njoin)
+		FAIL("bootstrap: both JOIN and JOIN_PIDFD");
+	if (out->joinfd_flags & out->clone_flags)
+		FAIL("bootstrap: namespace flags 0x%x both joined and created",
+		     out->joinfd_flags & out->clone_flags);
 	if (out->idmap && !(out->clone_flags & 0x10000000u))
 		FAIL("bootstrap: IDMAP without CLONE_NEWUSER");
 	if (out->timens_len && !(out->clone_flags & 0x80u))

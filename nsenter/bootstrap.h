@@ -29,6 +29,9 @@ enum {
 	BERTH_ATTR_PROC = 7,
 	/* the session keyring to join ("_ses.<id>") */
 	BERTH_ATTR_KEYRING = 8,
+	/* u32 fd of a pidfd of the container's init, u32 CLONE_NEW* flags:
+	 * joined in one setns (not with JOIN) */
+	BERTH_ATTR_JOIN_PIDFD = 9,
 };
 
 enum {
@@ -64,6 +67,7 @@ struct berth_bootstrap {
 	uint32_t nproc;
 	struct berth_join proc[BERTH_MAX_PROC]; /* flag unused */
 	uint32_t keyring_off, keyring_len;	/* keyring_len 0: none */
+	uint32_t joinfd, joinfd_flags;		/* joinfd_flags 0: none */
 };
 
 /* berth_parse_bootstrap decodes a whole message (header included). It

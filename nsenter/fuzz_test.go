@@ -4,24 +4,47 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/fuzzcorpus"
 )
+
+var bootstrapSeeds = []Bootstrap{
+	{},
+	{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET},
+	{CloneFlags: unix.CLONE_NEWUSER | unix.CLONE_NEWTIME, IDMap: true, TimeOffsets: "monotonic 1 0\n"},
+	{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}, {unix.CLONE_NEWUSER, "/proc/1/ns/user"}}},
+	{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, CInit: true, Proc: []string{"", "hidepid=2"}, Keyring: "_ses.x"},
+	{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}}, Exec: true},
+	{JoinPidfdFD: 9, JoinPidfdFlags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID, Exec: true},
+}
+
+// encodeSeeds encodes each seed with enc, failing the test on an error.
+func encodeSeeds[T any](tb testing.TB, seeds []T, enc func(*T) ([]byte, error)) [][]byte {
+	var out [][]byte
+	for i := range seeds {
+		msg, err := enc(&seeds[i])
+		if err != nil {
+			tb.Fatalf("seed %+v: %v", seeds[i], err)
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// TestCSanCorpus writes the inputs of the C parsers' fuzz targets for
+// scripts/csan.sh (only when BERTH_CSAN_CORPUS is set).
+func TestCSanCorpus(t *testing.T) {
+	fuzzcorpus.Dump(t, "github.com/berth-runtime/berth/nsenter", "FuzzParseBootstrap",
+		encodeSeeds(t, bootstrapSeeds, (*Bootstrap).Encode))
+	fuzzcorpus.Dump(t, "github.com/berth-runtime/berth/nsenter", "FuzzParseProcess",
+		encodeSeeds(t, processSeeds, (*Process).Encode))
+}
 
 // FuzzParseBootstrap feeds arbitrary bytes to the constructor's C parser.
 // It must never crash, and whatever it accepts the Go encoder must accept
 // and re-encode into a message that parses to the same Bootstrap.
 func FuzzParseBootstrap(f *testing.F) {
-	for _, b := range []Bootstrap{
-		{},
-		{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET},
-		{CloneFlags: unix.CLONE_NEWUSER | unix.CLONE_NEWTIME, IDMap: true, TimeOffsets: "monotonic 1 0\n"},
-		{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}, {unix.CLONE_NEWUSER, "/proc/1/ns/user"}}},
-		{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWPID, CInit: true, Proc: []string{"", "hidepid=2"}, Keyring: "_ses.x"},
-		{Join: []Join{{unix.CLONE_NEWNET, "/proc/1/ns/net"}}, Exec: true},
-	} {
-		msg, err := b.Encode()
-		if err != nil {
-			f.Fatalf("seed %+v: %v", b, err)
-		}
+	for _, msg := range encodeSeeds(f, bootstrapSeeds, (*Bootstrap).Encode) {
 		f.Add(msg)
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {

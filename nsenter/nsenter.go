@@ -47,6 +47,7 @@ const (
 	attrCInit      = 6
 	attrProc       = 7
 	attrKeyring    = 8
+	attrJoinPidfd  = 9
 	maxProc        = 8
 
 	msgReady = 1
@@ -96,6 +97,11 @@ type Bootstrap struct {
 	CInit   bool
 	Proc    []string
 	Keyring string
+	// JoinPidfd: the namespaces in JoinPidfdFlags are joined in one
+	// setns(2) through the pidfd init gets at fd JoinPidfdFD, which the
+	// parent checked to be the container's init (not a reused pid). Not
+	// with Join.
+	JoinPidfdFD, JoinPidfdFlags uint32
 }
 
 var nsTypes = map[string]uint32{
@@ -190,6 +196,21 @@ func (b *Bootstrap) validate() error {
 		}
 		joined |= j.Flag
 	}
+	if b.JoinPidfdFlags&^nsMask != 0 {
+		return fmt.Errorf("nsenter: pidfd join flags 0x%x have non-namespace bits", b.JoinPidfdFlags)
+	}
+	if b.JoinPidfdFlags != 0 && len(b.Join) > 0 {
+		return errors.New("nsenter: namespaces joined both by path and by pidfd")
+	}
+	if b.JoinPidfdFlags&b.CloneFlags != 0 {
+		return fmt.Errorf("nsenter: pidfd join of %s: namespaces also created", NamespaceNames(b.JoinPidfdFlags&b.CloneFlags))
+	}
+	if b.JoinPidfdFD > 1<<31-1 {
+		return fmt.Errorf("nsenter: pidfd join: fd %d", b.JoinPidfdFD)
+	}
+	if b.JoinPidfdFD != 0 && b.JoinPidfdFlags == 0 {
+		return errors.New("nsenter: pidfd join without namespaces")
+	}
 	if b.IDMap && b.CloneFlags&unix.CLONE_NEWUSER == 0 {
 		return errors.New("nsenter: id maps without a new user namespace")
 	}
@@ -248,6 +269,9 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	if b.Keyring != "" {
 		size += attrHdrLen + len(b.Keyring)
 	}
+	if b.JoinPidfdFlags != 0 {
+		size += attrHdrLen + 8
+	}
 	if size-hdrLen > maxBody {
 		return nil, fmt.Errorf("nsenter: bootstrap of %d bytes exceeds %d", size-hdrLen, maxBody)
 	}
@@ -290,6 +314,11 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	if b.Keyring != "" {
 		attr(attrKeyring, len(b.Keyring))
 		buf = append(buf, b.Keyring...)
+	}
+	if b.JoinPidfdFlags != 0 {
+		attr(attrJoinPidfd, 8)
+		buf = order.AppendUint32(buf, b.JoinPidfdFD)
+		buf = order.AppendUint32(buf, b.JoinPidfdFlags)
 	}
 	return buf, nil
 }

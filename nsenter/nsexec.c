@@ -156,6 +156,30 @@ static void join_namespaces(const struct berth_bootstrap *bs, int *joined_user, 
 	}
 }
 
+/* Non-dumpable until execve, which makes the container's process dumpable
+ * again (CVE-2016-9962): until then nothing of the container, and no other
+ * process of our uid, may ptrace us or read our memory, fds or environment
+ * through /proc. */
+static void set_nondumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("prctl PR_SET_DUMPABLE 0: %s", strerror(errno));
+}
+
+/* join_pidfd joins init's namespaces in one setns through a pidfd the
+ * parent checked to be init: no path a reused pid could redirect. */
+static void join_pidfd(const struct berth_bootstrap *bs, int *joined_user, int *joined_pid)
+{
+	char names[64];
+
+	if (setns((int)bs->joinfd, (int)bs->joinfd_flags) < 0)
+		die("setns %s through the pidfd of init (fd %u): %s",
+		    ns_names(bs->joinfd_flags, names, sizeof(names)), bs->joinfd, strerror(errno));
+	close((int)bs->joinfd);
+	*joined_user = (bs->joinfd_flags & CLONE_NEWUSER) != 0;
+	*joined_pid = (bs->joinfd_flags & CLONE_NEWPID) != 0;
+}
+
 static void become_root(void)
 {
 	if (setresgid(0, 0, 0) < 0)
@@ -352,7 +376,7 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	const char *env = getenv("_BERTH_INITPIPE");
 	struct berth_bootstrap bs;
 	char err[256], names[64];
-	int joined_user = 0, joined_pid = 0, pdeath = 0, fd, fl;
+	int joined_user = 0, joined_pid = 0, pdeath = 0, fd, fl, host_root, changed_creds = 0;
 	uint32_t magic, body, ack, rest;
 
 	if (env == NULL)
@@ -387,11 +411,19 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	}
 	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
 		die("%s", err);
+	/* A non-root parent still writes our id maps (and oom_score_adj),
+	 * files /proc makes root's once we are non-dumpable: then after ACK. */
+	host_root = geteuid() == 0;
+	if (host_root)
+		set_nondumpable();
 	/* Before any report: once create returns, list may read it. */
 	if (!bs.exec && prctl(PR_SET_NAME, BERTH_INIT_COMM) < 0)
 		die("prctl PR_SET_NAME: %s", strerror(errno));
 
-	join_namespaces(&bs, &joined_user, &joined_pid);
+	if (bs.joinfd_flags != 0)
+		join_pidfd(&bs, &joined_user, &joined_pid);
+	else
+		join_namespaces(&bs, &joined_user, &joined_pid);
 	if (bs.clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			die("unshare user: %s", strerror(errno));
@@ -407,14 +439,19 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 		die("read ACK: got message type %u", ack);
 
 	/* Without id maps, uid 0 does not exist in a new user namespace. */
-	if (joined_user || ((bs.clone_flags & CLONE_NEWUSER) && bs.idmap))
+	if (joined_user || ((bs.clone_flags & CLONE_NEWUSER) && bs.idmap)) {
 		become_root();
+		changed_creds = 1;
+	}
 
 	rest = bs.clone_flags & ~(uint32_t)CLONE_NEWUSER;
 	if (rest != 0 && unshare((int)rest) < 0)
 		die("unshare %s: %s", ns_names(rest, names, sizeof(names)), strerror(errno));
 	if (bs.timens_len > 0)
 		write_timens(&bs);
+	/* A credential change resets dumpability to fs.suid_dumpable. */
+	if (!host_root || changed_creds)
+		set_nondumpable();
 
 	if ((rest & (CLONE_NEWPID | CLONE_NEWTIME)) || joined_pid) {
 		fork_init();

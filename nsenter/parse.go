@@ -36,6 +36,7 @@ func parseBootstrap(msg []byte) (*Bootstrap, error) {
 	if out.keyring_len > 0 {
 		b.Keyring = string(msg[out.keyring_off : out.keyring_off+out.keyring_len])
 	}
+	b.JoinPidfdFD, b.JoinPidfdFlags = uint32(out.joinfd), uint32(out.joinfd_flags)
 	if out.timens_len > 0 {
 		b.TimeOffsets = string(msg[out.timens_off : out.timens_off+out.timens_len])
 	}

@@ -171,11 +171,7 @@ func TestLookPath(t *testing.T) {
 // message: it must never crash, and whatever it accepts must re-encode
 // into a message that parses to the same Process.
 func FuzzParseProcess(f *testing.F) {
-	for _, p := range processSeeds {
-		msg, err := p.Encode()
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, msg := range encodeSeeds(f, processSeeds, (*Process).Encode) {
 		f.Add(msg)
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {

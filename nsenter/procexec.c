@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <termios.h>
@@ -28,6 +29,13 @@
 #include "bootstrap.h"
 #include "wire.h"
 #include "process.h"
+
+#ifndef DEVPTS_SUPER_MAGIC
+#define DEVPTS_SUPER_MAGIC 0x1cd1
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -627,12 +635,9 @@ __attribute__((noreturn)) static void report(int fd, const char *msg)
 	_exit(1);
 }
 
-int berth_attach_tty(const char *slave_path, char *err, size_t errlen)
+/* stdio_tty makes slave stdio and the controlling terminal. */
+static int stdio_tty(int slave, char *err, size_t errlen)
 {
-	int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-	if (slave < 0)
-		FAIL("process.terminal: open %s: %s", slave_path, estr(errno));
 	for (int fd = 0; fd < 3; fd++)
 		if (dup3(slave, fd, 0) < 0)
 			FAIL("process.terminal: dup3: %s", estr(errno));
@@ -642,26 +647,50 @@ int berth_attach_tty(const char *slave_path, char *err, size_t errlen)
 	return 0;
 }
 
+int berth_attach_tty(const char *slave_path, char *err, size_t errlen)
+{
+	int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (slave < 0)
+		FAIL("process.terminal: open %s: %s", slave_path, estr(errno));
+	return stdio_tty(slave, err, errlen);
+}
+
 /* setup_console makes a pty in the container's devpts, puts it on stdio
- * and hands the master to the console socket. */
+ * and hands the master to the console socket. Every name it opens is the
+ * container's: the ptmx must be the root of a devpts (not a symlink, not
+ * /dev/ptmx, which the container may replace), and the slave comes from
+ * the master (TIOCGPTPEER), never from a /dev/pts/N path. */
 static int setup_console(const struct berth_process *p, char *err, size_t errlen)
 {
 	char slave_path[32];
 	unsigned int n, unlock = 0;
-	int master;
+	struct statfs fs;
+	int master, slave;
 
-	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (master < 0)
-		FAIL("process.terminal: create pty: open /dev/ptmx: %s", estr(errno));
+		FAIL("process.terminal: create pty: open /dev/pts/ptmx: %s", estr(errno));
+	if (fstatfs(master, &fs) < 0)
+		FAIL("process.terminal: create pty: fstatfs /dev/pts/ptmx: %s", estr(errno));
+	if (fs.f_type != DEVPTS_SUPER_MAGIC)
+		FAIL("process.terminal: create pty: /dev/pts/ptmx is not on a devpts filesystem (type 0x%lx)",
+		     (unsigned long)fs.f_type);
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
 		FAIL("process.terminal: create pty: %s", estr(errno));
+	/* Only the name the console socket is sent with. */
 	snprintf(slave_path, sizeof(slave_path), "/dev/pts/%u", n);
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		FAIL("process.terminal: create pty: TIOCGPTPEER: %s", estr(errno));
 	if (p->console_rows != 0 || p->console_cols != 0) {
 		struct winsize ws = {.ws_row = p->console_rows, .ws_col = p->console_cols};
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
-	if (berth_attach_tty(slave_path, err, errlen) < 0)
+	if (stdio_tty(slave, err, errlen) < 0)
 		return -1;
+	/* The master goes out blocking, as a console socket's peer expects. */
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) & ~O_NONBLOCK);
 
 	int e = send_fd((int)p->console_fd, slave_path, strlen(slave_path), master);
 	if (e != 0)

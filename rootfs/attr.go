@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -94,6 +95,9 @@ func setattr(fd int, recursive bool, attr *unix.MountAttr, what string) error {
 		flags |= unix.AT_RECURSIVE
 	}
 	if err := unix.MountSetattr(fd, "", flags, attr); err != nil {
+		if errors.Is(err, unix.ENOSYS) {
+			return fmt.Errorf("mount_setattr %s: not supported by this kernel (Linux 5.12 or later is needed): %w", what, err)
+		}
 		return fmt.Errorf("mount_setattr %s: %w", what, err)
 	}
 	return nil

@@ -9,6 +9,13 @@ need() { # need PACKAGE CHECK-COMMAND...
 	if ! "$@" >/dev/null 2>&1; then missing+=("$pkg"); fi
 }
 have() { command -v "$1"; }
+# scripts/csan.sh: gcc's AddressSanitizer and UBSan runtimes (libasan8,
+# libubsan1 on Debian 12, which libgcc-12-dev brings).
+sanitizers() {
+	command -v gcc &&
+		echo 'int main(void) { return 0; }' |
+		gcc -x c -fsanitize=address,undefined -o /dev/null -
+}
 static_busybox() {
 	[[ -x /bin/busybox ]] &&
 		dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
@@ -19,6 +26,7 @@ need busybox-static static_busybox
 need bats have bats
 need jq have jq
 need gcc have gcc
+need libgcc-12-dev sanitizers
 need musl-tools have musl-gcc # berth links against musl (Makefile)
 need pkg-config have pkg-config
 need make have make
@@ -33,6 +41,7 @@ need uidmap have newuidmap # rootless.bats: wider id mappings
 need util-linux have setpriv
 need passwd have useradd
 need python3-minimal test -x /usr/bin/python3 # security.bats: malformed bootstrap messages
+need strace have strace # security.bats: widens a race window (inject delay)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0

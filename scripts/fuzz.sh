@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # fuzz.sh [FUZZTIME]: runs every Go fuzz target of the module for a bounded
-# time each (default 10s). Targets are found by their `func FuzzXxx(` lines.
+# time each (default 10s), then the C parsers under the sanitizers with
+# the corpus that made (scripts/csan.sh). Targets are found by their
+# `func FuzzXxx(` lines.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,3 +24,4 @@ for f in $files; do
 	done
 done
 echo "fuzz: $count targets passed"
+scripts/csan.sh

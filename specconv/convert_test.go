@@ -538,8 +538,9 @@ func TestConvertExampleRootless(t *testing.T) {
 		{"gid mapping is the caller", reflect.DeepEqual(c.GIDMappings, []specs.LinuxIDMapping{{HostID: uint32(os.Getegid()), Size: 1}})},
 		{"cgroup is rootless", c.Cgroup.Rootless && c.Cgroup.Path == "c1"},
 		{"only the default device rules", reflect.DeepEqual(c.Cgroup.Resources, &specs.LinuxResources{Devices: defaultList()})},
-		{"/sys is a read-only rbind", c.Mounts[5].Destination == "/sys" && c.Mounts[5].Source == "/sys" &&
-			c.Mounts[5].Flags == unix.MS_BIND|unix.MS_REC|unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV|unix.MS_RDONLY},
+		{"/sys is a recursively read-only rbind", c.Mounts[5].Destination == "/sys" && c.Mounts[5].Source == "/sys" &&
+			c.Mounts[5].Flags == unix.MS_BIND|unix.MS_REC &&
+			c.Mounts[5].RecAttrSet == unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC|unix.MOUNT_ATTR_NODEV},
 		{"no cgroup mount", len(c.Mounts) == 6},
 		{"devpts without gid=5", c.Mounts[2].Data == "newinstance,ptmxmode=0666,mode=0620"},
 	}

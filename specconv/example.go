@@ -17,7 +17,9 @@ import (
 //   - /sys is a read-only rbind of the host's (sysfs cannot be mounted
 //     without owning the network namespace); it brings the host's
 //     /sys/fs/cgroup along, so (unlike runc) no cgroup mount is added
-//     on top of it;
+//     on top of it. Its options are the recursive forms (rro...): plain
+//     "ro" reaches only the top mount and would leave the host's cgroup
+//     submounts writable (CVE-2023-25809);
 //   - no uid=/gid= mount options (devpts's gid=5): the mapping holds
 //     only the caller's ids;
 //   - no linux.resources: the caller may not own a cgroup to write to.
@@ -114,7 +116,7 @@ func makeRootless(s *specs.Spec) {
 		switch m.Destination {
 		case "/sys":
 			m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys",
-				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+				Options: []string{"rbind", "rnosuid", "rnoexec", "rnodev", "rro"}}
 		case "/sys/fs/cgroup":
 			continue
 		}

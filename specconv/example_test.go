@@ -91,7 +91,7 @@ func TestExampleRootless(t *testing.T) {
 		{"uid mapping of the caller", reflect.DeepEqual(s.Linux.UIDMappings, []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}})},
 		{"gid mapping of the caller", reflect.DeepEqual(s.Linux.GIDMappings, []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}})},
 		{"/sys is a read-only rbind", sys != nil && sys.Source == "/sys" && sys.Type == "none" &&
-			reflect.DeepEqual(sys.Options, []string{"rbind", "nosuid", "noexec", "nodev", "ro"})},
+			reflect.DeepEqual(sys.Options, []string{"rbind", "rnosuid", "rnoexec", "rnodev", "rro"})},
 		{"no cgroup mount (the /sys rbind has the host's)", mountAt(s, "/sys/fs/cgroup") == nil},
 		{"six mounts", len(s.Mounts) == 6},
 		{"devpts without gid=5", !slices.Contains(mountAt(s, "/dev/pts").Options, "gid=5")},

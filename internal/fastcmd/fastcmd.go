@@ -13,6 +13,7 @@ package fastcmd
 #cgo CFLAGS: -Wall -I${SRCDIR}/../../nsenter
 #include <stdlib.h>
 #include "record.h"
+#include "cmdline.h"
 const char *berth_fast_error(void);
 */
 import "C"
@@ -122,4 +123,37 @@ func parse(b []byte) (*Record, error) {
 		out.Dirs = append(out.Dirs, str(r.dirs[i]))
 	}
 	return out, nil
+}
+
+// command is what the fast path reads of a command line (cmdline.h).
+type command struct {
+	Kind      int // 1 start, 2 kill, 3 delete
+	Root, Log string
+	HasRoot   bool
+	ID        string
+	Sig       int
+	Force     bool
+	// The checks run() makes on the id and --root.
+	ValidID, CleanRoot bool
+}
+
+// parseArgs runs the constructor's C parser of argv (for tests); nil when
+// it leaves the command to Go.
+func parseArgs(args []string) *command {
+	argv := make([]*C.char, len(args)+1)
+	for i, a := range args {
+		argv[i] = C.CString(a)
+		defer C.free(unsafe.Pointer(argv[i]))
+	}
+	var c C.struct_fast_cmd
+	if C.berth_fast_parse_args(C.int(len(args)), &argv[0], &c) == 0 {
+		return nil
+	}
+	out := &command{Kind: int(c.kind), ID: C.GoString(c.id), Sig: int(c.sig), Force: c.force != 0,
+		HasRoot: c.root != nil, Root: C.GoString(c.root), Log: C.GoString(c.log)}
+	out.ValidID = C.berth_fast_valid_id(c.id) != 0
+	if c.root != nil {
+		out.CleanRoot = C.berth_fast_clean_path(c.root) != 0
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/berth-runtime/berth/internal/fuzzcorpus"
 )
 
 var seeds = []Record{
@@ -83,11 +85,7 @@ func TestParseRefuses(t *testing.T) {
 // start, kill and delete trust: it must never crash, and what it accepts
 // must encode back to the same bytes.
 func FuzzParseRecord(f *testing.F) {
-	for _, r := range seeds {
-		b, err := r.Encode()
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range encodedSeeds(f) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -103,4 +101,28 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatalf("round trip changed %q into %q", b, again)
 		}
 	})
+}
+
+func encodedSeeds(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, r := range seeds {
+		b, err := r.Encode()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestCSanCorpus writes the inputs of the C parsers' fuzz targets for
+// scripts/csan.sh (only when BERTH_CSAN_CORPUS is set).
+func TestCSanCorpus(t *testing.T) {
+	const pkg = "github.com/berth-runtime/berth/internal/fastcmd"
+	fuzzcorpus.Dump(t, pkg, "FuzzParseRecord", encodedSeeds(t))
+	var args [][]byte
+	for _, a := range argSeeds {
+		args = append(args, []byte(a))
+	}
+	fuzzcorpus.Dump(t, pkg, "FuzzParseArgs", args)
 }

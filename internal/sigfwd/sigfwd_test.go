@@ -3,7 +3,11 @@ package sigfwd
 import (
 	"strings"
 	"testing"
+
+	"github.com/berth-runtime/berth/internal/fuzzcorpus"
 )
+
+var commandSeeds = []string{"--root\x00/r\x00run\x00x", "--log=\x00exec", "-\x00--\x00run"}
 
 func TestCommandIndex(t *testing.T) {
 	for _, tc := range []struct {
@@ -30,9 +34,9 @@ func TestCommandIndex(t *testing.T) {
 // FuzzCommandIndex: the scan never reads past argv, and the word it finds
 // is an argument that is not a flag.
 func FuzzCommandIndex(f *testing.F) {
-	f.Add("--root\x00/r\x00run\x00x")
-	f.Add("--log=\x00exec")
-	f.Add("-\x00--\x00run")
+	for _, a := range commandSeeds {
+		f.Add(a)
+	}
 	f.Fuzz(func(t *testing.T, joined string) {
 		args := append([]string{"berth"}, strings.Split(joined, "\x00")...)
 		i := commandIndex(args)
@@ -43,4 +47,14 @@ func FuzzCommandIndex(f *testing.F) {
 			t.Fatalf("%q: index %d", args, i)
 		}
 	})
+}
+
+// TestCSanCorpus writes the inputs of FuzzCommandIndex for scripts/csan.sh
+// (only when BERTH_CSAN_CORPUS is set).
+func TestCSanCorpus(t *testing.T) {
+	var seeds [][]byte
+	for _, a := range commandSeeds {
+		seeds = append(seeds, []byte(a))
+	}
+	fuzzcorpus.Dump(t, "github.com/berth-runtime/berth/internal/sigfwd", "FuzzCommandIndex", seeds)
 }

@@ -70,6 +70,14 @@ teardown() {
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	rm -rf "$RL_BUNDLE" "$RL_XDG"
+	# Host cgroups a test made for the user (deepest first).
+	if [[ -s $TESTDIR/cgdirs ]]; then
+		local d
+		while read -r d; do
+			[[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			[[ ! -d $d ]] || problems+=("cgroup $d left behind")
+		done <"$TESTDIR/cgdirs"
+	fi
 	if [[ ${#problems[@]} -gt 0 ]]; then
 		printf 'teardown: %s\n' "${problems[@]}" >&2
 		return 1
@@ -129,9 +137,39 @@ rl_nothing_left() {
 	[ "$(jq -c '.linux.uidMappings' "$c")" = "[{\"containerID\":0,\"hostID\":$RL_UID,\"size\":1}]" ]
 	[ "$(jq -c '.linux.gidMappings' "$c")" = "[{\"containerID\":0,\"hostID\":$RL_GID,\"size\":1}]" ]
 	[ "$(jq -c '[.linux.namespaces[].type]' "$c")" = '["pid","ipc","uts","mount","cgroup","user"]' ]
-	[ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options]' "$c")" = '["none","/sys",["rbind","nosuid","noexec","nodev","ro"]]' ]
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options]' "$c")" = '["none","/sys",["rbind","rnosuid","rnoexec","rnodev","rro"]]' ]
 	[ "$(jq '[.mounts[].options[]? | select(startswith("gid=") or startswith("uid="))] | length' "$c")" = 0 ]
 	[ "$(jq '.linux.resources' "$c")" = null ]
+}
+
+# rl_cgroup: a host cgroup owned by the test user (a delegated one, as a
+# systemd user session has), removed by the teardown; prints its path.
+# The pids v1 hierarchy on a hybrid host, else the cgroup2 root.
+rl_cgroup() {
+	local base=/sys/fs/cgroup/pids
+	[[ -d $base ]] || base=/sys/fs/cgroup
+	local d=$base/berthrl$$-$BATS_TEST_NUMBER
+	mkdir "$d" || return 1
+	echo "$d" >>"$TESTDIR/cgdirs"
+	chown "$RL_UID:$RL_GID" "$d" || return 1
+	echo "$d"
+}
+
+@test "rootless: the spec's /sys is read-only all the way down: a host cgroup submount refuses writes with EROFS (CVE-2023-25809)" {
+	cg=$(rl_cgroup)
+	# The mechanics: outside, the user may make a sub-cgroup there, and
+	# the /sys rbind brings that cgroup mount into the container.
+	setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups mkdir "$cg/outside"
+	rmdir "$cg/outside"
+	rl_spec ".process.args = [\"sh\", \"-c\", \"grep -q ' /sys/fs/cgroup' /proc/self/mountinfo || exit 9; mkdir $cg/inside\"]"
+	id=$(rl_id)
+	run rl run "$id"
+	echo "$output"
+	[ "$status" -ne 9 ] || fail "no cgroup mount below /sys in the container"
+	[ "$status" -eq 1 ]
+	[[ $output == *"Read-only file system"* ]]
+	[ ! -e "$cg/inside" ]
+	rl_nothing_left "$id"
 }
 
 @test "rootless: run as an unprivileged user; root inside is the caller outside, setgroups denied" {
@@ -164,8 +202,9 @@ rl_nothing_left() {
 	[ "$(rl state "$id" | jq -r .status)" = created ]
 	[ "$(rl state "$id" | jq -r .owner)" = "$RL_USER" ]
 	pid=$(rl state "$id" | jq -r .pid)
-	# init runs as the user on the host.
-	[ "$(stat -c %u "/proc/$pid")" = "$RL_UID" ]
+	# init runs as the user on the host (its /proc files are root's: it is
+	# non-dumpable until it execs).
+	[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status")" = "$RL_UID" ]
 	no_cgroup "$id"
 
 	run rl start "$id"
@@ -198,6 +237,38 @@ rl_nothing_left() {
 	[ "$status" -eq 0 ]
 	rl_nothing_left "$id"
 	[ -z "$(rl list -q)" ]
+}
+
+@test "rootless: a created container's init is non-dumpable until it execs: no other process of the user reads its environment or memory (CVE-2016-9962)" {
+	rl_spec '.process.args = ["sleep", "1000"] | .process.env += ["BERTH_SECRET=workload"]'
+	id=$(rl_id)
+	run_detached rl create "$id"
+	[ "$status" -eq 0 ]
+	pid=$(rl state "$id" | jq -r .pid)
+	[ "$(rl state "$id" | jq -r .status)" = created ]
+	as_user() { setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups "$@"; }
+	# The mechanics: init is the user's process on the host, and another
+	# process of the user may read a dumpable one's environment.
+	[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status")" = "$RL_UID" ]
+	run as_user sh -c 'tr "\0" "\n" </proc/$$/environ >/dev/null && echo readable'
+	[ "$output" = readable ]
+	run as_user sh -c "tr '\\0' ' ' </proc/$pid/environ"
+	echo "init's environ: status $status: $output"
+	[ "$status" -ne 0 ] || fail "the user read init $pid's environment: $output"
+	[[ $output == *"Permission denied"* ]]
+	run as_user readlink "/proc/$pid/cwd"
+	[ "$status" -ne 0 ] || fail "the user reached init $pid's cwd: $output"
+	run as_user dd if="/proc/$pid/mem" of=/dev/null bs=1 count=1 status=none
+	[[ $output == *"Permission denied"* ]] || fail "the user opened init $pid's memory: $output"
+	# The kernel makes the workload dumpable again at execve.
+	run rl start "$id"
+	[ "$status" -eq 0 ]
+	pid=$(rl state "$id" | jq -r .pid)
+	run as_user sh -c "tr '\0' '\n' </proc/$pid/environ"
+	[ "$status" -eq 0 ]
+	[[ $output == *BERTH_SECRET=workload* ]]
+	rl delete --force "$id"
+	rl_nothing_left "$id"
 }
 
 @test "rootless: init runs from a sealed memfd copy of berth that the container cannot write (CVE-2019-5736)" {

@@ -1520,3 +1520,177 @@ make_passwd_fifo() {
 	! pid_alive "$pid" || fail "init $pid outlived delete --force"
 	[ ! -d "$fz" ]
 }
+
+# plant_fast_record DIR PID: writes, as the unprivileged user nobody, a
+# container state in DIR that names PID as its init: the fast record (init's
+# pid and start time, no cgroup) and the two files its commands look for.
+plant_fast_record() {
+	local dir=$1 pid=$2 start le32 le64
+	start=$(awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$pid/stat")
+	le32=$(printf '%08x' "$pid" | sed -E 's/(..)(..)(..)(..)/\\x\4\\x\3\\x\2\\x\1/')
+	le64=$(printf '%016x' "$start" | sed -E 's/(..)(..)(..)(..)(..)(..)(..)(..)/\\x\8\\x\7\\x\6\\x\5\\x\4\\x\3\\x\2\\x\1/')
+	# u32 "BFST", u32 18, i32 pid, u64 start, u16 0 (freeze file),
+	# u16 0 (thawed), u16 0 (cgroup directories); little-endian.
+	printf "BFST\\x12\\x00\\x00\\x00$le32$le64\\x00\\x00\\x00\\x00\\x00\\x00" |
+		setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '
+			mkdir "$1" && cat >"$1/fast" && echo "{}" >"$1/state.json" && echo "{}" >"$1/config.json"
+		' sh "$dir"
+}
+
+@test "--root that another user owns or may write is refused: a planted state cannot make berth signal a host process" {
+	# A host process the attacker wants killed.
+	sleep 1000 &
+	victim=$!
+	track_pid "$victim"
+	for mode in owned-by-nobody world-writable; do
+		r=$(mktemp -d /tmp/berth-secroot.XXXXXX)
+		EXTRA_CLEANUP+=("rm -rf '$r'")
+		if [[ $mode == owned-by-nobody ]]; then
+			chown 65534:65534 "$r"
+			chmod 755 "$r"
+		else
+			chmod 1777 "$r"
+		fi
+		# The mechanics: nobody writes a state naming the victim as init.
+		plant_fast_record "$r/planted" "$victim"
+		[ "$(stat -c %u "$r/planted/fast")" = 65534 ]
+		for fast in on off; do
+			run env _BERTH_FASTCMD=$fast timeout 10 "$BERTH" --root "$r" kill planted KILL
+			echo "$mode, fast path $fast: $output"
+			pid_alive "$victim" || fail "berth killed pid $victim through a state planted in $r ($mode)"
+			assert_error
+			[[ $output == *"--root $r: "* ]]
+		done
+		# Nothing berth makes goes there either.
+		id=$(new_id)
+		run_detached timeout 60 "$BERTH" --root "$r" create --bundle "$BUNDLE" "$id"
+		assert_error
+		[[ $output == *"--root $r: "* ]]
+		[ ! -e "$r/$id" ]
+		[ ! -e "$r/.berth-cache" ]
+		run timeout 10 "$BERTH" --root "$r" list
+		assert_error
+		rm -rf "$r"
+	done
+	# berth's own root (0700, berth's uid) still works.
+	run berth list
+	[ "$status" -eq 0 ]
+}
+
+@test "exec joins init's namespaces through a pidfd checked against its start time, never /proc/<pid>/ns paths (pid reuse)" {
+	update_config '.hostname = "sec-pidfd" | .process.args = ["sleep", "1000"]'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	# A host process: what a reused pid would name.
+	sleep 1000 &
+	helper=$!
+	track_pid "$helper"
+	# In a mount namespace of its own, /proc/<init>/ns/* name the host
+	# process's namespaces, as they would once init's pid is reused: the
+	# mechanics are checked (exit 8) before berth exec runs. (mnt still
+	# names init's, through its task directory: the kernel refuses to bind
+	# an older mount namespace's file.)
+	run unshare -m --propagation private sh -c '
+		d=/proc/$1/ns
+		mount -t tmpfs secpidfd "$d" || exit 9
+		for ns in user uts ipc net pid cgroup time; do
+			: >"$d/$ns" && mount --bind "/proc/$2/ns/$ns" "$d/$ns" || exit 9
+		done
+		ln -s "/proc/$1/task/$1/ns/mnt" "$d/mnt" || exit 9
+		[ "$(stat -L -c %i "$d/uts")" = "$(stat -L -c %i "/proc/$2/ns/uts")" ] || exit 8
+		exec timeout 30 "$3" --root "$4" exec "$5" hostname
+	' sh "$pid" "$helper" "$BERTH" "$ROOT" "$id"
+	echo "$output"
+	[ "$status" -ne 9 ] || fail "could not put the host's namespaces at /proc/$pid/ns"
+	[ "$status" -ne 8 ] || fail "/proc/$pid/ns/uts does not name the host's uts namespace"
+	[ "$status" -eq 0 ]
+	[ "$output" = sec-pidfd ] || fail "exec ran in the namespaces /proc/$pid/ns named (hostname $output), not init's"
+	# And an init that is gone is refused, not joined.
+	berth kill "$id" KILL
+	wait_for_status "$id" stopped
+	run berth exec "$id" true
+	assert_error
+}
+
+# reuse_pid PID: starts a host `sleep` that gets the (free) PID, through
+# /proc/sys/kernel/ns_last_pid, and sets REUSED to it; retries while other
+# processes of the machine take the pid first.
+reuse_pid() {
+	local i
+	REUSED=
+	for ((i = 0; i < 100; i++)); do
+		echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 1000 &
+		track_pid "$!"
+		if [[ $! == "$1" ]]; then
+			REUSED=$!
+			return 0
+		fi
+		kill "$!"
+	done
+	fail "could not start a process with pid $1"
+}
+
+@test "kill and delete --force open init's pidfd before the start-time check: a pid reused in between gets no signal" {
+	command -v strace >/dev/null || fail "no strace (package strace)"
+	set_args sleep 1000
+	for cmd in kill delete; do
+		for fast in on off; do
+			id=$(new_id)
+			run_detached berth run -d --bundle "$BUNDLE" "$id"
+			[ "$status" -eq 0 ]
+			pid=$(state_field "$id" pid)
+			args=(kill "$id" KILL)
+			[[ $cmd == delete ]] && args=(delete --force "$id")
+			# strace holds berth's first pidfd_open for 3 s: the window a
+			# preempted berth has between reading the state and the pidfd.
+			_BERTH_FASTCMD=$fast strace -f -qq -o /dev/null \
+				-e trace=pidfd_open -e inject=pidfd_open:delay_enter=3000000:when=1 \
+				timeout 30 "$BERTH" --root "$ROOT" "${args[@]}" >"$TESTDIR/out" 2>&1 &
+			runtime=$!
+			sleep 1
+			# Meanwhile init dies and a host process gets its pid.
+			kill -KILL "$pid"
+			for _ in $(seq 200); do [[ -e /proc/$pid ]] || break; sleep 0.005; done
+			[[ ! -e /proc/$pid ]] || fail "init $pid was not reaped"
+			reuse_pid "$pid"
+			rc=0
+			wait "$runtime" || rc=$?
+			echo "$cmd (fast path $fast): status $rc: $(cat "$TESTDIR/out")"
+			pid_alive "$REUSED" || fail "$cmd (fast path $fast) killed pid $REUSED, which reused init's pid"
+			kill "$REUSED"
+		done
+	done
+}
+
+@test "exec -t takes its pty from the container's devpts ptmx (TIOCGPTPEER), not from names the container can redirect" {
+	# A container with CAP_SYS_ADMIN puts a devpts instance of its own
+	# behind /dev/ptmx and every /dev/pts/N name.
+	update_config '.process.terminal = false
+		| .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	set_args sh -c '
+		mount -t tmpfs sectmp /tmp && mkdir /tmp/evil &&
+		mount -t devpts -o newinstance,ptmxmode=0666 evil /tmp/evil &&
+		mount -t tmpfs evilpts /dev/pts && ln -s /tmp/evil/ptmx /dev/pts/ptmx &&
+		for i in 0 1 2 3 4 5 6 7 8 9; do ln -s /tmp/evil/$i /dev/pts/$i; done &&
+		: >/tmp/ready; exec sleep 1000'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	for _ in $(seq 100); do berth exec "$id" test -e /tmp/ready && break; sleep 0.05; done
+	# The mechanics: /dev/ptmx now opens the container's own instance.
+	run berth exec "$id" readlink -f /dev/ptmx
+	[ "$output" = /tmp/evil/ptmx ] || fail "the redirect is not in place: $output"
+	start_recvtty
+	run_detached berth exec -t -d --console-socket "$SOCK" "$id" sh -c 'tty; sleep 1'
+	echo "$output"
+	for _ in $(seq 100); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	tty=$(tr -d '\r' <"$TESTDIR/tty.out")
+	[ "$status" -eq 1 ] || fail "exec -t ran on a pty the container chose: tty $tty"
+	assert_error
+	[[ $output == *"/dev/pts/ptmx"* ]]
+}
