@@ -108,8 +108,8 @@ func execProcess(ic *initConfig, path string, msg []byte, proc int) error {
 }
 
 func envFD(name string) (int, error) {
-	fd, err := strconv.Atoi(os.Getenv(name))
-	if err != nil || fd < 0 {
+	fd, ok := nsenter.ParseFD(os.Getenv(name))
+	if !ok {
 		return -1, fmt.Errorf("init: %s=%q is not an fd number", name, os.Getenv(name))
 	}
 	return fd, nil

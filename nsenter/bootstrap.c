@@ -171,3 +171,19 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
 		FAIL("bootstrap: PROC or KEYRING without CINIT");
 	return 0;
 }
+
+int berth_parse_fd(const char *s)
+{
+	long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > 0x7fffffff)
+			return -1;
+	}
+	return (int)v;
+}

@@ -79,4 +79,9 @@ int berth_parse_bootstrap(const uint8_t *buf, size_t len, struct berth_bootstrap
  * or NULL if flag is not exactly one known bit. */
 const char *berth_ns_name(uint32_t flag);
 
+/* berth_parse_fd reads an fd number from the environment (_BERTH_INITPIPE):
+ * decimal digits only, at most INT_MAX; -1 for anything else. Go's
+ * nsenter.ParseFD is the same rule (pinned by FuzzParseFD). */
+int berth_parse_fd(const char *s);
+
 #endif

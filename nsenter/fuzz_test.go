@@ -1,6 +1,7 @@
 package nsenter
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -38,6 +39,11 @@ func TestCSanCorpus(t *testing.T) {
 		encodeSeeds(t, bootstrapSeeds, (*Bootstrap).Encode))
 	fuzzcorpus.Dump(t, "github.com/berth-runtime/berth/nsenter", "FuzzParseProcess",
 		encodeSeeds(t, processSeeds, (*Process).Encode))
+	var fds [][]byte
+	for _, s := range fdSeeds {
+		fds = append(fds, []byte(s))
+	}
+	fuzzcorpus.Dump(t, "github.com/berth-runtime/berth/nsenter", "FuzzParseFD", fds)
 }
 
 // FuzzParseBootstrap feeds arbitrary bytes to the constructor's C parser.
@@ -62,6 +68,45 @@ func FuzzParseBootstrap(f *testing.F) {
 		}
 		if !sameBootstrap(b, b2) {
 			t.Fatalf("round trip changed %+v into %+v", b, b2)
+		}
+	})
+}
+
+var fdSeeds = []string{"0", "3", "42", "2147483647", "2147483648", "", "-1", "+3", " 3", "3 ", "0x3", "007", "99999999999999999999", "3\x00"}
+
+func TestParseFD(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"0", 0}, {"3", 3}, {"007", 7}, {"2147483647", 2147483647},
+		{"2147483648", -1}, {"", -1}, {"-1", -1}, {"+3", -1}, {" 3", -1}, {"3 ", -1}, {"0x3", -1},
+		{"99999999999999999999", -1},
+	} {
+		got, ok := ParseFD(tc.in)
+		if got != tc.want || ok != (tc.want >= 0) {
+			t.Errorf("ParseFD(%q) = %d, %v; want %d", tc.in, got, ok, tc.want)
+		}
+		if c := parseFDC(tc.in); c != tc.want {
+			t.Errorf("berth_parse_fd(%q) = %d, want %d", tc.in, c, tc.want)
+		}
+	}
+}
+
+// FuzzParseFD: Go's ParseFD and the constructor's berth_parse_fd agree on
+// every string (the C side sees it up to its first NUL, as in environ).
+func FuzzParseFD(f *testing.F) {
+	for _, s := range fdSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		env := s
+		if i := strings.IndexByte(s, 0); i >= 0 {
+			env = s[:i]
+		}
+		g, _ := ParseFD(env)
+		if c := parseFDC(s); c != g {
+			t.Fatalf("%q: berth_parse_fd %d, ParseFD %d", s, c, g)
 		}
 	})
 }

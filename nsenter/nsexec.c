@@ -99,22 +99,6 @@ static const char *ns_names(uint32_t flags, char *buf, size_t len)
 	return buf;
 }
 
-static int parse_fd(const char *s)
-{
-	long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-		if (v > 0x7fffffff)
-			return -1;
-	}
-	return (int)v;
-}
-
 /* The message and the opened namespace fds; static so the constructor's
  * stack stays small and nothing is touched unless we are init. */
 static uint8_t msgbuf[BERTH_HDR_LEN + BERTH_MAX_BODY];
@@ -381,7 +365,7 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 
 	if (env == NULL)
 		return;
-	fd = parse_fd(env);
+	fd = berth_parse_fd(env);
 	fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
 	if (fl < 0)
 		die("_BERTH_INITPIPE=%s is not an open fd", env);

@@ -2,6 +2,7 @@ package nsenter
 
 /*
 #cgo CFLAGS: -Wall
+#include <stdlib.h>
 #include "bootstrap.h"
 */
 import "C"
@@ -10,6 +11,14 @@ import (
 	"errors"
 	"unsafe"
 )
+
+// parseFDC runs the constructor's berth_parse_fd on s (cut at a NUL, as
+// the environment would).
+func parseFDC(s string) int {
+	cs := C.CString(s)
+	defer C.free(unsafe.Pointer(cs))
+	return int(C.berth_parse_fd(cs))
+}
 
 // parseBootstrap runs the constructor's C parser on msg, so tests and the
 // fuzzer exercise the exact code init uses.

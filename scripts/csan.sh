@@ -15,6 +15,7 @@ targets=(
 	"record FuzzParseRecord"
 	"fastargs FuzzParseArgs"
 	"cmdindex FuzzCommandIndex"
+	"fd FuzzParseFD"
 )
 
 work=$(mktemp -d)

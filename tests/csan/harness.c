@@ -4,7 +4,8 @@
  *   csan TARGET FILE...
  *
  * TARGET is bootstrap, process, record (nsenter's and fastcmd's message
- * parsers), fastargs or cmdindex (the constructors' argv scans; a file is
+ * parsers), fd (an fd number from the environment), fastargs or cmdindex
+ * (the constructors' argv scans; a file is
  * the words of a command line after argv[0], NUL-separated). Each input
  * is also fed truncated at every length and with single bytes changed,
  * each time in a heap block of exactly its size, so a read past the end
@@ -189,6 +190,25 @@ static void run_cmdindex(const uint8_t *b, size_t n)
 	free_args(argv, argc);
 }
 
+/* run_fd: an environment value (up to its first NUL) as the init-pipe fd. */
+static void run_fd(const uint8_t *b, size_t n)
+{
+	char *s = malloc(n + 1);
+	int fd;
+
+	if (s == NULL)
+		broken("out of memory");
+	memcpy(s, b, n);
+	s[n] = '\0';
+	fd = berth_parse_fd(s);
+	if (fd < -1)
+		broken("fd: below -1");
+	for (const char *c = s; fd >= 0 && *c; c++)
+		if (*c < '0' || *c > '9')
+			broken("fd: accepted a non-digit");
+	free(s);
+}
+
 /* feed runs one target on a private, exactly sized copy of b[0:n]. */
 static void feed(void (*fn)(const uint8_t *, size_t), const uint8_t *b, size_t n)
 {
@@ -249,6 +269,7 @@ int main(int argc, char **argv)
 	} targets[] = {
 		{"bootstrap", run_bootstrap}, {"process", run_process},	  {"record", run_record},
 		{"fastargs", run_fastargs},   {"cmdindex", run_cmdindex},
+		{"fd", run_fd},
 	};
 	void (*fn)(const uint8_t *, size_t) = NULL;
 
@@ -256,7 +277,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], targets[t].name) == 0)
 			fn = targets[t].fn;
 	if (fn == NULL || argc < 3) {
-		fprintf(stderr, "usage: csan bootstrap|process|record|fastargs|cmdindex FILE...\n");
+		fprintf(stderr, "usage: csan bootstrap|process|record|fastargs|cmdindex|fd FILE...\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
