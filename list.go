@@ -30,6 +30,13 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// A missing default root is an empty list; a --root that names no
+		// directory is a typo the caller should hear about (as runc does).
+		if ctx.IsSet("root") {
+			if _, err := os.Stat(root); err != nil {
+				return fmt.Errorf("--root: %w", err)
+			}
+		}
 		// Each container's state is a few KB of garbage: at the default
 		// GOGC a list of 1000 ran two collections (~20 ms of CPU).
 		debug.SetGCPercent(400)

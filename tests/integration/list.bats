@@ -42,6 +42,7 @@ two_containers() {
 }
 
 @test "list of an empty root prints only the header" {
+	mkdir -m 0700 "$ROOT"
 	run berth list
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 1 ]
@@ -72,6 +73,7 @@ two_containers() {
 }
 
 @test "list --format json of an empty root has no entries" {
+	mkdir -m 0700 "$ROOT"
 	run berth list --format json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'length' <<<"$output")" -eq 0 ]
@@ -147,4 +149,11 @@ two_containers() {
 	run berth start "$id"
 	[ "$status" -eq 0 ]
 	[ "$(list_status "$id")" = running ]
+}
+
+@test "list with a --root that does not exist fails in one line naming it" {
+	run "$BERTH" --root "$TESTDIR/no-such-root" list
+	assert_error
+	[ "${lines[0]}" = "berth: --root: stat $TESTDIR/no-such-root: no such file or directory" ]
+	[ ! -e "$TESTDIR/no-such-root" ]
 }

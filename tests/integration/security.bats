@@ -1573,6 +1573,7 @@ plant_fast_record() {
 		rm -rf "$r"
 	done
 	# berth's own root (0700, berth's uid) still works.
+	mkdir -p -m 0700 "$ROOT"
 	run berth list
 	[ "$status" -eq 0 ]
 }
