@@ -133,13 +133,21 @@ func (c *Container) openInitPidfd() (int, error) {
 		return -1, nil
 	}
 	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
-	if err == unix.ESRCH {
+	if pidGone(err) {
 		return -1, nil
 	}
 	if err != nil {
 		return -1, fmt.Errorf("pidfd_open %d: %w", c.state.InitPid, err)
 	}
 	return fd, nil
+}
+
+// pidGone: pidfd_open's answer for a pid that names no process. EINVAL
+// comes when the number is still in use, but not by a process: a dead
+// session leader's id held by the session it left (an init without a pid
+// namespace whose children outlived it), or a thread's.
+func pidGone(err error) bool {
+	return err == unix.ESRCH || err == unix.EINVAL
 }
 
 func (c *Container) killCgroup(sig unix.Signal) error {

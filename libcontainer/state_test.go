@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -543,5 +544,44 @@ func TestLockWithinIsBounded(t *testing.T) {
 				t.Fatalf("lockWithin = %v; want the lock once the holder let go", err)
 			}
 		})
+	}
+}
+
+// A dead init's pid can stay in use as the session id of the children it
+// left (no pid namespace): pidfd_open then says EINVAL, and that init is
+// gone, not an error (delete --force must go on).
+func TestOpenInitPidfdOfADeadSessionLeader(t *testing.T) {
+	cmd := exec.Command("/bin/sh", "-c", "sleep 100 </dev/null >/dev/null 2>&1 & echo $!")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = syscall.Kill(child, syscall.SIGKILL) }()
+	leader := cmd.Process.Pid
+	if _, err := unix.PidfdOpen(leader, 0); err != unix.EINVAL {
+		// Newer kernels say ESRCH here; the cgroup2 VM lane (Linux 6.1)
+		// deletes such a container (kill_without_all_signals_only_init).
+		t.Skipf("this kernel's pidfd_open of a reaped session leader says %v, not EINVAL", err)
+	}
+	c := &Container{state: State{InitPid: leader}}
+	fd, err := c.openInitPidfd()
+	if fd != -1 || err != nil {
+		t.Fatalf("openInitPidfd = %d, %v; want -1, nil", fd, err)
+	}
+}
+
+func TestPidGone(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		gone bool
+	}{{unix.ESRCH, true}, {unix.EINVAL, true}, {nil, false}, {unix.EMFILE, false}, {unix.EPERM, false}} {
+		if got := pidGone(tc.err); got != tc.gone {
+			t.Errorf("pidGone(%v) = %v, want %v", tc.err, got, tc.gone)
+		}
 	}
 }

@@ -149,7 +149,9 @@ static int open_init(const struct berth_fast_record *r, int *pidfd)
 {
 	*pidfd = pidfd_open(r->pid);
 	if (*pidfd < 0)
-		return errno == ESRCH ? INIT_GONE : INIT_UNKNOWN;
+		/* EINVAL: the pid is only a dead session leader's session id
+		 * (its children outlived it) or a thread's: no process. */
+		return errno == ESRCH || errno == EINVAL ? INIT_GONE : INIT_UNKNOWN;
 	if (!proc_alive(r->pid, r->start)) {
 		close(*pidfd);
 		*pidfd = -1;
