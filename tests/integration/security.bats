@@ -1175,6 +1175,25 @@ for name, data in cases.items():
 	[ "$(cat "$r$CANARY")" = inside ]
 }
 
+# refused_before_start MARK WORDS...: create of $BUNDLE fails in one line
+# holding each WORD and "only a procfs may be mounted on /proc", the
+# workload (a process with MARK in its args) never ran, nothing is left.
+refused_before_start() {
+	local mark=$1 w id
+	shift
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	echo "$output"
+	sleep 0.3
+	[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran before start"
+	[ -z "$(process_with_arg "$mark")" ] || fail "the workload runs: $(process_with_arg "$mark")"
+	assert_error
+	for w in "$@" "only a procfs may be mounted on /proc"; do
+		[[ $output == *"$w"* ]] || fail "no '$w' in: $output"
+	done
+	assert_nothing_left "$id"
+}
+
 # fake_proc DIR: a directory laid out as the /proc init reopens exec.fifo
 # through: self/fd/0..40 are empty regular files.
 fake_proc() {
@@ -1228,15 +1247,7 @@ assert_nothing_left() {
 	UPDATE_CONFIG_ARGS=()
 	local idx
 	idx=$(jq '.mounts | map(.destination) | index("/proc")' "$BUNDLE/config.json")
-	id=$(new_id)
-	run_detached berth create --bundle "$BUNDLE" "$id"
-	echo "$output"
-	sleep 0.3
-	[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran before start"
-	[ -z "$(process_with_arg "$mark")" ] || fail "the workload runs: $(process_with_arg "$mark")"
-	assert_error
-	[[ $output == *"mounts[$idx]"* && $output == *'"/proc"'* && $output == *"only a procfs may be mounted on /proc"* ]]
-	assert_nothing_left "$id"
+	refused_before_start "$mark" "mounts[$idx]" '"/proc"'
 
 	# The same through a symlink in the image: /p -> /proc.
 	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
@@ -1244,15 +1255,7 @@ assert_nothing_left() {
 	ln -s /proc "$BUNDLE/rootfs/p"
 	add_mount "{\"destination\": \"/p\", \"type\": \"bind\", \"source\": \"$fake\", \"options\": [\"bind\"]}"
 	idx=$(jq '.mounts | map(.destination) | index("/p")' "$BUNDLE/config.json")
-	id=$(new_id)
-	run_detached berth create --bundle "$BUNDLE" "$id"
-	echo "$output"
-	sleep 0.3
-	[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran before start"
-	[ -z "$(process_with_arg "$mark")" ] || fail "the workload runs: $(process_with_arg "$mark")"
-	assert_error
-	[[ $output == *"mounts[$idx]"* && $output == *"/proc"* && $output == *"only a procfs may be mounted on /proc"* ]]
-	assert_nothing_left "$id"
+	refused_before_start "$mark" "mounts[$idx]" /proc
 }
 
 @test "CVE-2019-16884: below /proc only the files lxcfs emulates may be covered" {
