@@ -37,8 +37,8 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State, inherit []string
 	return nil
 }
 
-// runHooksWarn runs every hook even when some fail (poststart, poststop:
-// the spec says failures are only warnings) and returns the failures.
+// runHooksWarn runs every hook even when some fail (poststop: the spec
+// says its failures are only warnings) and returns the failures.
 func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State, inherit []string) []error {
 	if len(hooks) == 0 {
 		return nil

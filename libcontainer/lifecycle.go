@@ -92,9 +92,12 @@ func (c *Container) Start() error {
 		// runtime-spec 1.3: a failing poststart hook is an error, and the
 		// container is stopped (runc kills it too); delete removes it.
 		if err := runHooks("poststart", h.Poststart, c.OCIState(Running), hostEnv()); err != nil {
-			if kerr := c.Signal(unix.SIGKILL, true); kerr != nil {
+			// init through its pidfd first: there may be no cgroup to
+			// kill through (--cgroup-manager=disabled, rootless).
+			if kerr := c.Signal(unix.SIGKILL, false); kerr != nil {
 				logs.Warnf("stop container %s after its poststart hook failed: %v", c.state.ID, kerr)
 			}
+			_ = c.killCgroup(unix.SIGKILL)
 			return fmt.Errorf("start container %s: %w", c.state.ID, err)
 		}
 	}

@@ -239,4 +239,15 @@ all_hooks() {
 	[ ! -e "$HOOKS/poststart.json" ] || fail "the hook after the failing one ran"
 	run berth delete "$id"
 	[ "$status" -eq 0 ] || fail "delete: $output"
+
+	# Without a cgroup to kill through, init is stopped all the same.
+	id=$(new_id)
+	run_detached berth --cgroup-manager=disabled create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create without a cgroup: $output"
+	pid=$(state_field "$id" pid)
+	run berth --cgroup-manager=disabled start "$id"
+	assert_error
+	wait_for_status "$id" stopped
+	run berth --cgroup-manager=disabled delete "$id"
+	[ "$status" -eq 0 ] || fail "delete: $output"
 }
