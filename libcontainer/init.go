@@ -54,13 +54,19 @@ func Init() error {
 	if err != nil {
 		return fmt.Errorf("init: %s=%q is not an fd number", envFifoFD, fifoEnv)
 	}
-	path, err := setupContainer(&ic, dec, enc, consoleFD)
-	// From here to execve init reaches its own /proc entries (exec.fifo's
-	// fd, the attr files) only through this verified procfs root, never
-	// by a path; a config without /proc gets one too.
-	proc := -1
+	// From pivot_root to execve init reaches its own /proc entries
+	// (exec.fifo's fd, the attr files) only through this verified procfs
+	// root, never by a path; a config without /proc gets one too.
+	proc, err := rootfs.InitProc(ic.Config, true)
+	if err != nil {
+		err = fmt.Errorf("init: %w", err)
+	}
+	var path string
 	if err == nil {
-		if proc, err = rootfs.InitProc(ic.Config); err != nil {
+		path, err = setupContainer(&ic, dec, enc, consoleFD)
+	}
+	if err == nil && proc < 0 {
+		if proc, err = rootfs.InitProc(ic.Config, false); err != nil {
 			err = fmt.Errorf("init: %w", err)
 		}
 	}

@@ -71,13 +71,25 @@ func procRoot(p string) (int, error) {
 // else go there), checked; or, when the config mounts none, a procfs of
 // init's pid namespace made for it alone. Never berth's /proc: init holds
 // the fd while it waits, and a host procfs leads to the host.
-func InitProc(cfg *configs.Config) (int, error) {
+//
+// The private one is made before the rootfs is set up (before is true):
+// in a user namespace the kernel mounts a new procfs only where a fully
+// visible one is in the mount namespace, which after pivot_root, with no
+// /proc in the config, there is not. The config's is opened after.
+func InitProc(cfg *configs.Config, before bool) (int, error) {
+	has := false
 	for i := range cfg.Mounts {
 		if cfg.Mounts[i].Destination == "/proc" {
-			return OpenProcRoot("/proc")
+			has = true
 		}
 	}
-	return privateProc()
+	switch {
+	case has && !before:
+		return OpenProcRoot("/proc")
+	case !has && before:
+		return privateProc()
+	}
+	return -1, nil
 }
 
 // privateProc makes a detached procfs of the caller's pid namespace.

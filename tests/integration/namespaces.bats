@@ -174,3 +174,15 @@ userns_config() {
 	[ "$status" -eq 0 ] || fail "$output"
 	(( output & 1 )) || fail "lo flags $output: not up (Go init)"
 }
+
+@test "a user-namespace container whose config mounts no /proc (nor /sys) runs" {
+	userns_config
+	update_config '.mounts |= map(select(.destination != "/proc" and (.destination | startswith("/sys") | not)))'
+	set_args sh -c 'ls /proc | wc -l; echo done'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ] || fail "/proc is not the image's empty directory: ${lines[0]} entries"
+	[ "${lines[-1]}" = done ]
+}
