@@ -395,8 +395,6 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	}
 	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
 		die("%s", err);
-	/* A non-root parent still writes our id maps (and oom_score_adj),
-	 * files /proc makes root's once we are non-dumpable: then after ACK. */
 	host_root = geteuid() == 0;
 	if (host_root)
 		set_nondumpable();
@@ -433,8 +431,12 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 		die("unshare %s: %s", ns_names(rest, names, sizeof(names)), strerror(errno));
 	if (bs.timens_len > 0)
 		write_timens(&bs);
-	/* A credential change resets dumpability to fs.suid_dumpable. */
-	if (!host_root || changed_creds)
+	/* A credential change resets dumpability to fs.suid_dumpable. A
+	 * non-root parent's init stays dumpable: its user could not join it
+	 * (setns through the pidfd, /proc/<pid>/root) for an exec before
+	 * start otherwise, and nothing of the host is reachable through it
+	 * that the user does not own already. */
+	if (host_root && changed_creds)
 		set_nondumpable();
 
 	if ((rest & (CLONE_NEWPID | CLONE_NEWTIME)) || joined_pid) {
