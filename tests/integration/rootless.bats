@@ -286,6 +286,13 @@ rl_cgroup() {
 	[[ $output == *"XDG_RUNTIME_DIR /run is not a directory uid $RL_UID can write"* ]]
 	unset RL_XDG_ENV
 
+	# The default root not made yet is an empty list (a --root that does
+	# not exist is an error: list.bats).
+	[ ! -e "$RL_XDG/berth" ] || fail "$RL_XDG/berth exists before any container"
+	run rl list -q
+	[ "$status" -eq 0 ] || fail "list of a missing default root: $output"
+	[ -z "$output" ]
+
 	# An explicit --root wins.
 	mkdir "$RL_DIR/own-root$BATS_TEST_NUMBER"
 	chown "$RL_UID" "$RL_DIR/own-root$BATS_TEST_NUMBER"
