@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +29,10 @@ func Init() error {
 		return err
 	}
 	sock := os.NewFile(uintptr(sockFD), "init-sock")
-	fifoEnv := os.Getenv(envFifoFD)
+	fifoFD, err := envFD(envFifoFD)
+	if err != nil {
+		return err
+	}
 	consoleFD, seccompFD := -1, -1
 	if os.Getenv(envConsoleFD) != "" {
 		if consoleFD, err = envFD(envConsoleFD); err != nil {
@@ -49,10 +51,6 @@ func Init() error {
 	var ic initConfig
 	if err := dec.Decode(&ic); err != nil {
 		return fmt.Errorf("init: read config: %w", err)
-	}
-	fifoFD, err := strconv.Atoi(fifoEnv)
-	if err != nil {
-		return fmt.Errorf("init: %s=%q is not an fd number", envFifoFD, fifoEnv)
 	}
 	// From pivot_root to execve init reaches its own /proc entries
 	// (exec.fifo's fd, the attr files) only through this verified procfs

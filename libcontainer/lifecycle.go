@@ -92,12 +92,9 @@ func (c *Container) Start() error {
 		// runtime-spec 1.3: a failing poststart hook is an error, and the
 		// container is stopped (runc kills it too); delete removes it.
 		if err := runHooks("poststart", h.Poststart, c.OCIState(Running), hostEnv()); err != nil {
-			// init through its pidfd first: there may be no cgroup to
-			// kill through (--cgroup-manager=disabled, rootless).
-			if kerr := c.Signal(unix.SIGKILL, false); kerr != nil {
-				logs.Warnf("stop container %s after its poststart hook failed: %v", c.state.ID, kerr)
-			}
-			_ = c.killCgroup(unix.SIGKILL)
+			// init through its pidfd, then the cgroup if there is one
+			// (--cgroup-manager=disabled and rootless have none).
+			c.killUnlocked()
 			return fmt.Errorf("start container %s: %w", c.state.ID, err)
 		}
 	}
@@ -201,7 +198,8 @@ func (c *Container) Delete(force bool) error {
 // killUnlocked SIGKILLs init (once its pidfd is open and its start time
 // matches the state's) and every process of the cgroup, without waiting:
 // delete --force does it when a stuck command holds the lock, since what
-// holds it up is one of these processes.
+// holds it up is one of these processes; start does it when a poststart
+// hook fails.
 func (c *Container) killUnlocked() {
 	if pid := c.state.InitPid; pid > 0 {
 		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
