@@ -128,7 +128,19 @@ podman_env_down() {
 			done <"$d/cgroup.procs"
 		fi
 	done
+	# A SIGKILLed process leaves its cgroup only once it has exited, which
+	# on a loaded machine takes longer than a moment: wait (bounded, 10 s)
+	# for each cgroup to empty before removing it.
 	for d in $(_podman_cgroup_dirs); do
+		local i
+		for ((i = 0; i < 100; i++)); do
+			[[ ! -s $d/cgroup.procs ]] && break
+			sleep 0.1
+		done
+		# Not a cgroup but a directory on /sys/fs/cgroup's tmpfs (conmon
+		# makes one for a controller the host does not mount, and writes
+		# a tasks file into it): ours, files and all.
+		[[ $(stat -f -c %T "$d") == tmpfs ]] && rm -f "$d/tasks" "$d/cgroup.procs"
 		rmdir "$d" 2>/dev/null || { sleep 0.3; rmdir "$d" 2>/dev/null; } ||
 			{ echo "podman_env_down: cannot remove cgroup $d" >&2; rc=1; }
 	done
