@@ -92,8 +92,10 @@ func (t *nsThread) close() {
 // inNamespaces runs fn on t (a new thread when nil) after joining the
 // namespaces of init (pid, started at startTime). They are joined through
 // a pidfd checked to be that process, in one setns: a pid reused after
-// init died must never lead the thread into a host namespace.
-func inNamespaces(t *nsThread, pid int, startTime uint64, fn func() error) error {
+// init died must never lead the thread into a host namespace. nsfds, when
+// init sent them (berth without CAP_SYS_PTRACE may not setns through the
+// pidfd of a non-dumpable init), are joined instead, one by one.
+func inNamespaces(t *nsThread, pid int, startTime uint64, nsfds []int, fn func() error) error {
 	if t == nil {
 		t = newNSThread()
 	}
@@ -119,7 +121,7 @@ func inNamespaces(t *nsThread, pid int, startTime uint64, fn func() error) error
 				if unshareErr != nil {
 					return fmt.Errorf("unshare CLONE_FS: %w", unshareErr)
 				}
-				if err := unix.Setns(pidfd, threadNamespaces); err != nil {
+				if err := joinInit(pidfd, nsfds); err != nil {
 					if errors.Is(err, unix.ESRCH) {
 						return errInitExited
 					}
@@ -141,6 +143,20 @@ func inNamespaces(t *nsThread, pid int, startTime uint64, fn func() error) error
 		return errors.New("namespace thread: already used")
 	}
 	return <-errc
+}
+
+// joinInit joins init's threadNamespaces through its pidfd, or through
+// the namespace fds it sent (in nsenter.NSFDFlags order).
+func joinInit(pidfd int, nsfds []int) error {
+	if nsfds == nil {
+		return unix.Setns(pidfd, threadNamespaces)
+	}
+	for i, fd := range nsfds {
+		if err := unix.Setns(fd, nsenter.NSFDFlags[i]); err != nil {
+			return fmt.Errorf("%s namespace fd: %w", nsenter.NamespaceNames(uint32(nsenter.NSFDFlags[i])), err)
+		}
+	}
+	return nil
 }
 
 // setupForCInit is create's side of a C init: it takes init's procfs
@@ -167,12 +183,17 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, nst *nsThrea
 		}
 	}()
 	fault.Point("create:wait-init")
-	if want := len(spawn.boot.Proc); len(fds) != want {
+	var nsfds []int
+	switch want := len(spawn.boot.Proc); len(fds) {
+	case want:
+	case want + len(nsenter.NSFDFlags):
+		nsfds = fds[want:]
+	default:
 		return fmt.Errorf("init: sent %d procfs mounts, want %d", len(fds), want)
 	}
 	var rootID [2]uint64
-	err = inNamespaces(nst, proc.pid, c.state.InitStartTime, func() error {
-		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds, OutsidePidNS: true}
+	err = inNamespaces(nst, proc.pid, c.state.InitStartTime, nsfds, func() error {
+		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds[:len(fds)-len(nsfds)], OutsidePidNS: true}
 		if err := rootfs.PrepareIn(cfg, env); err != nil {
 			return err
 		}

@@ -39,11 +39,16 @@ enum {
 	BERTH_MSG_ERROR = 2,
 	BERTH_MSG_FINAL = 3,
 	BERTH_MSG_ACK = 2,
-	BERTH_MSG_MOUNTS = 4,	 /* value: number of mount fds attached (SCM_RIGHTS) */
+	/* value: number of fds attached (SCM_RIGHTS): the procfs mounts, then,
+	 * when init's parent lacks CAP_SYS_PTRACE (it could not setns through
+	 * the pidfd of a non-dumpable init), BERTH_NSFDS namespace fds in the
+	 * order mnt, net, uts, ipc, cgroup */
+	BERTH_MSG_MOUNTS = 4,
 	BERTH_MSG_INITREADY = 5, /* C init: set up, about to wait on exec.fifo */
 };
 
 #define BERTH_MAX_PROC 8
+#define BERTH_NSFDS 5
 
 /* Every CLONE_NEW* bit berth knows (user, mnt, uts, ipc, net, pid, cgroup, time). */
 #define BERTH_NS_MASK 0x7e020080u

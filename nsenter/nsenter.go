@@ -49,6 +49,7 @@ const (
 	attrKeyring    = 8
 	attrJoinPidfd  = 9
 	maxProc        = 8
+	nsFDs          = 5
 
 	msgReady = 1
 	msgError = 2
@@ -409,11 +410,16 @@ func handshake(conn *os.File, msg []byte, onReady func(pid int) error) (int, err
 	}
 }
 
+// NSFDFlags are the namespaces of the fds a MOUNTS record may carry after
+// the procfs mounts, in the order init sends them.
+var NSFDFlags = [nsFDs]int{unix.CLONE_NEWNS, unix.CLONE_NEWNET, unix.CLONE_NEWUTS, unix.CLONE_NEWIPC, unix.CLONE_NEWCGROUP}
+
 // ReadMounts reads C init's MOUNTS record: one detached procfs fd per
-// Bootstrap.Proc entry, in order (close-on-exec).
+// Bootstrap.Proc entry, in order (close-on-exec); then, from an init that
+// found its parent without CAP_SYS_PTRACE, one fd per NSFDFlags entry.
 func ReadMounts(conn *os.File) ([]int, error) {
 	var rec [8]byte
-	oob := make([]byte, unix.CmsgSpace(4*maxProc))
+	oob := make([]byte, unix.CmsgSpace(4*(maxProc+nsFDs)))
 	n, oobn, _, _, err := unix.Recvmsg(int(conn.Fd()), rec[:], oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return nil, readErr("read MOUNTS", err)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <linux/mount.h>
 #include <sys/socket.h>
@@ -102,6 +103,22 @@ static const char *ns_names(uint32_t flags, char *buf, size_t len)
 /* The message and the opened namespace fds; static so the constructor's
  * stack stays small and nothing is touched unless we are init. */
 static uint8_t msgbuf[BERTH_HDR_LEN + BERTH_MAX_BODY];
+
+/* Set before any user namespace is entered: capget answers for the
+ * namespace we are in, and the parent stays in the host's. */
+static int parent_cannot_ptrace;
+
+/* lacks_cap_sys_ptrace: our effective set is the parent's (root execs
+ * berth init with its own caps). */
+static int lacks_cap_sys_ptrace(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 1;
+	return !(d[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective & CAP_TO_MASK(CAP_SYS_PTRACE));
+}
 
 static void join_namespaces(const struct berth_bootstrap *bs, int *joined_user, int *joined_pid)
 {
@@ -270,7 +287,7 @@ static int make_proc(uint32_t i, const char *data, uint32_t len)
 static void send_mounts(const int *fds, uint32_t n)
 {
 	int32_t rec[2] = {BERTH_MSG_MOUNTS, (int32_t)n};
-	char cbuf[CMSG_SPACE(sizeof(int) * BERTH_MAX_PROC)];
+	char cbuf[CMSG_SPACE(sizeof(int) * (BERTH_MAX_PROC + BERTH_NSFDS))];
 	struct iovec iov = {rec, sizeof(rec)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t w;
@@ -299,7 +316,8 @@ static void send_mounts(const int *fds, uint32_t n)
 __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs)
 {
 	static char err[8192];
-	int fds[BERTH_MAX_PROC];
+	int fds[BERTH_MAX_PROC + BERTH_NSFDS];
+	uint32_t nfds;
 	struct berth_process p;
 	uint8_t *buf;
 	size_t len;
@@ -315,12 +333,26 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	}
 	for (uint32_t i = 0; i < bs->nproc; i++)
 		fds[i] = make_proc(i, (const char *)msgbuf + bs->proc[i].off, bs->proc[i].len);
-	send_mounts(fds, bs->nproc);
 	/* The first procfs stays ours too: exec.fifo and the attr files are
 	 * reached through it, never through whatever ends up at /proc. A
 	 * config without one gets a procfs made for init alone. */
 	proc = bs->nproc > 0 ? fds[0] : make_proc(0, "", 0);
-	for (uint32_t i = 1; i < bs->nproc; i++)
+	nfds = bs->nproc;
+	if (parent_cannot_ptrace) {
+		/* We are non-dumpable: a parent without CAP_SYS_PTRACE may not
+		 * setns through our pidfd, but may through fds we give it. */
+		static const char *const ns[BERTH_NSFDS] = {"mnt", "net", "uts", "ipc", "cgroup"};
+		char path[32];
+		for (int i = 0; i < BERTH_NSFDS; i++) {
+			snprintf(path, sizeof(path), "thread-self/ns/%s", ns[i]);
+			fds[nfds] = openat(proc, path, O_RDONLY | O_CLOEXEC);
+			if (fds[nfds] < 0)
+				die("open %s of init's procfs: %s", path, strerror(errno));
+			nfds++;
+		}
+	}
+	send_mounts(fds, nfds);
+	for (uint32_t i = bs->nproc > 0 ? 1 : 0; i < nfds; i++)
 		close(fds[i]);
 
 	buf = berth_read_process(initfd, &p, &len, &eof, err, sizeof(err));
@@ -396,8 +428,10 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
 		die("%s", err);
 	host_root = geteuid() == 0;
-	if (host_root)
+	if (host_root) {
 		set_nondumpable();
+		parent_cannot_ptrace = bs.cinit && lacks_cap_sys_ptrace();
+	}
 	/* Before any report: once create returns, list may read it. */
 	if (!bs.exec && prctl(PR_SET_NAME, BERTH_INIT_COMM) < 0)
 		die("prctl PR_SET_NAME: %s", strerror(errno));

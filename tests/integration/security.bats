@@ -1698,3 +1698,31 @@ reuse_pid() {
 	assert_error
 	[[ $output == *"/dev/pts/ptmx"* ]]
 }
+
+@test "init is non-dumpable until execve, and berth without CAP_SYS_PTRACE still creates and starts" {
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
+	update_config '.process.args = ["sleep", "1000"]'
+	id=$(new_id)
+	# Root without CAP_SYS_PTRACE (as under a container runtime's default
+	# caps): berth must not need ptrace rights over its own non-dumpable init.
+	run_detached setpriv --bounding-set=-sys_ptrace "$BERTH" --root "$ROOT" create --bundle "$BUNDLE" "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	pid=$(state_field "$id" pid)
+	# A caller with init's caps but no CAP_SYS_PTRACE may read the exe link
+	# of a dumpable process of its uid only: refused before start ...
+	run setpriv --bounding-set=-sys_ptrace readlink "/proc/$pid/exe"
+	echo "before start: $status $output"
+	[ "$status" -ne 0 ]
+	run setpriv --bounding-set=-sys_ptrace "$BERTH" --root "$ROOT" start "$id"
+	[ "$status" -eq 0 ]
+	# ... and allowed once the workload has exec'd (the mechanics are real).
+	for _ in $(seq 50); do
+		[ "$(readlink "/proc/$pid/exe")" = /bin/busybox ] && break
+		sleep 0.05
+	done
+	run setpriv --bounding-set=-sys_ptrace readlink "/proc/$pid/exe"
+	echo "after start: $status $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = /bin/busybox ]
+}
