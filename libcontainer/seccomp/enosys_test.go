@@ -1,0 +1,60 @@
+package seccomp
+
+import (
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestCompileENOSYSPrefixOnlyWhenDefaultRefuses(t *testing.T) {
+	const retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	x86 := []specs.Arch{specs.ArchX86, specs.ArchX32, specs.ArchX86_64}
+	for _, tc := range []struct {
+		def    specs.LinuxSeccompAction
+		arches []specs.Arch
+		names  []string
+		prefix bool
+	}{
+		{specs.ActAllow, x86, []string{"mkdir"}, false},
+		{specs.ActLog, x86, []string{"mkdir"}, false},
+		{specs.ActErrno, x86, []string{"mkdir"}, true},
+		{specs.ActErrno, nil, []string{"mkdir"}, true},
+		{specs.ActKillProcess, x86, []string{"getppid"}, true},
+		{specs.ActTrap, nil, []string{"getppid"}, true},
+		// Nothing named resolves: no highest number to compare with.
+		{specs.ActErrno, x86, []string{"no_such_syscall"}, false},
+	} {
+		t.Run(string(tc.def), func(t *testing.T) {
+			act := specs.ActAllow
+			if tc.def == specs.ActAllow || tc.def == specs.ActLog {
+				act = specs.ActErrno
+			}
+			c, _ := mustCompile(t, &specs.LinuxSeccomp{
+				DefaultAction: tc.def, Architectures: tc.arches,
+				Syscalls: []specs.LinuxSyscall{rule(act, nil, tc.names...)},
+			})
+			if got := count(t, c, bpfRetK, retENOSYS) > 0; got != tc.prefix {
+				t.Errorf("ENOSYS prefix present = %v, want %v", got, tc.prefix)
+			}
+		})
+	}
+}
+
+func TestENOSYSPrefixComparesHighestPerArch(t *testing.T) {
+	c, _ := mustCompile(t, &specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Architectures: []specs.Arch{specs.ArchX86, specs.ArchX32, specs.ArchX86_64},
+		Syscalls:      []specs.LinuxSyscall{rule(specs.ActAllow, nil, "read", "mkdir", "openat2")},
+	})
+	const jgtK = unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K
+	// openat2 is 437 on x86_64 and i386, 0x40000000+437 on x32.
+	for _, want := range []uint32{437, x32Bit + 437} {
+		if count(t, c, jgtK, want) == 0 {
+			t.Errorf("no jgt %#x in the prefix", want)
+		}
+	}
+	if n := count(t, c, bpfJeqK, unix.AUDIT_ARCH_I386); n == 0 {
+		t.Error("prefix does not test for i386")
+	}
+}
