@@ -125,6 +125,31 @@ deny_mkdir() {
 	done
 }
 
+@test "seccomp flags: exec compiles the flags create did, an empty list included" {
+	deny_mkdir
+	set_args sleep 1000
+	local flags want
+	for c in 'absent 4' '[] 0' '["SECCOMP_FILTER_FLAG_LOG"] 2'; do
+		flags=${c% *} want=${c##* }
+		if [[ $flags == absent ]]; then
+			update_config 'del(.linux.seccomp.flags)'
+		else
+			UPDATE_CONFIG_ARGS=(--argjson f "$flags")
+			update_config '.linux.seccomp.flags = $f'
+			UPDATE_CONFIG_ARGS=()
+		fi
+		id=$(new_id)
+		run_detached berth run -d --bundle "$BUNDLE" "$id"
+		[ "$status" -eq 0 ] || fail "run -d: $output"
+		run berth --debug exec "$id" sh -c 'mkdir /tmp/d 2>/dev/null && echo made || echo refused'
+		echo "flags $flags: $output"
+		[ "$status" -eq 0 ]
+		[[ $output == *"seccomp filter flags: $want"* ]] || fail "flags $flags: exec's value is not $want"
+		printf '%s\n' "${lines[@]}" | grep -qx refused || fail "flags $flags: exec's filter is not in place"
+		berth delete --force "$id"
+	done
+}
+
 @test "seccomp flags: WAIT_KILLABLE_RECV goes with the listener (40) and the agent still answers" {
 	start_agent
 	notify_mkdir false
