@@ -58,3 +58,36 @@ func TestENOSYSPrefixComparesHighestPerArch(t *testing.T) {
 		t.Error("prefix does not test for i386")
 	}
 }
+
+// The prefix for every arch libseccomp takes in one (little-endian)
+// filter: each jump stays inside the program, and the arch checks end in
+// "go on" and "return ENOSYS".
+func TestENOSYSPrefixJumpsStayInside(t *testing.T) {
+	var all []specs.Arch
+	for name := range arches {
+		s := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.Arch(name)},
+			Syscalls: []specs.LinuxSyscall{rule(specs.ActAllow, nil, "read")}}
+		if _, _, err := Compile(s); err == nil {
+			all = append(all, specs.Arch(name))
+		}
+	}
+	c, _ := mustCompile(t, &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: all,
+		Syscalls: []specs.LinuxSyscall{rule(specs.ActAllow, nil, "read", "openat", "mkdir")}})
+	ins := decode(t, c.BPF)
+	for i, in := range ins {
+		if in.code&0x07 != unix.BPF_JMP || in.code == opJa {
+			continue
+		}
+		if i+1+int(in.jt) >= len(ins) || i+1+int(in.jf) >= len(ins) {
+			t.Fatalf("insn %d (%+v) jumps outside the %d instructions", i, in, len(ins))
+		}
+	}
+	// Find the prefix's end: "ja 1" right before "ret ENOSYS".
+	for i := 0; i+1 < len(ins); i++ {
+		if ins[i].code == opJa && ins[i].k == 1 && ins[i+1].code == opRet && ins[i+1].k == unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS) {
+			t.Logf("%d arches, prefix of %d instructions", len(all), i+2)
+			return
+		}
+	}
+	t.Fatal("no prefix end found")
+}

@@ -176,7 +176,8 @@ func Compile(s *specs.LinuxSeccomp) (*Compiled, []string, error) {
 	}
 	if s.Flags == nil && kernelHasSpecAllow() {
 		// No flags field: keep speculative-store-bypass mitigation off for
-		// the container, as runc does (the kernel would turn it on).
+		// the container, as runc does (a kernel booted with
+		// spec_store_bypass_disable=seccomp would turn it on).
 		c.Flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
 	}
 
