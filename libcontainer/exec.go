@@ -8,11 +8,13 @@ import (
 	"os"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
 	"github.com/berth-runtime/berth/internal/cleanup"
 	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
 )
 
@@ -53,9 +55,6 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	if filter != nil && filter.Notify {
-		return 0, errors.New("exec: linux.seccomp with SCMP_ACT_NOTIFY is not supported for exec yet")
-	}
 	mgr, err := cgroups.Load(c.state.Cgroup)
 	if err != nil {
 		return 0, fmt.Errorf("exec: %w", err)
@@ -92,6 +91,19 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	}
 	defer pidfd.Close()
 	files = append(files, initFile{envJoinFD, pidfd})
+	var agentState *specs.State
+	if filter != nil && filter.Notify {
+		// The exec's listener goes to the agent as create's does, with
+		// the container's state (init's pid, as runc sends).
+		fd, err := seccomp.DialListener(cfg.Seccomp.ListenerPath)
+		if err != nil {
+			return 0, err
+		}
+		listener := os.NewFile(uintptr(fd), "seccomp-listener")
+		defer listener.Close()
+		files = append(files, initFile{envSeccompFD, listener})
+		agentState = c.OCIState(Running)
+	}
 	spawn := &initSpawn{
 		preserve:  o.PreserveFDs,
 		files:     files,
@@ -116,8 +128,8 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	}
 	// Init's C stage runs the process; its Go runtime never starts.
 	spawn.boot.Exec = true
-	msg, err := processMessage(&cfg, filter, nil, procFDs{
-		preserve: o.PreserveFDs, agent: -1, console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
+	msg, err := processMessage(&cfg, filter, agentState, procFDs{
+		preserve: o.PreserveFDs, agent: spawn.fdNum(envSeccompFD), console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
 	})
 	if err != nil {
 		return 0, err

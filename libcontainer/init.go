@@ -68,10 +68,17 @@ func Init() error {
 			err = fmt.Errorf("init: %w", err)
 		}
 	}
-	var msg []byte
+	var msg, rest []byte
 	if err == nil {
 		// Encoded now so that a bad setting fails create, not start.
-		msg, err = processMessage(ic.Config, ic.Seccomp, ic.State, procFDs{preserve: ic.PreserveFDs, agent: seccompFD, console: -1, root: -1})
+		fds := procFDs{preserve: ic.PreserveFDs, agent: seccompFD, console: -1, root: -1}
+		msg, err = processMessage(ic.Config, ic.Seccomp, ic.State, fds)
+		if err == nil && seccompFirst(&ic) {
+			// The filter goes in before the startContainer hooks; the
+			// stage after them runs without it.
+			fds.agent = -1
+			rest, err = processMessage(ic.Config, nil, ic.State, fds)
+		}
 	}
 	if err != nil {
 		enc.Encode(&syncMsg{Type: msgError, Msg: err.Error()})
@@ -93,19 +100,35 @@ func Init() error {
 	if _, err := unix.Write(fifo, []byte{0}); err != nil {
 		return fmt.Errorf("init: write exec fifo: %w", err)
 	}
-	err = execProcess(&ic, path, msg, proc)
+	err = execProcess(&ic, path, msg, rest, proc)
 	unix.Write(fifo, []byte(err.Error()))
 	return err
 }
 
+// seccompFirst reports whether init loads the seccomp filter before the
+// startContainer hooks: runc runs them under it, so a profile constrains
+// them too. Without such hooks the filter waits until just before execve.
+func seccompFirst(ic *initConfig) bool {
+	h := ic.Config.Hooks
+	return ic.Seccomp != nil && h != nil && len(h.StartContainer) > 0
+}
+
 // execProcess runs the startContainer hooks, then the C stage that
 // applies the process's identity and limits and execs it (shared with
-// exec, nsenter/procexec.c); it returns only on failure.
-func execProcess(ic *initConfig, path string, msg []byte, proc int) error {
+// exec, nsenter/procexec.c); it returns only on failure. With
+// seccompFirst, msg's filter is loaded before the hooks and rest (msg
+// without it) runs the stage.
+func execProcess(ic *initConfig, path string, msg, rest []byte, proc int) error {
 	cfg := ic.Config
 	if cfg.Hooks != nil && len(cfg.Hooks.StartContainer) > 0 {
+		if rest != nil {
+			if err := nsenter.LoadSeccomp(msg); err != nil {
+				return err
+			}
+			msg = rest
+		}
 		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, cfg.Process.Env); err != nil {
-			return err
+			return fmt.Errorf("error running %w", err)
 		}
 	}
 	return nsenter.ExecProcess(msg, path, proc)

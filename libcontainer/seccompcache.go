@@ -41,6 +41,7 @@ func compileSeccomp(root string, cfg *configs.Config) (*seccomp.Compiled, error)
 	var entry cachedFilter
 	if path != "" && readCache(path, &entry) && entry.Filter != nil {
 		logSkipped(entry.Skipped)
+		logFlags(entry.Filter)
 		return entry.Filter, nil
 	}
 	f, skipped, err := seccomp.Compile(cfg.Seccomp)
@@ -48,12 +49,19 @@ func compileSeccomp(root string, cfg *configs.Config) (*seccomp.Compiled, error)
 		return nil, err
 	}
 	logSkipped(skipped)
+	logFlags(f)
 	if path != "" {
 		if err := writeCache(path, &cachedFilter{Filter: f, Skipped: skipped}); err != nil {
 			logs.Debugf("seccomp cache %s: %v", key, err)
 		}
 	}
 	return f, nil
+}
+
+// logFlags names the SECCOMP_FILTER_FLAG_* bits init passes (besides the
+// TSYNC it always adds), as runc's debug log does.
+func logFlags(f *seccomp.Compiled) {
+	logs.Debugf("seccomp filter flags: %d", f.Flags)
 }
 
 func logSkipped(skipped []string) {
@@ -74,8 +82,13 @@ func seccompCachePath(root string, cfg *configs.Config) (string, string) {
 		return "", ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "berth seccomp cache v1\x00%d:%d:%d:%d.%d\x00", self.Dev, self.Ino, self.Size, self.Mtim.Sec, self.Mtim.Nsec)
+	fmt.Fprintf(h, "berth seccomp cache v2\x00%d:%d:%d:%d.%d\x00", self.Dev, self.Ino, self.Size, self.Mtim.Sec, self.Mtim.Nsec)
 	h.Write(profile)
+	// An absent flags field means SPEC_ALLOW, an empty one no flags; the
+	// JSON above omits both alike.
+	if cfg.Seccomp.Flags != nil {
+		h.Write([]byte("\x00flags set"))
+	}
 	key := hex.EncodeToString(h.Sum(nil))
 	return filepath.Join(root, CacheDir, "seccomp", key+".json"), key
 }

@@ -298,6 +298,19 @@ func (p *Process) Encode() ([]byte, error) {
 	return buf, nil
 }
 
+// LoadSeccomp loads msg's seccomp filter on every thread of the calling
+// process (and sends its listener to the agent) now rather than just
+// before execve; the message encoded without the filter then does the rest.
+func LoadSeccomp(msg []byte) error {
+	cmsg := C.CBytes(msg)
+	defer C.free(cmsg)
+	var cerr [8192]C.char
+	if C.berth_load_process_seccomp((*C.uint8_t)(cmsg), C.size_t(len(msg)), &cerr[0], C.size_t(len(cerr))) != 0 {
+		return errors.New(C.GoString(&cerr[0]))
+	}
+	return nil
+}
+
 // ExecProcess applies msg (from Encode) to the calling thread, which must
 // be locked to it, and execs path. proc is a verified procfs root (see
 // rootfs.OpenProcRoot) through which its own /proc entries are reached,

@@ -91,6 +91,11 @@ void berth_process_strings(const uint8_t *buf, size_t len, uint16_t type, struct
 int berth_exec_process(const uint8_t *buf, size_t len, const char *path, int proc, char *err,
 		       size_t errlen);
 
+/* berth_load_process_seccomp loads buf's filter (all threads), handing
+ * its listener to the agent, ahead of the rest of the stage: init's
+ * startContainer hooks run under it, as in runc. 0 without a filter. */
+int berth_load_process_seccomp(const uint8_t *buf, size_t len, char *err, size_t errlen);
+
 /* berth_lookpath resolves name (args[0]) with the PATH in env, as execvp
  * would, in the current root. Returns 0 with the path in out, or -1. */
 int berth_lookpath(const char *name, const char *pathenv, char *out, size_t outlen, char *err,

@@ -563,6 +563,17 @@ int berth_exec_process(const uint8_t *buf, size_t len, const char *path, int pro
 	return exec_parsed(&p, buf, len, path, proc, err, errlen);
 }
 
+int berth_load_process_seccomp(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	struct berth_process p;
+
+	if (berth_parse_process(buf, len, &p, err, errlen) < 0)
+		return -1;
+	if (!BERTH_HAS(&p, BERTH_P_SECCOMP))
+		return 0;
+	return load_seccomp(&p, buf, err, errlen);
+}
+
 static int check_exec(const char *path)
 {
 	struct stat st;

@@ -70,7 +70,21 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 		return fieldErr("linux.memoryPolicy", "not supported by berth")
 	}
 	c.Seccomp, c.Personality, c.MountLabel = lx.Seccomp, lx.Personality, lx.MountLabel
+	c.Seccomp = keepEmptySeccompFlags(c.Seccomp)
 	return nil
+}
+
+// keepEmptySeccompFlags: an absent linux.seccomp.flags means SPEC_ALLOW, an
+// empty one no flags, but the stored config.json (omitempty) cannot tell
+// them apart, and exec compiles from it. TSYNC alone means no flags to
+// berth (init always syncs), and survives the round trip.
+func keepEmptySeccompFlags(s *specs.LinuxSeccomp) *specs.LinuxSeccomp {
+	if s == nil || s.Flags == nil || len(s.Flags) > 0 {
+		return s
+	}
+	c := *s
+	c.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_TSYNC"}
+	return &c
 }
 
 func convertDevices(in []specs.LinuxDevice, c *configs.Config, userNew bool) ([]configs.Device, error) {

@@ -23,7 +23,7 @@ func DialListener(listenerPath string) (int, error) {
 		return unix.Connect(sock, &unix.SockaddrUnix{Name: listenerPath})
 	}); err != nil {
 		unix.Close(sock)
-		return -1, fmt.Errorf("linux.seccomp.listenerPath %q: connect: %w", listenerPath, err)
+		return -1, fmt.Errorf("linux.seccomp.listenerPath %q: failed to connect with seccomp agent: %w", listenerPath, err)
 	}
 	return sock, nil
 }

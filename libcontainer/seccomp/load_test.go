@@ -354,6 +354,10 @@ func TestLoadDockerProfile(t *testing.T) {
 		{"clone with CLONE_NEWUSER", call{Nr: unix.SYS_CLONE, Args: [6]uintptr{unix.CLONE_NEWUSER | unix.CLONE_FS}}, fails(unix.EPERM)},
 		{"clone without namespaces reaches kernel", call{Nr: unix.SYS_CLONE, Args: [6]uintptr{unix.CLONE_THREAD}}, fails(unix.EINVAL)},
 		{"clone3 ENOSYS", call{Nr: unix.SYS_CLONE3}, fails(unix.ENOSYS)},
+		// Above every number the profile names: the prefix, not the
+		// default EPERM, so that libc falls back.
+		{"syscall 1000 ENOSYS", call{Nr: 1000, Args: [6]uintptr{0xdeadbeef}}, fails(unix.ENOSYS)},
+		{"x32 syscall 1000 ENOSYS", call{Nr: 0x40000000 + 1000}, fails(unix.ENOSYS)},
 		{"personality query", call{Nr: unix.SYS_PERSONALITY, Args: [6]uintptr{0xffffffff}}, ok()},
 		{"personality ADDR_NO_RANDOMIZE", call{Nr: unix.SYS_PERSONALITY, Args: [6]uintptr{addrNoRandomize}}, fails(unix.EPERM)},
 		{"socket AF_VSOCK", call{Nr: unix.SYS_SOCKET, Args: [6]uintptr{vsock, unix.SOCK_STREAM}}, fails(unix.EPERM)},
@@ -602,7 +606,7 @@ func TestSendListenerErrors(t *testing.T) {
 	}{
 		{"empty path", "", st, "linux.seccomp.listenerPath: empty"},
 		{"nil state", missing, nil, "seccomp listener: missing container state"},
-		{"no agent", missing, st, fmt.Sprintf("linux.seccomp.listenerPath %q: connect: no such file or directory", missing)},
+		{"no agent", missing, st, fmt.Sprintf("linux.seccomp.listenerPath %q: failed to connect with seccomp agent: no such file or directory", missing)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := SendListener(tc.path, 0, 1, "", tc.state)

@@ -26,6 +26,8 @@ type Compiled struct {
 	// order, covering the native architecture and the requested ones.
 	BPF []byte `json:"bpf"`
 	// Flags are SECCOMP_FILTER_FLAG_* for seccomp(2): linux.seccomp.flags
+	// (SPEC_ALLOW when the field is absent and the kernel has it, as
+	// runc does; TSYNC is accepted and left to init, which always syncs)
 	// plus SECCOMP_FILTER_FLAG_NEW_LISTENER when Notify is set.
 	Flags uint `json:"flags,omitempty"`
 	// Notify is set when the filter uses SCMP_ACT_NOTIFY: Load then returns
@@ -84,10 +86,11 @@ var arches = map[string]libseccomp.ScmpArch{
 }
 
 var flags = map[specs.LinuxSeccompFlag]uint{
-	specs.LinuxSeccompFlagLog:                           unix.SECCOMP_FILTER_FLAG_LOG,
-	specs.LinuxSeccompFlagSpecAllow:                     unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-	specs.LinuxSeccompFlagWaitKillableRecv:              unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-	specs.LinuxSeccompFlag("SECCOMP_FILTER_FLAG_TSYNC"): unix.SECCOMP_FILTER_FLAG_TSYNC,
+	specs.LinuxSeccompFlagLog:              unix.SECCOMP_FILTER_FLAG_LOG,
+	specs.LinuxSeccompFlagSpecAllow:        unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+	specs.LinuxSeccompFlagWaitKillableRecv: unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+	// Init loads the filter with TSYNC whatever the config says.
+	specs.LinuxSeccompFlag("SECCOMP_FILTER_FLAG_TSYNC"): 0,
 }
 
 var operators = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
@@ -171,6 +174,12 @@ func Compile(s *specs.LinuxSeccomp) (*Compiled, []string, error) {
 		}
 		c.Flags |= v
 	}
+	if s.Flags == nil && kernelHasSpecAllow() {
+		// No flags field: keep speculative-store-bypass mitigation off for
+		// the container, as runc does (a kernel booted with
+		// spec_store_bypass_disable=seccomp would turn it on).
+		c.Flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+	}
 
 	// Validate every rule before touching libseccomp so bad configs fail
 	// fast and the loop below only deals with libseccomp errors.
@@ -191,6 +200,13 @@ func Compile(s *specs.LinuxSeccomp) (*Compiled, []string, error) {
 		}
 		if act == libseccomp.ActNotify {
 			c.Notify = true
+			// berth writes its errors after the filter is in place; a write
+			// waiting on an agent would hang the container's start.
+			for j, name := range sc.Names {
+				if name == "write" {
+					return nil, nil, fieldErr(fmt.Sprintf("%s.names[%d]", p, j), errors.New("SCMP_ACT_NOTIFY cannot be used for the write syscall"))
+				}
+			}
 		}
 		conds, err := conditions(p, sc.Args)
 		if err != nil {
@@ -219,10 +235,18 @@ func Compile(s *specs.LinuxSeccomp) (*Compiled, []string, error) {
 	}
 	defer filter.Release()
 
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, nil, fmt.Errorf("linux.seccomp: native architecture: %w", oneLine(err))
+	}
+	filterArches := []libseccomp.ScmpArch{native}
 	for i, a := range s.Architectures {
 		arch, ok := arches[string(a)]
 		if ok {
 			err = filter.AddArch(arch)
+			if arch != native {
+				filterArches = append(filterArches, arch)
+			}
 		}
 		if !ok || err != nil {
 			p := fmt.Sprintf("linux.seccomp.architectures[%d]", i)
@@ -258,6 +282,9 @@ func Compile(s *specs.LinuxSeccomp) (*Compiled, []string, error) {
 	bpf, err := export(filter)
 	if err != nil {
 		return nil, nil, fmt.Errorf("linux.seccomp: exporting BPF: %w", oneLine(err))
+	}
+	if needsENOSYS(defAct) {
+		bpf = append(enosysPrefix(highestNamed(filterArches, allNames(s))), bpf...)
 	}
 	if n := len(bpf) / sockFilterSize; len(bpf)%sockFilterSize != 0 || n == 0 || n > maxInsns {
 		return nil, nil, fmt.Errorf("linux.seccomp: compiled filter has %d bytes (%d instructions); the kernel accepts 1 to %d instructions", len(bpf), n, maxInsns)
@@ -342,4 +369,13 @@ func export(f *libseccomp.ScmpFilter) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// allNames is every syscall name the profile lists, whatever its action.
+func allNames(s *specs.LinuxSeccomp) []string {
+	var names []string
+	for _, sc := range s.Syscalls {
+		names = append(names, sc.Names...)
+	}
+	return names
 }

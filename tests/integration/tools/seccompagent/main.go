@@ -3,10 +3,11 @@
 // one connection from the runtime, writes the container process state it
 // receives to STATE-FILE (adding "nfds": the fds that came with it), and
 // answers every notification on the received fd with -ERRNO, until the
-// runtime's and the container's ends are gone. It prints "ready" once
-// it listens.
+// runtime's and the container's ends are gone; with CONNECTIONS, that
+// many (a run and its execs), each state to its own file. It prints
+// "ready" once it listens.
 //
-//	seccompagent SOCKET STATE-FILE ERRNO
+//	seccompagent SOCKET STATE-FILE ERRNO [CONNECTIONS]
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -38,13 +40,19 @@ type notifResp struct {
 }
 
 func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: seccompagent SOCKET STATE-FILE ERRNO")
+	if len(os.Args) != 4 && len(os.Args) != 5 {
+		fmt.Fprintln(os.Stderr, "usage: seccompagent SOCKET STATE-FILE ERRNO [CONNECTIONS]")
 		os.Exit(2)
 	}
 	errno, err := strconv.Atoi(os.Args[3])
 	if err != nil {
 		fail("errno: %v", err)
+	}
+	conns := 1
+	if len(os.Args) == 5 {
+		if conns, err = strconv.Atoi(os.Args[4]); err != nil || conns < 1 {
+			fail("connections: %q", os.Args[4])
+		}
 	}
 	ln, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -53,14 +61,35 @@ func main() {
 	if err := unix.Bind(ln, &unix.SockaddrUnix{Name: os.Args[1]}); err != nil {
 		fail("bind %s: %v", os.Args[1], err)
 	}
-	if err := unix.Listen(ln, 1); err != nil {
+	if err := unix.Listen(ln, conns); err != nil {
 		fail("listen: %v", err)
 	}
 	fmt.Println("ready")
-	conn, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
-	if err != nil {
-		fail("accept: %v", err)
+	var wg sync.WaitGroup
+	for i := 0; i < conns; i++ {
+		conn, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
+		if err != nil {
+			fail("accept: %v", err)
+		}
+		// The first connection's state goes to STATE-FILE, the n-th's
+		// (from 2) to STATE-FILE.n.
+		path := os.Args[2]
+		if i > 0 {
+			path = fmt.Sprintf("%s.%d", path, i+1)
+		}
+		fd := receive(conn, path)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answer(fd, errno)
+		}()
 	}
+	wg.Wait()
+}
+
+// receive reads the container process state and its fds until EOF, writes
+// the state (with "nfds") to path and returns the listener fd.
+func receive(conn int, path string) int {
 	var payload []byte
 	var fds []int
 	buf := make([]byte, 64<<10)
@@ -88,19 +117,25 @@ func main() {
 		}
 		payload = append(payload, buf[:n]...)
 	}
+	unix.Close(conn)
 	var state map[string]any
 	if err := json.Unmarshal(payload, &state); err != nil {
 		fail("state %q: %v", payload, err)
 	}
 	state["nfds"] = len(fds)
 	out, _ := json.Marshal(state)
-	if err := os.WriteFile(os.Args[2], out, 0o644); err != nil {
+	if err := os.WriteFile(path, out, 0o644); err != nil {
 		fail("%v", err)
 	}
 	if len(fds) == 0 {
 		fail("no fd received")
 	}
-	fd := fds[0]
+	return fds[0]
+}
+
+// answer fails every notification on fd with -errno until every filtered
+// process is gone.
+func answer(fd, errno int) {
 	for {
 		var req notif
 		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req))); e != 0 {
@@ -108,7 +143,7 @@ func main() {
 				continue
 			}
 			// ENOENT/EBADF... once every filtered process is gone.
-			os.Exit(0)
+			return
 		}
 		resp := notifResp{ID: req.ID, Error: -int32(errno)}
 		unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
