@@ -146,6 +146,9 @@ func processAttrs(cfg *configs.Config, m *nsenter.Process) error {
 		}
 		m.Affinity = append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(set)), unsafe.Sizeof(*set))...)
 	}
+	if mp := cfg.MemoryPolicy; mp != nil {
+		m.MemPolicy = &nsenter.MemPolicy{Mode: mp.Mode, Nodes: mp.Nodes}
+	}
 	if pe := cfg.Personality; pe != nil {
 		persona := uint32(0) // PER_LINUX
 		if pe.Domain == specs.PerLinux32 {

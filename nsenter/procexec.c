@@ -119,6 +119,13 @@ static int apply_attrs(const struct berth_process *p, const uint8_t *buf, char *
 	if (BERTH_HAS(p, BERTH_P_AFFINITY) &&
 	    syscall(SYS_sched_setaffinity, 0, p->affinity.len, buf + p->affinity.off) < 0)
 		FAIL("process.execCPUAffinity.final: sched_setaffinity: %s", estr(errno));
+	if (BERTH_HAS(p, BERTH_P_MEMPOLICY)) {
+		/* The kernel counts one bit fewer than maxnode says. */
+		unsigned long maxnode = p->nodes.len > 0 ? p->nodes.len * 8ul + 1 : 0;
+		const void *mask = p->nodes.len > 0 ? buf + p->nodes.off : NULL;
+		if (syscall(SYS_set_mempolicy, (int)p->mempolicy, mask, maxnode) < 0)
+			FAIL("linux.memoryPolicy: set_mempolicy: %s", estr(errno));
+	}
 	if (BERTH_HAS(p, BERTH_P_PERSONALITY) && syscall(SYS_personality, p->personality) < 0)
 		FAIL("linux.personality: personality: %s", estr(errno));
 	return 0;
