@@ -19,9 +19,9 @@ import (
 // procFDs are init's fd numbers for the process stage; -1 is none.
 type procFDs struct {
 	preserve int
-	agent    int // connection to the seccomp agent (create)
-	console  int // console socket (exec; create sets its pty up in Go)
-	root     int // the container's root to chroot into (exec)
+	agent    int  // connection to the seccomp agent (create)
+	console  int  // console socket (exec; create sets its pty up in Go)
+	root     int  // the container's root to chroot into (exec)
 	exec     bool // the process is exec's: execCPUAffinity applies (never to init)
 }
 
