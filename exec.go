@@ -111,6 +111,10 @@ func execProcess(ctx *cli.Context, cfg *configs.Config) (*configs.Process, error
 		if err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
+		// As runc: config.json's execCPUAffinity unless process.json has one.
+		if p.ExecCPUAffinity == nil && cfg.Process != nil {
+			p.ExecCPUAffinity = cfg.Process.ExecCPUAffinity
+		}
 		return p, nil
 	}
 	args := ctx.Args().Tail()

@@ -236,6 +236,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			if err := mgr.Apply(pid); err != nil {
 				return err
 			}
+			resetAffinity(pid)
 			if cfg.Process.OOMScoreAdj != nil {
 				p := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
 				if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {

@@ -115,6 +115,11 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 			if err := joinSubCgroups(subDirs, pid); err != nil {
 				return err
 			}
+			// execCPUAffinity.final is set by init's process stage; with
+			// only an initial one the kernel's choice stands (config.md).
+			if a := p.ExecCPUAffinity; a == nil || a.Initial == "" && a.Final == "" {
+				resetAffinity(pid)
+			}
 			// The cgroup holds init now, so a delete kills it. What init
 			// does from here (chroot, /etc/passwd, execve, or wait frozen
 			// until resume) the container can slow down or stall: no
@@ -123,13 +128,18 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 			return nil
 		},
 	}
+	if a := p.ExecCPUAffinity; a != nil && a.Initial != "" {
+		if spawn.cpus, err = parseCPUList(a.Initial); err != nil {
+			return 0, fmt.Errorf("process.execCPUAffinity.initial: %w", err)
+		}
+	}
 	if spawn.boot, err = c.joinBootstrap(uint32(spawn.fdNum(envJoinFD))); err != nil {
 		return 0, err
 	}
 	// Init's C stage runs the process; its Go runtime never starts.
 	spawn.boot.Exec = true
 	msg, err := processMessage(&cfg, filter, agentState, procFDs{
-		preserve: o.PreserveFDs, agent: spawn.fdNum(envSeccompFD), console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD),
+		preserve: o.PreserveFDs, agent: spawn.fdNum(envSeccompFD), console: spawn.fdNum(envConsoleFD), root: spawn.fdNum(envRootFD), exec: true,
 	})
 	if err != nil {
 		return 0, err

@@ -19,9 +19,10 @@ import (
 // procFDs are init's fd numbers for the process stage; -1 is none.
 type procFDs struct {
 	preserve int
-	agent    int // connection to the seccomp agent (create)
-	console  int // console socket (exec; create sets its pty up in Go)
-	root     int // the container's root to chroot into (exec)
+	agent    int  // connection to the seccomp agent (create)
+	console  int  // console socket (exec; create sets its pty up in Go)
+	root     int  // the container's root to chroot into (exec)
+	exec     bool // the process is exec's: execCPUAffinity applies (never to init)
 }
 
 // processMessage encodes what the last stage of init applies before
@@ -49,7 +50,7 @@ func processFor(cfg *configs.Config, filter *seccomp.Compiled, state *specs.Stat
 	for _, rl := range p.Rlimits {
 		m.Rlimits = append(m.Rlimits, nsenter.Rlimit{Resource: uint32(rl.Type), Soft: rl.Soft, Hard: rl.Hard})
 	}
-	if err := processAttrs(cfg, m); err != nil {
+	if err := processAttrs(cfg, m, fds.exec); err != nil {
 		return nil, err
 	}
 	if filter != nil {
@@ -114,7 +115,7 @@ var schedFlags = map[specs.LinuxSchedulerFlag]uint64{
 
 // processAttrs converts the I/O priority, scheduler, CPU affinity and
 // personality that the execve inherits.
-func processAttrs(cfg *configs.Config, m *nsenter.Process) error {
+func processAttrs(cfg *configs.Config, m *nsenter.Process, exec bool) error {
 	p := cfg.Process
 	if io := p.IOPriority; io != nil {
 		v := uint32(ioprioClasses[io.Class]<<13 | io.Priority)
@@ -139,12 +140,15 @@ func processAttrs(cfg *configs.Config, m *nsenter.Process) error {
 		}
 		m.Sched = append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(&attr)), nsenter.SchedAttrSize)...)
 	}
-	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
+	if a := p.ExecCPUAffinity; exec && a != nil && a.Final != "" {
 		set, err := parseCPUList(a.Final)
 		if err != nil {
 			return fmt.Errorf("process.execCPUAffinity.final: %w", err)
 		}
 		m.Affinity = append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(set)), unsafe.Sizeof(*set))...)
+	}
+	if mp := cfg.MemoryPolicy; mp != nil {
+		m.MemPolicy = &nsenter.MemPolicy{Mode: mp.Mode, Nodes: mp.Nodes}
 	}
 	if pe := cfg.Personality; pe != nil {
 		persona := uint32(0) // PER_LINUX

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-runtime/berth/internal/callerfds"
 	"github.com/berth-runtime/berth/internal/cleanup"
+	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sigfwd"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/nsenter"
@@ -30,6 +31,7 @@ type initSpawn struct {
 	files     []initFile
 	subreaper bool // the caller waits for the process itself
 	boot      *nsenter.Bootstrap
+	cpus      *unix.CPUSet // exec: execCPUAffinity.initial, the CPUs init starts on
 	// whileStarting runs once init is started and before the handshake:
 	// work that needs no pid overlaps with the exec of berth init.
 	whileStarting func() error
@@ -131,15 +133,23 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	}
 	// syscall, not os/exec: os/exec probes pidfd support with a throwaway
 	// child (~0.5 ms) in every process that starts one.
-	child, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(self), []string{"berth", "init"}, &syscall.ProcAttr{
-		// The old root: the pivot_root that berth makes from a thread in
-		// init's mount namespace moves init's cwd along with its root, so
-		// no host directory stays reachable as /proc/<init>/cwd.
-		Dir:   "/",
-		Env:   env,
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Cloneflags: uintptr(pre)},
-	})
+	fork := func() (int, error) {
+		return syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(self), []string{"berth", "init"}, &syscall.ProcAttr{
+			// The old root: the pivot_root that berth makes from a thread in
+			// init's mount namespace moves init's cwd along with its root, so
+			// no host directory stays reachable as /proc/<init>/cwd.
+			Dir:   "/",
+			Env:   env,
+			Files: files,
+			Sys:   &syscall.SysProcAttr{Cloneflags: uintptr(pre)},
+		})
+	}
+	var child int
+	if s.cpus != nil {
+		child, err = onCPUs(s.cpus, fork)
+	} else {
+		child, err = fork()
+	}
 	if err != nil {
 		if pre != 0 {
 			return nil, fmt.Errorf("start init in new %s namespaces: %w", nsenter.NamespaceNames(pre), err)
@@ -163,6 +173,13 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	if pre&unix.CLONE_NEWPID != 0 && onReady != nil {
 		// Init is pid 1 of its namespace: what it reports is that.
 		onReady = func(int) error { return s.onReady(child) }
+	}
+	if logs.Debugging() && onReady != nil {
+		ready := onReady
+		onReady = func(pid int) error {
+			debugAffinity(pid)
+			return ready(pid)
+		}
 	}
 	pid, err := nsenter.Handshake(parentSock, boot, onReady)
 	if err != nil {

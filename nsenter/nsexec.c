@@ -192,13 +192,23 @@ static void become_root(void)
 		die("setresuid 0 in user namespace: %s", strerror(errno));
 }
 
-static void write_timens(const struct berth_bootstrap *bs)
+/* open_timens opens timens_offsets while we still have berth's
+ * credentials: the write is checked against the opener's, and once we are
+ * root of a new user namespace (a host uid that does not own our
+ * non-dumpable /proc entries) the open itself is refused. */
+static int open_timens(void)
 {
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	ssize_t w;
 
 	if (fd < 0)
 		die("open /proc/self/timens_offsets: %s", strerror(errno));
+	return fd;
+}
+
+static void write_timens(const struct berth_bootstrap *bs, int fd)
+{
+	ssize_t w;
+
 	/* One write: the kernel parses the whole buffer as a set of lines. */
 	w = write(fd, msgbuf + bs->timens_off, bs->timens_len);
 	if (w < 0)
@@ -393,6 +403,7 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	struct berth_bootstrap bs;
 	char err[256], names[64];
 	int joined_user = 0, joined_pid = 0, pdeath = 0, fd, fl, host_root, changed_creds = 0;
+	int timens_fd = -1;
 	uint32_t magic, body, ack, rest;
 
 	if (env == NULL)
@@ -454,6 +465,8 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	if (ack != BERTH_MSG_ACK)
 		die("read ACK: got message type %u", ack);
 
+	if (bs.timens_len > 0)
+		timens_fd = open_timens();
 	/* Without id maps, uid 0 does not exist in a new user namespace. */
 	if (joined_user || ((bs.clone_flags & CLONE_NEWUSER) && bs.idmap)) {
 		become_root();
@@ -464,7 +477,7 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	if (rest != 0 && unshare((int)rest) < 0)
 		die("unshare %s: %s", ns_names(rest, names, sizeof(names)), strerror(errno));
 	if (bs.timens_len > 0)
-		write_timens(&bs);
+		write_timens(&bs, timens_fd);
 	/* A credential change resets dumpability to fs.suid_dumpable. A
 	 * non-root parent's init stays dumpable: its user could not join it
 	 * (setns through the pidfd, /proc/<pid>/root) for an exec before

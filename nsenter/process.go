@@ -36,6 +36,7 @@ type Process struct {
 	Sched           []byte // struct sched_attr, SchedAttrSize bytes
 	Affinity        []byte // CPU mask
 	Personality     *uint32
+	MemPolicy       *MemPolicy
 	LastCap         uint32 // the host's cap_last_cap: bounding drops 0..LastCap
 	Preserve        uint32 // fds 3..3+Preserve-1 stay open
 	Seccomp         *Seccomp
@@ -70,11 +71,21 @@ type Agent struct {
 	State []byte
 }
 
+// MemPolicy is one set_mempolicy: mode with its MPOL_F_* flags, and the
+// node mask (a multiple of 8 bytes; empty for no nodes).
+type MemPolicy struct {
+	Mode  uint32
+	Nodes []byte
+}
+
 // Console is the console socket and the initial window size (0: unset).
 type Console struct {
 	FD         uint32
 	Rows, Cols uint16
 }
+
+// maxNodeMask is the longest node mask: 1024 nodes (the kernel's MAX_NUMNODES).
+const maxNodeMask = 128
 
 // SchedAttrSize is the size of the struct sched_attr sent in Sched.
 const SchedAttrSize = 56
@@ -112,6 +123,7 @@ const (
 	pSetsid
 	pTTY
 	pRootID
+	pMemPolicy
 )
 
 func (p *Process) validate() error {
@@ -134,6 +146,8 @@ func (p *Process) validate() error {
 		return errors.New("linux.seccomp: a listener without notify")
 	case p.Affinity != nil && (len(p.Affinity) == 0 || len(p.Affinity)%8 != 0 || len(p.Affinity) > maxCPUMask):
 		return fmt.Errorf("nsenter: CPU mask of %d bytes", len(p.Affinity))
+	case p.MemPolicy != nil && (len(p.MemPolicy.Nodes)%8 != 0 || len(p.MemPolicy.Nodes) > maxNodeMask):
+		return fmt.Errorf("nsenter: node mask of %d bytes", len(p.MemPolicy.Nodes))
 	case p.LastCap > 63:
 		return fmt.Errorf("nsenter: cap_last_cap %d above 63", p.LastCap)
 	case p.Preserve > 1<<20:
@@ -178,7 +192,7 @@ func (p *Process) Encode() ([]byte, error) {
 	for _, e := range p.Env {
 		size += attrHdrLen + len(e) + 1
 	}
-	size += 512 + len(p.Path) + len(p.TTY) + len(p.Cwd) + len(p.Apparmor) + 4*len(p.Groups) + 28*len(p.Rlimits) + len(p.Affinity)
+	size += 512 + len(p.Path) + len(p.TTY) + len(p.Cwd) + len(p.Apparmor) + 4*len(p.Groups) + 28*len(p.Rlimits) + len(p.Affinity) + maxNodeMask
 	if p.Seccomp != nil {
 		size += len(p.Seccomp.BPF)
 	}
@@ -247,6 +261,11 @@ func (p *Process) Encode() ([]byte, error) {
 	}
 	if p.Personality != nil {
 		u32(pPersonality, *p.Personality)
+	}
+	if mp := p.MemPolicy; mp != nil {
+		attr(pMemPolicy, 4+len(mp.Nodes))
+		buf = order.AppendUint32(buf, mp.Mode)
+		buf = append(buf, mp.Nodes...)
 	}
 	u32(pLastCap, p.LastCap)
 	u32(pPreserve, p.Preserve)
@@ -430,6 +449,12 @@ func parseProcess(msg []byte) (*Process, error) {
 	}
 	if has(pSched) {
 		p.Sched = C.GoBytes(unsafe.Pointer(&out.sched[0]), SchedAttrSize)
+	}
+	if has(pMemPolicy) {
+		p.MemPolicy = &MemPolicy{Mode: uint32(out.mempolicy)}
+		if out.nodes.len > 0 {
+			p.MemPolicy.Nodes = append([]byte(nil), msg[out.nodes.off:out.nodes.off+out.nodes.len]...)
+		}
 	}
 	if has(pAffinity) {
 		p.Affinity = append([]byte(nil), msg[out.affinity.off:out.affinity.off+out.affinity.len]...)

@@ -13,6 +13,7 @@
 #define BERTH_PROC_MAX_BODY (8u << 20)
 #define BERTH_PROC_MAX_INSNS 4096
 #define BERTH_PROC_MAX_CPUSET 1024 /* bytes of CPU mask: 8192 CPUs */
+#define BERTH_PROC_MAX_NODESET 128 /* bytes of node mask: 1024 nodes (MAX_NUMNODES) */
 #define BERTH_PROC_MAX_RLIMITS 16
 #define BERTH_PROC_MAX_GROUPS 65536
 
@@ -42,7 +43,8 @@ enum {
 	BERTH_P_SETSID = 23,	 /* C init: empty; start a new session first */
 	BERTH_P_TTY = 24,	 /* C init: pty slave to make stdio and the controlling terminal */
 	BERTH_P_ROOTID = 25,	 /* C init: dev u64, ino u64 of the container's root after pivot */
-	BERTH_P_MAX = 25,
+	BERTH_P_MEMPOLICY = 26,	 /* mode|flags u32, then a node mask (a multiple of 8 bytes, maybe none) */
+	BERTH_P_MAX = 26,
 };
 
 struct berth_span {
@@ -54,9 +56,9 @@ struct berth_span {
 struct berth_process {
 	uint32_t nargs, nenv;
 	struct berth_span first_arg, first_env; /* the rest: berth_process_next */
-	struct berth_span cwd, apparmor, groups, affinity, seccomp_bpf, agent_state, path, tty;
+	struct berth_span cwd, apparmor, groups, affinity, seccomp_bpf, agent_state, path, tty, nodes;
 	uint32_t has; /* bit n: attribute n was present */
-	uint32_t uid, gid, umask, ioprio, personality, lastcap, preserve;
+	uint32_t uid, gid, umask, ioprio, personality, lastcap, preserve, mempolicy;
 	uint64_t caps[5];
 	uint32_t nrlimits;
 	struct {

@@ -44,10 +44,11 @@ var processSeeds = []Process{
 		Caps:    [5]uint64{1<<40 | 1, 1 << 21, 0, 1<<21 | 1, 1},
 		Rlimits: []Rlimit{{7, 1024, 4096}, {0, 1, 2}}, NoNewPrivileges: true,
 		Apparmor: "docker-default", IOPrio: u32p(2<<13 | 4), Sched: schedAttr(),
-		Affinity: []byte{3, 0, 0, 0, 0, 0, 0, 0}, Personality: u32p(8), LastCap: 40, Preserve: 2,
+		Affinity: []byte{3, 0, 0, 0, 0, 0, 0, 0}, Personality: u32p(8), MemPolicy: &MemPolicy{Mode: 2 | 1<<15, Nodes: []byte{1, 0, 0, 0, 0, 0, 0, 0}}, LastCap: 40, Preserve: 2,
 		Seccomp: &Seccomp{Flags: 4, Notify: true, BPF: make([]byte, 16)},
 		Agent:   &Agent{FD: 9, State: []byte(`{"ociVersion":"1.2.0"}`)},
 		Console: &Console{FD: 7, Rows: 24, Cols: 80}, RootFD: u32p(5)},
+	{Args: []string{"/bin/true"}, Cwd: "/", MemPolicy: &MemPolicy{Mode: 4}},
 	{Args: []string{"/bin/true"}, Cwd: "/", Path: "/bin/true", FIFO: u32p(6), Setsid: true, TTY: "/dev/pts/3", RootID: &[2]uint64{0x801, 2}},
 }
 
@@ -77,6 +78,7 @@ func TestProcessEncodeRejects(t *testing.T) {
 		{"relative cwd", Process{Args: []string{"x"}, Cwd: "tmp"}, "not an absolute path"},
 		{"NUL in an arg", Process{Args: []string{"a\x00b"}, Cwd: "/"}, "process.args"},
 		{"NUL in env", Process{Args: []string{"a"}, Env: []string{"A=\x00"}, Cwd: "/"}, "process.env"},
+		{"node mask not whole words", Process{Args: []string{"a"}, Cwd: "/", MemPolicy: &MemPolicy{Nodes: []byte{1}}}, "node mask of 1 bytes"},
 		{"umask above 0777", Process{Args: []string{"a"}, Cwd: "/", Umask: u32p(0o1000)}, "process.umask"},
 		{"unknown rlimit", Process{Args: []string{"a"}, Cwd: "/", Rlimits: []Rlimit{{16, 0, 0}}}, "unknown resource 16"},
 		{"agent without notify", Process{Args: []string{"a"}, Cwd: "/", Seccomp: &Seccomp{BPF: make([]byte, 8)}, Agent: &Agent{State: []byte("{}")}}, "agent"},

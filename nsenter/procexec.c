@@ -103,12 +103,29 @@ static int apply_attrs(const struct berth_process *p, const uint8_t *buf, char *
 	if (BERTH_HAS(p, BERTH_P_SCHED)) {
 		uint8_t attr[sizeof(p->sched)];
 		memcpy(attr, p->sched, sizeof(attr));
-		if (syscall(SYS_sched_setattr, 0, attr, 0) < 0)
+		if (syscall(SYS_sched_setattr, 0, attr, 0) < 0) {
+			uint32_t policy;
+			memcpy(&policy, attr + 4, 4);
+			/* The kernel refuses SCHED_DEADLINE to a task whose affinity
+			 * leaves out any CPU of its root domain (as a cpuset does). */
+			if (errno == EPERM && policy == 6)
+				FAIL("process.scheduler: sched_setattr SCHED_DEADLINE: %s (it needs "
+				     "CAP_SYS_NICE and an affinity of every CPU: the process scheduler "
+				     "can't be used together with AllowedCPUs, linux.resources.cpu.cpus)",
+				     estr(errno));
 			FAIL("process.scheduler: sched_setattr: %s", estr(errno));
+		}
 	}
 	if (BERTH_HAS(p, BERTH_P_AFFINITY) &&
 	    syscall(SYS_sched_setaffinity, 0, p->affinity.len, buf + p->affinity.off) < 0)
 		FAIL("process.execCPUAffinity.final: sched_setaffinity: %s", estr(errno));
+	if (BERTH_HAS(p, BERTH_P_MEMPOLICY)) {
+		/* The kernel counts one bit fewer than maxnode says. */
+		unsigned long maxnode = p->nodes.len > 0 ? p->nodes.len * 8ul + 1 : 0;
+		const void *mask = p->nodes.len > 0 ? buf + p->nodes.off : NULL;
+		if (syscall(SYS_set_mempolicy, (int)p->mempolicy, mask, maxnode) < 0)
+			FAIL("linux.memoryPolicy: set_mempolicy: %s", estr(errno));
+	}
 	if (BERTH_HAS(p, BERTH_P_PERSONALITY) && syscall(SYS_personality, p->personality) < 0)
 		FAIL("linux.personality: personality: %s", estr(errno));
 	return 0;

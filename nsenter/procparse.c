@@ -32,6 +32,7 @@ static const char *const attr_names[BERTH_P_MAX + 1] = {
 	[BERTH_P_SETSID] = "SETSID",
 	[BERTH_P_TTY] = "TTY",
 	[BERTH_P_ROOTID] = "ROOTID",
+	[BERTH_P_MEMPOLICY] = "MEMPOLICY",
 };
 
 /* Fixed lengths; 0 marks a variable-length attribute. */
@@ -170,6 +171,13 @@ int berth_parse_process(const uint8_t *buf, size_t len, struct berth_process *ou
 				FAIL("process: SCHED size field %u, want %zu", ld32(val),
 				     sizeof(out->sched));
 			memcpy(out->sched, val, sizeof(out->sched));
+			break;
+		case BERTH_P_MEMPOLICY:
+			if (alen < 4 || (alen - 4) % 8 != 0 || alen - 4 > BERTH_PROC_MAX_NODESET)
+				FAIL("process: MEMPOLICY length %u is not a mode and a node mask", alen);
+			out->mempolicy = ld32(val);
+			out->nodes.off = s.off + 4;
+			out->nodes.len = alen - 4;
 			break;
 		case BERTH_P_AFFINITY:
 			if (alen == 0 || alen % 8 != 0 || alen > BERTH_PROC_MAX_CPUSET)

@@ -362,9 +362,6 @@ func TestConvertErrors(t *testing.T) {
 		{"netDevices", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth0": {}}
 		}, "linux.netDevices", "not supported"},
-		{"memoryPolicy", func(s *specs.Spec, _ *Options, _ string) {
-			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind}
-		}, "linux.memoryPolicy", "not supported"},
 
 		// hooks
 		{"hook path relative", func(s *specs.Spec, _ *Options, _ string) {

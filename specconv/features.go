@@ -45,6 +45,7 @@ func Features(version string) (*features.Features, error) {
 			IntelRdt:        &features.IntelRdt{Enabled: ptr(false)},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: ptr(idmap)}},
 			NetDevices:      &features.NetDevices{Enabled: ptr(false)},
+			MemoryPolicy:    &features.MemoryPolicy{Modes: MemoryPolicyModes(), Flags: MemoryPolicyFlags()},
 		},
 		Annotations: map[string]string{
 			"io.github.berth.version":            version,

@@ -66,8 +66,11 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 		return fieldErr("linux.intelRdt", "not supported by berth")
 	case len(lx.NetDevices) > 0:
 		return fieldErr("linux.netDevices", "not supported by berth")
-	case lx.MemoryPolicy != nil:
-		return fieldErr("linux.memoryPolicy", "not supported by berth")
+	}
+	if lx.MemoryPolicy != nil {
+		if c.MemoryPolicy, err = convertMemoryPolicy(lx.MemoryPolicy); err != nil {
+			return err
+		}
 	}
 	c.Seccomp, c.Personality, c.MountLabel = lx.Seccomp, lx.Personality, lx.MountLabel
 	c.Seccomp = keepEmptySeccompFlags(c.Seccomp)

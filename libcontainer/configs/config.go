@@ -52,8 +52,18 @@ type Config struct {
 	Seccomp     *specs.LinuxSeccomp     `json:"seccomp,omitempty"`
 	Personality *specs.LinuxPersonality `json:"personality,omitempty"`
 	MountLabel  string                  `json:"mountLabel,omitempty"`
+	// MemoryPolicy is linux.memoryPolicy as set_mempolicy(2) takes it.
+	MemoryPolicy *MemoryPolicy `json:"memoryPolicy,omitempty"`
 
 	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// MemoryPolicy is the process's NUMA memory policy: set_mempolicy's mode
+// with its MPOL_F_* flags, and the node mask (whole 64-bit words in host
+// order; none for no nodes).
+type MemoryPolicy struct {
+	Mode  uint32 `json:"mode"`
+	Nodes []byte `json:"nodes,omitempty"`
 }
 
 // NamespaceType is the OCI name of a namespace ("pid", "network", ...).

@@ -107,6 +107,7 @@ static void run_process(const uint8_t *b, size_t n)
 		str_span(b, n, p.tty, "process: TTY");
 	in_buf(p.groups.off, p.groups.len, n, "process: GROUPS");
 	in_buf(p.affinity.off, p.affinity.len, n, "process: AFFINITY");
+	in_buf(p.nodes.off, p.nodes.len, n, "process: MEMPOLICY");
 	in_buf(p.seccomp_bpf.off, p.seccomp_bpf.len, n, "process: SECCOMP");
 	in_buf(p.agent_state.off, p.agent_state.len, n, "process: SECCOMP_AGENT");
 	if (p.nrlimits > BERTH_PROC_MAX_RLIMITS)

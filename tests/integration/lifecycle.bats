@@ -75,6 +75,16 @@ trapping_container() {
 	[ ! -e "$ROOT/$id" ]
 }
 
+@test "run with a terminal in the foreground passes the process's newlines as they are (no CR added)" {
+	update_config '.process.terminal = true'
+	set_args printf 'one\ntwo\n'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output != *$'\r'* ]] || fail "CR in the output: $(od -c <<<"$output")"
+	[[ $output == *$'one\ntwo'* ]] || fail "output: $output"
+}
+
 @test "run exits 0 when the process exits 0" {
 	set_args true
 	id=$(new_id)

@@ -161,6 +161,19 @@ userns_config() {
 	[ "$up" -lt $((host_uptime + 1728000 + 60)) ]
 }
 
+@test "a time namespace gets linux.timeOffsets inside a new user namespace too" {
+	[ -e /proc/self/ns/time ] || skip "this kernel has no time namespaces"
+	userns_config
+	update_config '.linux.namespaces += [{type: "time"}]
+		| .linux.timeOffsets = {monotonic: {secs: 4242, nanosecs: 17}, boottime: {secs: 777, nanosecs: 0}}'
+	set_args cat /proc/self/timens_offsets
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	printf '%s\n' "${lines[@]}" | grep -Eq '^monotonic +4242 +17$' || fail "$output"
+	printf '%s\n' "${lines[@]}" | grep -Eq '^boottime +777 +0$' || fail "$output"
+}
+
 @test "a new network namespace has lo up, with the C init and with the Go init" {
 	set_args cat /sys/class/net/lo/flags
 	id=$(new_id)

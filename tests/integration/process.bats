@@ -271,3 +271,15 @@ status_field() {
 	pid=$(state_field "$id" pid)
 	! grep -qx 'Threads:[[:space:]]*1' "/proc/$pid/status" || fail "init of $id with a createContainer hook is single-threaded"
 }
+
+@test "process.scheduler SCHED_DEADLINE with a cpuset narrower than the host fails saying the scheduler can't go with AllowedCPUs" {
+	[ "$(nproc --all)" -ge 2 ] || skip "needs two CPUs"
+	[ -e "$CGROUP_MNT/cpuset" ] || [ -e "$CGROUP_MNT/cgroup.controllers" ] || skip "no cpuset controller"
+	update_config '.linux.resources.cpu.cpus = "0"
+		| .process.scheduler = {policy: "SCHED_DEADLINE", runtime: 42000, deadline: 1000000, period: 1000000}'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	[[ $output == *"process.scheduler: sched_setattr SCHED_DEADLINE: operation not permitted"* ]] || fail "$output"
+	[[ $output == *"process scheduler can't be used together with AllowedCPUs, linux.resources.cpu.cpus"* ]] || fail "$output"
+}
