@@ -128,12 +128,13 @@ func execProcess(ctx *cli.Context, cfg *configs.Config) (*configs.Process, error
 	p.Args = args
 	p.Terminal = ctx.Bool("tty")
 	p.ConsoleSize = nil
-	p.Env = append(slices.Clip(p.Env), ctx.StringSlice("env")...)
 	for _, e := range ctx.StringSlice("env") {
 		if !strings.Contains(e, "=") {
 			return nil, fmt.Errorf("--env %q: must be KEY=VALUE", e)
 		}
 	}
+	// --env overrides the config's variable of the same name.
+	p.Env = specconv.DedupEnv(append(slices.Clip(p.Env), ctx.StringSlice("env")...))
 	if cwd := ctx.String("cwd"); cwd != "" {
 		p.Cwd = cwd
 	}
@@ -176,10 +177,11 @@ func execProcess(ctx *cli.Context, cfg *configs.Config) (*configs.Process, error
 	return &p, nil
 }
 
-// addCaps adds --cap names to the bounding, effective and permitted sets.
-// Inheritable stays as it was (CVE-2022-29162: an inheritable cap would
-// survive the exec of a file with inheritable file caps), and so does
-// ambient, which the kernel only allows for inheritable caps.
+// addCaps adds --cap names to the bounding, effective and permitted sets,
+// and to ambient those the config makes inheritable (as runc: the kernel
+// raises an ambient cap only if it is inheritable). Inheritable stays as
+// it was (CVE-2022-29162: an inheritable cap would survive the exec of a
+// file with inheritable file caps).
 func addCaps(base *configs.Capabilities, names []string) (*configs.Capabilities, error) {
 	var c configs.Capabilities
 	if base != nil {
@@ -207,5 +209,11 @@ func addCaps(base *configs.Capabilities, names []string) (*configs.Capabilities,
 		return out
 	}
 	c.Bounding, c.Effective, c.Permitted = add(c.Bounding), add(c.Effective), add(c.Permitted)
+	c.Ambient = slices.Clone(c.Ambient)
+	for _, n := range nums {
+		if slices.Contains(c.Inheritable, n) && !slices.Contains(c.Ambient, n) {
+			c.Ambient = append(c.Ambient, n)
+		}
+	}
 	return &c, nil
 }

@@ -40,11 +40,12 @@ var killCommand = &cli.Command{
 	},
 }
 
-// parseSignal accepts "KILL", "SIGKILL", "kill", "9" and "RTMIN+3".
+// parseSignal accepts "KILL", "SIGKILL", "kill", "9" and "RTMIN+3"; 0
+// only checks that the container runs (kill(2)'s null signal), as runc.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal %q: out of range 1-64", s)
+		if n < 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal %q: out of range 0-64", s)
 		}
 		return unix.Signal(n), nil
 	}

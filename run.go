@@ -320,11 +320,6 @@ func (r *ttyRelay) start() {
 		return
 	}
 	r.master = master
-	// As runc: the process's "\n" reaches berth's stdout unchanged (no
-	// "\r\n"), so output read through run is what the process wrote.
-	if err := console.ClearONLCR(master.Fd()); err != nil {
-		logs.Warnf("pty master: clear ONLCR: %v", err)
-	}
 	if host, err := console.ConsoleFromFile(os.Stdin); err == nil {
 		r.host = host
 		host.SetRaw()

@@ -272,6 +272,10 @@ func setupConsole(cfg *configs.Config, consoleFD int) error {
 	if err != nil {
 		return fmt.Errorf("process.terminal: open %s: %w", slavePath, err)
 	}
+	// As runc: the output reaches the master as written ("\n", not "\r\n").
+	if err := console.ClearONLCR(uintptr(slave)); err != nil {
+		return fmt.Errorf("process.terminal: clear ONLCR on %s: %w", slavePath, err)
+	}
 	for fd := 0; fd < 3; fd++ {
 		if err := unix.Dup3(slave, fd, 0); err != nil {
 			return fmt.Errorf("process.terminal: dup3: %w", err)
@@ -298,11 +302,28 @@ func makeConsole(cfg *configs.Config) (console.Console, string, error) {
 	if sz := cfg.Process.ConsoleSize; sz != nil {
 		master.Resize(console.WinSize{Height: uint16(sz.Height), Width: uint16(sz.Width)})
 	}
+	if uid := cfg.Process.UID; uid != 0 {
+		if err := chownTTY(slavePath, uid); err != nil {
+			master.Close()
+			return nil, "", err
+		}
+	}
 	if err := rootfs.MountConsole(slavePath); err != nil {
 		master.Close()
 		return nil, "", err
 	}
 	return master, slavePath, nil
+}
+
+// chownTTY gives the pty slave to the process's uid, as runc does (the
+// group stays devpts' gid= option). A slave whose owner the user
+// namespace does not map (EPERM, EINVAL) or a read-only /dev stays as it is.
+func chownTTY(slavePath string, uid uint32) error {
+	err := unix.Chown(slavePath, int(uid), -1)
+	if err != nil && err != unix.EPERM && err != unix.EINVAL && err != unix.EROFS {
+		return fmt.Errorf("process.terminal: chown %s to uid %d: %w", slavePath, uid, err)
+	}
+	return nil
 }
 
 // sendMaster hands the pty master to the console socket (or the relay of

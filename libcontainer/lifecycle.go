@@ -118,7 +118,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		defer unix.Close(fd)
 	}
 	if fd < 0 || c.Status() == Stopped {
-		return fmt.Errorf("cannot signal container %s: it is not running", c.state.ID)
+		return fmt.Errorf("cannot signal container %s: container not running", c.state.ID)
 	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
 		return fmt.Errorf("signal container %s: pidfd_send_signal %d: %w", c.state.ID, c.state.InitPid, err)

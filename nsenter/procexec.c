@@ -479,7 +479,7 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	const char **argv, **envp;
 	char cwd[BERTH_PATH_MAX];
 	uint32_t i;
-	int has_home = 0;
+	int home_at = -1; /* the HOME= entry, if any */
 
 	if (apply_attrs(p, buf, err, errlen) < 0)
 		return -1;
@@ -494,9 +494,18 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	umask(BERTH_HAS(p, BERTH_P_UMASK) ? p->umask : 022);
 	/* Dropping from the bounding set needs CAP_SETPCAP, which a non-root
 	 * uid no longer has in its effective set. */
-	if (drop_bounding(p, err, errlen) < 0 || set_user(p, buf, &proc, err, errlen) < 0)
+	if (drop_bounding(p, err, errlen) < 0)
 		return -1;
-	if (chdir(str_at(buf, p->cwd)) < 0)
+	/* The cwd first as berth's own user, as runc: it may reach a
+	 * directory the process's user cannot (a 0700 /root). Refused, it is
+	 * tried again as that user, who may own a directory berth cannot
+	 * enter (a volume of a rootless caller). */
+	int cwd_done = chdir(str_at(buf, p->cwd)) == 0;
+	if (!cwd_done && errno != EACCES && errno != EPERM)
+		FAIL("process.cwd %s: chdir: %s", str_at(buf, p->cwd), estr(errno));
+	if (set_user(p, buf, &proc, err, errlen) < 0)
+		return -1;
+	if (!cwd_done && chdir(str_at(buf, p->cwd)) < 0)
 		FAIL("process.cwd %s: chdir: %s", str_at(buf, p->cwd), estr(errno));
 	/* CVE-2024-21626: a cwd reached through a leaked fd would be outside
 	 * the root; the kernel then reports an unreachable path. */
@@ -538,13 +547,16 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	for (i = 0; i < p->nenv; i++) {
 		envp[i] = str_at(buf, spans[i]);
 		if (strncmp(envp[i], "HOME=", 5) == 0)
-			has_home = 1;
+			home_at = (int)i;
 	}
-	if (!has_home) {
+	/* An empty HOME counts as none, as in runc: the user's home from the
+	 * container's /etc/passwd replaces it. (The env has no duplicates:
+	 * specconv keeps the last of each name.) */
+	if (home_at < 0 || envp[home_at][5] == '\0') {
 		char *home = berth_home_dir("/etc/passwd", p->uid), *kv;
 		if (asprintf(&kv, "HOME=%s", home ? home : "/") < 0)
 			FAIL("exec %s: %s", path, estr(ENOMEM));
-		envp[i] = kv;
+		envp[home_at < 0 ? i : (uint32_t)home_at] = kv;
 		free(home);
 	}
 
@@ -663,9 +675,18 @@ __attribute__((noreturn)) static void report(int fd, const char *msg)
 	_exit(1);
 }
 
-/* stdio_tty makes slave stdio and the controlling terminal. */
+/* stdio_tty makes slave stdio and the controlling terminal. ONLCR goes
+ * off, as runc does: clients read the process's output through the
+ * master byte for byte, "\n" and not "\r\n". */
 static int stdio_tty(int slave, char *err, size_t errlen)
 {
+	struct termios t;
+
+	if (tcgetattr(slave, &t) < 0)
+		FAIL("process.terminal: tcgetattr: %s", estr(errno));
+	t.c_oflag &= ~(tcflag_t)ONLCR;
+	if (tcsetattr(slave, TCSANOW, &t) < 0)
+		FAIL("process.terminal: tcsetattr: %s", estr(errno));
 	for (int fd = 0; fd < 3; fd++)
 		if (dup3(slave, fd, 0) < 0)
 			FAIL("process.terminal: dup3: %s", estr(errno));
@@ -682,6 +703,18 @@ int berth_attach_tty(const char *slave_path, char *err, size_t errlen)
 	if (slave < 0)
 		FAIL("process.terminal: open %s: %s", slave_path, estr(errno));
 	return stdio_tty(slave, err, errlen);
+}
+
+/* fchown_tty gives the pty berth made to the process's uid, as runc
+ * does; the group stays the one devpts gave it (gid=5 in the default
+ * config). A pty whose owner or group the user namespace does not map
+ * (EPERM, EINVAL) or a read-only /dev (EROFS) is left as it is. */
+static int fchown_tty(int slave, uint32_t uid)
+{
+	if (fchown(slave, uid, (gid_t)-1) < 0 && errno != EPERM && errno != EINVAL &&
+	    errno != EROFS)
+		return -1;
+	return 0;
 }
 
 /* setup_console makes a pty in the container's devpts, puts it on stdio
@@ -711,6 +744,8 @@ static int setup_console(const struct berth_process *p, char *err, size_t errlen
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		FAIL("process.terminal: create pty: TIOCGPTPEER: %s", estr(errno));
+	if (BERTH_HAS(p, BERTH_P_USER) && p->uid != 0 && fchown_tty(slave, p->uid) < 0)
+		FAIL("process.terminal: chown %s to uid %u: %s", slave_path, p->uid, estr(errno));
 	if (p->console_rows != 0 || p->console_cols != 0) {
 		struct winsize ws = {.ws_row = p->console_rows, .ws_col = p->console_cols};
 		ioctl(master, TIOCSWINSZ, &ws);

@@ -119,21 +119,6 @@ func TestConvertErrors(t *testing.T) {
 			withUserns(s)
 			s.Process.User.AdditionalGids = []uint32{1, 70000}
 		}, "process.user.additionalGids[1]", "not mapped"},
-		{"unknown capability", func(s *specs.Spec, _ *Options, _ string) {
-			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_FOO")
-		}, "process.capabilities.bounding", `unknown capability "CAP_FOO"`},
-		{"capability without prefix", func(s *specs.Spec, _ *Options, _ string) {
-			s.Process.Capabilities.Ambient = []string{"SYS_ADMIN"}
-		}, "process.capabilities.ambient", "unknown capability"},
-		{"unknown capability in effective", func(s *specs.Spec, _ *Options, _ string) {
-			s.Process.Capabilities.Effective = []string{"CAP_LAST_CAP"}
-		}, "process.capabilities.effective", "unknown capability"},
-		{"unknown capability in inheritable", func(s *specs.Spec, _ *Options, _ string) {
-			s.Process.Capabilities.Inheritable = []string{""}
-		}, "process.capabilities.inheritable", "unknown capability"},
-		{"unknown capability in permitted", func(s *specs.Spec, _ *Options, _ string) {
-			s.Process.Capabilities.Permitted = []string{"CAP_CHOWNX"}
-		}, "process.capabilities.permitted", "unknown capability"},
 		{"unknown rlimit", func(s *specs.Spec, _ *Options, _ string) {
 			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_FOO"}}
 		}, "process.rlimits[0].type", `unknown rlimit "RLIMIT_FOO"`},
@@ -621,7 +606,6 @@ func TestConvertRichConfig(t *testing.T) {
 				Effective:   []int{unix.CAP_AUDIT_WRITE, unix.CAP_KILL},
 				Inheritable: []int{unix.CAP_CHECKPOINT_RESTORE},
 				Permitted:   []int{unix.CAP_AUDIT_WRITE, unix.CAP_KILL, unix.CAP_NET_BIND_SERVICE},
-				Ambient:     []int{unix.CAP_NET_BIND_SERVICE},
 			},
 			Rlimits: []configs.Rlimit{
 				{Type: unix.RLIMIT_CORE, Hard: 1024, Soft: 512},
@@ -903,5 +887,39 @@ func TestCapabilityAndRlimitNames(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+func TestConvertCapsDropsWhatCannotBeSet(t *testing.T) {
+	tests := []struct {
+		name string
+		in   specs.LinuxCapabilities
+		want configs.Capabilities
+	}{
+		{"unknown names are ignored",
+			specs.LinuxCapabilities{Bounding: []string{"CAP_UNKNOWN", "CAP_KILL", "SYS_ADMIN", ""}},
+			configs.Capabilities{Bounding: []int{unix.CAP_KILL}}},
+		{"ambient needs inheritable and permitted",
+			specs.LinuxCapabilities{
+				Permitted:   []string{"CAP_KILL", "CAP_CHOWN", "CAP_SYSLOG"},
+				Inheritable: []string{"CAP_KILL", "CAP_SETUID", "CAP_SYSLOG"},
+				Ambient:     []string{"CAP_KILL", "CAP_CHOWN", "CAP_SETUID", "CAP_SYSLOG"},
+			},
+			configs.Capabilities{
+				Permitted:   []int{unix.CAP_KILL, unix.CAP_CHOWN, unix.CAP_SYSLOG},
+				Inheritable: []int{unix.CAP_KILL, unix.CAP_SETUID, unix.CAP_SYSLOG},
+				Ambient:     []int{unix.CAP_KILL, unix.CAP_SYSLOG},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := convertCaps(&tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("convertCaps = %+v, want %+v", *got, tt.want)
+			}
+		})
 	}
 }

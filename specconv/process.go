@@ -1,11 +1,14 @@
 package specconv
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -33,7 +36,7 @@ func convertProcess(sp *specs.Process, c *configs.Config, userNew bool) (*config
 	}
 	p := &configs.Process{
 		Args:            sp.Args,
-		Env:             sp.Env,
+		Env:             DedupEnv(sp.Env),
 		Cwd:             sp.Cwd,
 		Terminal:        sp.Terminal,
 		UID:             sp.User.UID,
@@ -130,19 +133,37 @@ func convertCaps(sc *specs.LinuxCapabilities) (*configs.Capabilities, error) {
 		{"process.capabilities.ambient", sc.Ambient, &c.Ambient},
 	}
 	for _, s := range sets {
-		nums, err := capSet(s.field, s.in)
-		if err != nil {
-			return nil, err
+		nums, unknown := capSet(s.in)
+		if len(unknown) > 0 {
+			// The spec asks for a warning, and runc gives one: a config
+			// written for a newer kernel still runs.
+			logs.Warnf("%s: ignoring unknown or unavailable capabilities %q", s.field, unknown)
 		}
 		*s.out = nums
 	}
+	c.Ambient = raisableAmbient(&c)
 	return &c, nil
 }
 
-// capSet maps names to numbers, dropping duplicates. Names are matched
-// case-insensitively but need the CAP_ prefix. Unknown names are errors
-// (the spec only asks for a warning, but a typo would silently drop a cap).
-func capSet(field string, names []string) ([]int, error) {
+// raisableAmbient drops, with a warning as runc gives, the ambient caps
+// the kernel would refuse to raise: PR_CAP_AMBIENT_RAISE needs the cap
+// in both the permitted and the inheritable set.
+func raisableAmbient(c *configs.Capabilities) []int {
+	var out []int
+	for _, n := range c.Ambient {
+		if !slices.Contains(c.Permitted, n) || !slices.Contains(c.Inheritable, n) {
+			logs.Warnf("process.capabilities.ambient: can't raise ambient capability %s: it is not in both the permitted and the inheritable set", capNames[n].name)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// capSet maps names to numbers, dropping duplicates, and returns the
+// names it does not know. Names are matched case-insensitively but need
+// the CAP_ prefix.
+func capSet(names []string) (nums []int, unknown []string) {
 	if len(names) == 0 {
 		return nil, nil
 	}
@@ -154,7 +175,8 @@ func capSet(field string, names []string) ([]int, error) {
 			num, ok = capByName[strings.ToUpper(n)]
 		}
 		if !ok {
-			return nil, fieldErr(field, "unknown capability %q", n)
+			unknown = append(unknown, n)
+			continue
 		}
 		if seen&(1<<num) != 0 {
 			continue
@@ -162,7 +184,7 @@ func capSet(field string, names []string) ([]int, error) {
 		seen |= 1 << num
 		out = append(out, num)
 	}
-	return out, nil
+	return out, unknown
 }
 
 func convertRlimits(in []specs.POSIXRlimit) ([]configs.Rlimit, error) {
@@ -242,9 +264,15 @@ func ConvertProcess(sp *specs.Process, c *configs.Config) (*configs.Process, err
 	return convertProcess(sp, c, userNew)
 }
 
-// CapabilityNumbers maps capability names ("CAP_CHOWN") to numbers.
+// CapabilityNumbers maps capability names ("CAP_CHOWN") to numbers; an
+// unknown name is an error (a command-line typo, not a config from
+// elsewhere).
 func CapabilityNumbers(names []string) ([]int, error) {
-	return capSet("capabilities", names)
+	nums, unknown := capSet(names)
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("unknown capability %q", unknown[0])
+	}
+	return nums, nil
 }
 
 // maxArgStrlen is the kernel's limit on one execve string (32 pages).

@@ -347,3 +347,32 @@ root_marker() {
 	[ "$status" -eq 0 ] || fail "exec saw another root: $output"
 	[ "$output" = "container root" ]
 }
+
+@test "exec keeps the config's ambient capabilities, and --cap adds to ambient what the config makes inheritable" {
+	# CAP_CHOWN is bit 0, CAP_KILL bit 5, CAP_SYSLOG bit 34
+	update_config '.process.capabilities = {
+		bounding: ["CAP_KILL", "CAP_CHOWN", "CAP_SYSLOG"],
+		effective: ["CAP_KILL"],
+		permitted: ["CAP_KILL", "CAP_CHOWN"],
+		inheritable: ["CAP_CHOWN", "CAP_SYSLOG"],
+		ambient: ["CAP_CHOWN"]}'
+	start_sleeper
+	run berth exec "$ID" grep -E '^Cap(Inh|Amb)' /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *"CapInh:"*0000000400000001* ]] || fail "$output"
+	[[ $output == *"CapAmb:"*0000000000000001* ]] || fail "$output"
+	run berth exec --cap CAP_SYSLOG --cap CAP_NET_ADMIN "$ID" grep -E '^Cap(Inh|Amb)' /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *"CapInh:"*0000000400000001* ]] || fail "$output"
+	[[ $output == *"CapAmb:"*0000000400000001* ]] || fail "$output"
+}
+
+@test "exec -t gives the pty of a non-root process to its uid and adds no carriage returns" {
+	start_sleeper
+	start_recvtty
+	run_detached berth exec -t -d -u 1000:100 --console-socket "$SOCK" "$ID" sh -c 'stat -c "owner=%u:%g" "$(tty)"'
+	[ "$status" -eq 0 ] || fail "$output"
+	for _ in $(seq 200); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	out=$(cat "$TESTDIR/tty.out")
+	[ "$out" = owner=1000:5 ] || fail "$(od -c <<<"$out")"
+}

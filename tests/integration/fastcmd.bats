@@ -87,7 +87,7 @@ assert_gone() {
 	traced kill "$id" TERM
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = "berth: fast path: kill $id: fell back (not running)" ]
-	[ "${lines[1]}" = "berth: cannot signal container $id: it is not running" ]
+	[ "${lines[1]}" = "berth: cannot signal container $id: container not running" ]
 	[ "${#lines[@]}" -eq 2 ]
 }
 

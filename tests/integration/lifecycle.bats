@@ -295,6 +295,24 @@ trapping_container() {
 	[ "$(state_field "$id" status)" = running ]
 }
 
+@test "kill with signal 0 succeeds on a running container and says container not running on a stopped one" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	run berth kill "$id" 0
+	[ "$status" -eq 0 ] || fail "kill 0 of a running container: $output"
+	[ "$(state_field "$id" status)" = running ]
+	run berth kill "$id" KILL
+	[ "$status" -eq 0 ]
+	wait_for_status "$id" stopped
+	run berth kill "$id" 0
+	assert_error
+	[[ $output == *"container not running"* ]] || fail "$output"
+	run berth kill --all "$id" 0
+	[ "$status" -eq 0 ] || fail "kill --all 0 of a stopped container: $output"
+}
+
 @test "kill of a nonexistent id fails" {
 	id=$(new_id)
 	run berth kill "$id" KILL

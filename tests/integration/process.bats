@@ -282,4 +282,97 @@ status_field() {
 	[ "$status" -eq 1 ] || fail "status $status: $output"
 	[[ $output == *"process.scheduler: sched_setattr SCHED_DEADLINE: operation not permitted"* ]] || fail "$output"
 	[[ $output == *"process scheduler can't be used together with AllowedCPUs, linux.resources.cpu.cpus"* ]] || fail "$output"
+
+@test "an empty HOME in process.env is replaced by the user's home from the container's /etc/passwd" {
+	replace_in_rootfs etc/passwd
+	echo 'someone:x:2000:2000:someone:/home/someone:/bin/sh' >>"$BUNDLE/rootfs/etc/passwd"
+	update_config '.process.env += ["HOME="] | .process.user = {uid: 2000, gid: 2000}'
+	set_args sh -c 'echo "HOME=$HOME"; env | grep -c "^HOME="'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = HOME=/home/someone ]
+	[ "${lines[1]}" = 1 ]
+}
+
+@test "a variable given twice in process.env is set once, to its last value" {
+	update_config '.process.env = ["PATH=/bin", "ONE=two", "HOME=/x", "ONE=three", "HOME=", "TWO=a", "TWO="]'
+	set_args env
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(grep -c '^ONE=' <<<"$output")" = 1 ] || fail "$output"
+	grep -qx 'ONE=three' <<<"$output" || fail "$output"
+	grep -qx 'TWO=' <<<"$output" || fail "$output"
+	# the last HOME is empty: the passwd entry of uid 0 replaces it
+	grep -qx 'HOME=/root' <<<"$output" || fail "$output"
+	[ "${#lines[@]}" -eq 4 ] || fail "want PATH, ONE, HOME, TWO once each: $output"
+}
+
+@test "a process.cwd only root can enter is entered before the process's uid is set" {
+	mkdir -p "$BUNDLE/rootfs/private/dir"
+	chmod 700 "$BUNDLE/rootfs/private"
+	update_config '.process.cwd = "/private/dir" | .process.user = {uid: 42, gid: 42}'
+	set_args sh -c 'pwd; id -u; ls /private 2>/dev/null && echo listed || echo refused'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = /private/dir ]
+	[ "${lines[1]}" = 42 ]
+	# the user still cannot read what it could not
+	[ "${lines[2]}" = refused ]
+}
+
+@test "an unknown capability name in the config is ignored with a warning" {
+	update_config '.process.capabilities.bounding = ["CAP_KILL", "CAP_NOT_A_CAP", "NOT_EVEN_PREFIXED"]'
+	set_args grep CapBnd /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *'warning: process.capabilities.bounding: ignoring unknown or unavailable capabilities ["CAP_NOT_A_CAP" "NOT_EVEN_PREFIXED"]'* ]] || fail "$output"
+	[[ $output == *"CapBnd:"*0000000000000020* ]] || fail "$output"
+}
+
+@test "an ambient capability the config does not make inheritable is dropped with a warning, the others raised" {
+	# CAP_CHOWN is bit 0, CAP_KILL bit 5
+	update_config '.process.capabilities.inheritable = ["CAP_KILL"]
+		| .process.capabilities.permitted += ["CAP_CHOWN"]
+		| .process.capabilities.ambient = ["CAP_KILL", "CAP_CHOWN"]'
+	set_args cat /proc/self/status
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *"can't raise ambient capability CAP_CHOWN: "* ]] || fail "$output"
+	[[ $output != *"ambient capability CAP_KILL"* ]] || fail "$output"
+	[ "$(status_field CapAmb)" = 0000000000000020 ]
+}
+
+# tty_out: the terminal's output recvtty got, once the pty closed.
+tty_out() {
+	for _ in $(seq 200); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
+	! pid_alive "$RECVTTY_PID" || fail "the terminal is still open after 10s"
+	cat "$TESTDIR/tty.out"
+}
+
+@test "the pty of a non-root process is owned by its uid, with the group devpts gives it" {
+	start_recvtty
+	update_config '.process.terminal = true | .process.user = {uid: 1000, gid: 100}'
+	set_args sh -c 'stat -c "owner=%u:%g" "$(tty)"'
+	id=$(new_id)
+	run_detached berth run -d --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	out=$(tty_out)
+	# gid=5 is the /dev/pts mount option of berth spec's config
+	[[ $out == *owner=1000:5* ]] || fail "$out"
+}
+
+@test "the terminal passes newlines as written: no carriage return is added (ONLCR off)" {
+	start_recvtty
+	update_config '.process.terminal = true'
+	set_args printf 'one\ntwo\n'
+	id=$(new_id)
+	run_detached berth run -d --console-socket "$SOCK" --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	tty_out >/dev/null
+	[ "$(od -An -c "$TESTDIR/tty.out" | tr -s ' ')" = " o n e \n t w o \n" ] || fail "$(od -c "$TESTDIR/tty.out")"
 }
