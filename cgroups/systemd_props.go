@@ -74,8 +74,8 @@ func resourceProps(r *specs.LinuxResources, cur cpuMax) (props []unitProp, needC
 	}
 	if r.Pids != nil && r.Pids.Limit != nil {
 		v := infinity
-		if *r.Pids.Limit > 0 {
-			v = uint64(*r.Pids.Limit)
+		if *r.Pids.Limit >= 0 {
+			v = max(uint64(*r.Pids.Limit), 1) // see pidsMax
 		}
 		props = append(props, unitProp{"TasksMax", v})
 	}

@@ -64,6 +64,7 @@ func TestResourceProps(t *testing.T) {
 			want: []unitProp{{"MemoryMax", infinity}, {"MemorySwapMax", infinity}}},
 		{name: "swap below limit", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64p(64), Swap: i64p(32)}}, err: "memory.swap"},
 		{name: "pids", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(10)}}, want: []unitProp{{"TasksMax", uint64(10)}}},
+		{name: "pids 0 means 1", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(0)}}, want: []unitProp{{"TasksMax", uint64(1)}}},
 		{name: "pids unlimited", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(-1)}}, want: []unitProp{{"TasksMax", infinity}}},
 		{name: "shares", r: specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64p(1024)}}, want: []unitProp{{"CPUWeight", uint64(100)}}},
 		{name: "shares out of range", r: specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64p(1)}}, err: "cpu.shares"},

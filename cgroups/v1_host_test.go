@@ -355,6 +355,8 @@ func TestV1SetWritesKernelFiles(t *testing.T) {
 			want: []fileWant{{"cpuset", "cpuset.cpus", "0", false}, {"cpuset", "cpuset.mems", "0", false}}},
 		{name: "pids limit", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](10)}},
 			want: []fileWant{{"pids", "pids.max", "10", false}}},
+		{name: "pids limit 0 means 1", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](0)}},
+			want: []fileWant{{"pids", "pids.max", "1", false}}},
 		{name: "pids unlimited", before: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](10)}},
 			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](-1)}},
 			want: []fileWant{{"pids", "pids.max", "max", false}}},

@@ -367,9 +367,14 @@ func (m *v1Manager) setPids(r *specs.LinuxResources) error {
 	return writeField("linux.resources.pids.limit", dir, "pids.max", pidsMax(*r.Pids.Limit))
 }
 
+// pidsMax: -1 (any negative) is unlimited; 0 becomes 1, as runc makes
+// it (systemd has no TasksMax=0, and both managers must agree).
 func pidsMax(limit int64) string {
-	if limit <= 0 {
+	switch {
+	case limit < 0:
 		return "max"
+	case limit == 0:
+		return "1"
 	}
 	return i64(limit)
 }

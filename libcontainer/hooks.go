@@ -31,7 +31,7 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State, inherit []string
 	}
 	for i := range hooks {
 		if err := runHook(kind, &hooks[i], stdin, inherit); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err)
+			return fmt.Errorf("error running %s hook #%d: %s: %w", kind, i, hooks[i].Path, err)
 		}
 	}
 	return nil
@@ -50,7 +50,7 @@ func runHooksWarn(kind string, hooks []specs.Hook, st *specs.State, inherit []st
 	var errs []error
 	for i := range hooks {
 		if err := runHook(kind, &hooks[i], stdin, inherit); err != nil {
-			errs = append(errs, fmt.Errorf("%s hook #%d (%s): %w", kind, i, hooks[i].Path, err))
+			errs = append(errs, fmt.Errorf("error running %s hook #%d: %s: %w", kind, i, hooks[i].Path, err))
 		}
 	}
 	return errs

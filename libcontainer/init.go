@@ -128,7 +128,7 @@ func execProcess(ic *initConfig, path string, msg, rest []byte, proc int) error 
 			msg = rest
 		}
 		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, cfg.Process.Env); err != nil {
-			return fmt.Errorf("error running %w", err)
+			return err
 		}
 	}
 	return nsenter.ExecProcess(msg, path, proc)

@@ -53,6 +53,20 @@ v1_mounted() {
 	[ "$(cat "$CGROUP_MNT/pids/$id/pids.events" | awk '/^max/ {print $2}')" -gt 0 ]
 }
 
+@test "linux.resources.pids.limit 0 is written as 1 and -1 as max, as runc does" {
+	v1_mounted pids || fail "no v1 pids hierarchy"
+	update_config '.linux.resources.pids.limit = 0 | .process.args = ["sleep", "1000"]'
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CGROUP_MNT/pids/$id/pids.max")" = 1 ]
+	update_config '.linux.resources.pids.limit = -1'
+	id2=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id2"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CGROUP_MNT/pids/$id2/pids.max")" = max ]
+}
+
 @test "linux.resources.cpu shares and quota land in the cpu controller" {
 	v1_mounted cpu || fail "no v1 cpu hierarchy"
 	update_config '.linux.resources.cpu = {shares: 512, quota: 50000, period: 100000}'

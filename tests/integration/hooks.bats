@@ -186,6 +186,17 @@ all_hooks() {
 	assert_nothing_left "$id"
 }
 
+@test "a failing hook's error says error running, its kind, its index and its path, as runc words it" {
+	UPDATE_CONFIG_ARGS=(--argjson ok '{"path": "/bin/true"}' --argjson h '{"path": "/bin/false"}')
+	update_config '.hooks = {createRuntime: [$ok, $h]}'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "berth: error running createRuntime hook #1: /bin/false: exit status 1" ] || fail "${lines[0]}"
+	assert_nothing_left "$id"
+}
+
 @test "a failing createRuntime hook stops the hooks after it" {
 	cc=$(host_hook createContainer)
 	UPDATE_CONFIG_ARGS=(--argjson h '{"path": "/bin/false"}' --argjson cc "$cc")
@@ -231,7 +242,7 @@ all_hooks() {
 	pid=$(state_field "$id" pid)
 	run berth start "$id"
 	assert_error
-	[[ ${lines[0]} == "berth: start container $id: poststart hook #0 ($TESTDIR/fail-hook): exit status 3: poststart refused" ]] || fail "${lines[0]}"
+	[[ ${lines[0]} == "berth: start container $id: error running poststart hook #0: $TESTDIR/fail-hook: exit status 3: poststart refused" ]] || fail "${lines[0]}"
 	wait_for_status "$id" stopped
 	# Gone, or a zombie its reaper has not collected yet.
 	st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)

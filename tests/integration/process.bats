@@ -282,6 +282,7 @@ status_field() {
 	[ "$status" -eq 1 ] || fail "status $status: $output"
 	[[ $output == *"process.scheduler: sched_setattr SCHED_DEADLINE: operation not permitted"* ]] || fail "$output"
 	[[ $output == *"process scheduler can't be used together with AllowedCPUs, linux.resources.cpu.cpus"* ]] || fail "$output"
+}
 
 @test "an empty HOME in process.env is replaced by the user's home from the container's /etc/passwd" {
 	replace_in_rootfs etc/passwd

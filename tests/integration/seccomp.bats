@@ -222,7 +222,7 @@ deny_mkdir() {
 	run berth run --bundle "$BUNDLE" "$id"
 	echo "$output"
 	[ "$status" -ne 0 ]
-	[[ $output == *"error running startContainer hook #0 (/bin/sh): signal: bad system call"* ]]
+	[[ $output == *"error running startContainer hook #0: /bin/sh: signal: bad system call"* ]]
 	[ ! -e "$BUNDLE/rootfs/tmp/hook" ]
 }
 

@@ -147,7 +147,7 @@ term_and_wait() {
 	id=$(new_id)
 	run berth run --bundle "$BUNDLE" "$id"
 	assert_error
-	[ "$output" = "berth: prestart hook #0 (/nonexistent/hook): fork/exec /nonexistent/hook: no such file or directory" ] || fail "$output"
+	[ "$output" = "berth: error running prestart hook #0: /nonexistent/hook: fork/exec /nonexistent/hook: no such file or directory" ] || fail "$output"
 	assert_nothing_left "$id"
 	local run_msg=$output
 
