@@ -59,6 +59,10 @@ type CreateOpts struct {
 type syncMsg struct {
 	Type string `json:"type"`
 	Msg  string `json:"msg,omitempty"`
+	// Mount and Tree: which mount msgMountSource asks for, and whether
+	// as its id-mapped tree or as an O_PATH fd of its source.
+	Mount int  `json:"mount,omitempty"`
+	Tree  bool `json:"tree,omitempty"`
 }
 
 const (
@@ -66,6 +70,9 @@ const (
 	msgHooksDone = "hooks-done"
 	msgReady     = "ready"
 	msgError     = "error"
+	// msgMountSource: init (in a user namespace) asks for a mount's
+	// source; the reply carries the fd (mountsource.go).
+	msgMountSource = "mount-source"
 )
 
 // initConfig is the first JSON line the parent sends to init.
@@ -76,6 +83,8 @@ type initConfig struct {
 	Console     bool              `json:"console"`
 	Seccomp     *seccomp.Compiled `json:"seccomp,omitempty"`
 	Debug       bool              `json:"debug,omitempty"`
+	// MountSources: init may ask for mount sources (msgMountSource).
+	MountSources bool `json:"mountSources,omitempty"`
 
 	timings string // init's phase durations, reported with ready
 }
@@ -267,6 +276,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
 	}
 	c.state.InitComm = nsenter.InitComm
+	if err := chownFifoForJoinedUserns(cfg, pid, fifoPath); err != nil {
+		return nil, err
+	}
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
 	// The state naming init is written while init's rootfs is made: both
 	// only read c.state, and a rename on a journaling filesystem can take
@@ -335,15 +347,18 @@ func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *Create
 	enc := json.NewEncoder(parentSock)
 	dec := json.NewDecoder(parentSock)
 	if err := enc.Encode(&initConfig{
-		Config:      forInit(cfg),
-		State:       c.OCIState(Created),
-		PreserveFDs: o.PreserveFDs,
-		Console:     cfg.Process.Terminal,
-		Seccomp:     filter,
-		Debug:       logs.Debugging(),
+		Config:       forInit(cfg),
+		State:        c.OCIState(Created),
+		PreserveFDs:  o.PreserveFDs,
+		Console:      cfg.Process.Terminal,
+		Seccomp:      filter,
+		Debug:        logs.Debugging(),
+		MountSources: mountSourcesWanted(cfg),
 	}); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
+	sources := &mountSourceServer{cfg: cfg, pid: proc.pid, startTime: c.state.InitStartTime}
+	defer sources.close()
 	for done := false; !done; {
 		fault.Point("create:wait-init")
 		var m syncMsg
@@ -360,6 +375,10 @@ func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *Create
 			}
 			if err := enc.Encode(&syncMsg{Type: msgHooksDone}); err != nil {
 				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgMountSource:
+			if err := sources.serveMountSource(parentSock, &m); err != nil {
+				return err
 			}
 		case msgReady:
 			if m.Msg != "" {

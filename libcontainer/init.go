@@ -61,7 +61,7 @@ func Init() error {
 	}
 	var path string
 	if err == nil {
-		path, err = setupContainer(&ic, dec, enc, consoleFD)
+		path, err = setupContainer(&ic, sock, dec, enc, consoleFD)
 	}
 	if err == nil && proc < 0 {
 		if proc, err = rootfs.InitProc(ic.Config, false); err != nil {
@@ -144,7 +144,7 @@ func envFD(name string) (int, error) {
 
 // setupContainer does everything that may fail before the container is
 // reported created, and returns the resolved executable.
-func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consoleFD int) (string, error) {
+func setupContainer(ic *initConfig, sock *os.File, dec *json.Decoder, enc *json.Encoder, consoleFD int) (string, error) {
 	cfg := ic.Config
 	ph := &phases{on: ic.Debug, last: time.Now()}
 	defer func() { ic.timings = ph.String() }()
@@ -156,7 +156,13 @@ func setupContainer(ic *initConfig, dec *json.Decoder, enc *json.Encoder, consol
 		}
 	}
 	ph.mark("keyring")
-	if err := rootfs.Prepare(cfg); err != nil {
+	var env rootfs.Env
+	if ic.MountSources {
+		env.MountSource = func(i int, tree bool) (int, error) {
+			return askMountSource(sock, enc, i, tree)
+		}
+	}
+	if err := rootfs.PrepareIn(cfg, env); err != nil {
 		return "", err
 	}
 	ph.mark("mounts")

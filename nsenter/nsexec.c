@@ -136,19 +136,29 @@ static void join_namespaces(const struct berth_bootstrap *bs, int *joined_user, 
 		if (fds[i] < 0)
 			die("open %s %s: %s", berth_ns_name(j->flag), path, strerror(errno));
 	}
-	/* User first: it grants the capabilities the other joins need. */
-	for (int pass = 0; pass < 2; pass++) {
+	/* Three passes. First every namespace but the user one that berth's
+	 * credentials may join: one owned by another user namespace than
+	 * the joined one (a host netns, say) is out of reach once we are in
+	 * it. Then the user namespace. Then the rest, which need the
+	 * capabilities it grants (rootless). Without a user join, one pass. */
+	int has_user = 0;
+	for (i = 0; i < bs->njoin; i++)
+		has_user |= bs->join[i].flag == CLONE_NEWUSER;
+	for (int pass = has_user ? 0 : 2; pass < 3; pass++) {
 		for (i = 0; i < bs->njoin; i++) {
 			const struct berth_join *j = &bs->join[i];
-			if ((j->flag == CLONE_NEWUSER) != (pass == 0))
+			if (fds[i] < 0 || (j->flag == CLONE_NEWUSER) != (pass == 1))
 				continue;
 			if (setns(fds[i], (int)j->flag) < 0) {
 				int e = errno;
+				if (pass == 0 && e == EPERM)
+					continue; /* again once in the user namespace */
 				memcpy(path, msgbuf + j->off, j->len);
 				path[j->len] = '\0';
 				die("setns %s %s: %s", berth_ns_name(j->flag), path, strerror(e));
 			}
 			close(fds[i]);
+			fds[i] = -1;
 			if (j->flag == CLONE_NEWUSER)
 				*joined_user = 1;
 			if (j->flag == CLONE_NEWPID)

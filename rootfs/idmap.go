@@ -10,18 +10,74 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
-// idmapTree applies an id mapping to a detached tree with
-// mount_setattr(MOUNT_ATTR_IDMAP), using a user namespace made for it.
-func idmapTree(tree int, uids, gids []specs.LinuxIDMapping, recursive bool) error {
-	nsFd, err := mappedUserns(uids, gids)
+// usernsCache holds the user namespaces that id-mapped mounts take their
+// mapping from: one per distinct mapping of a mount's own (each costs a
+// helper process), and the container's own for the mounts that use it.
+type usernsCache struct {
+	// proc is the /proc directory of a process in the container's user
+	// namespace (init's).
+	proc      string
+	byMapping map[string]int
+}
+
+// get returns an fd (owned by the cache) of the user namespace whose
+// mapping m asks for.
+func (c *usernsCache) get(m *configs.Mount) (int, error) {
+	key := "container"
+	if !m.IDMapUserns {
+		key = mappingKey(m.UIDMappings, m.GIDMappings)
+	}
+	if fd, ok := c.byMapping[key]; ok {
+		return fd, nil
+	}
+	var fd int
+	var err error
+	if m.IDMapUserns {
+		p := c.proc + "/ns/user"
+		if fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return -1, fmt.Errorf("open the container's user namespace %s: %w", p, err)
+		}
+	} else if fd, err = mappedUserns(m.UIDMappings, m.GIDMappings); err != nil {
+		return -1, err
+	}
+	if c.byMapping == nil {
+		c.byMapping = make(map[string]int)
+	}
+	c.byMapping[key] = fd
+	return fd, nil
+}
+
+func (c *usernsCache) close() {
+	for _, fd := range c.byMapping {
+		unix.Close(fd)
+	}
+	c.byMapping = nil
+}
+
+func mappingKey(uids, gids []specs.LinuxIDMapping) string {
+	var b strings.Builder
+	for _, ms := range [][]specs.LinuxIDMapping{uids, gids} {
+		for _, m := range ms {
+			fmt.Fprintf(&b, "%d:%d:%d,", m.ContainerID, m.HostID, m.Size)
+		}
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
+// idmapTree applies m's id mapping to a detached tree with
+// mount_setattr(MOUNT_ATTR_IDMAP): to every mount of it for "ridmap".
+func idmapTree(tree int, m *configs.Mount, ns *usernsCache) error {
+	nsFd, err := ns.get(m)
 	if err != nil {
 		return fmt.Errorf("idmap: %w", err)
 	}
-	defer unix.Close(nsFd)
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(nsFd)}
-	return setattr(tree, recursive, &attr, "idmap")
+	return setattr(tree, m.IDMapRecursive, &attr, "idmap")
 }
 
 // mappedUserns returns an fd of a new user namespace with the given maps.

@@ -31,6 +31,11 @@ type Env struct {
 	// OutsidePidNS: the caller is not in the container's pid namespace; a
 	// procfs it made itself would show the host's processes.
 	OutsidePidNS bool
+	// MountSource, when set, is berth outside the container's user
+	// namespace, asked for what init cannot make inside it: for mounts[i]
+	// id-mapped (tree), its detached tree with every attribute applied;
+	// otherwise an O_PATH fd of a bind source init may not reach.
+	MountSource func(i int, tree bool) (int, error)
 }
 
 // preparer carries the state of one Prepare call.
@@ -41,6 +46,8 @@ type preparer struct {
 	// devTop is the root fd of a config mount on /dev that asked for ro:
 	// it is mounted rw and made ro once the devices exist.
 	devTop int
+	idx    int         // index of the mount being made
+	ns     usernsCache // for the id-mapped mounts made here
 }
 
 // Prepare runs before pivot_root inside the container's mount namespace:
@@ -72,10 +79,11 @@ func PrepareIn(cfg *configs.Config, env Env) error {
 	if err != nil {
 		return fmt.Errorf("open rootfs %s: %w", cfg.Rootfs, err)
 	}
-	p := &preparer{cfg: cfg, env: env, rootFd: rootFd, devTop: -1}
+	p := &preparer{cfg: cfg, env: env, rootFd: rootFd, devTop: -1, ns: usernsCache{proc: env.Proc}}
 	defer p.close()
 
 	for i := range cfg.Mounts {
+		p.idx = i
 		if err := p.mount(&cfg.Mounts[i]); err != nil {
 			return fmt.Errorf("mounts[%d]: %w%s", i, err, userNSHint(cfg, &cfg.Mounts[i], err))
 		}
@@ -100,6 +108,7 @@ func PrepareIn(cfg *configs.Config, env Env) error {
 }
 
 func (p *preparer) close() {
+	p.ns.close()
 	unix.Close(p.rootFd)
 	if p.devTop >= 0 {
 		unix.Close(p.devTop)
@@ -193,49 +202,78 @@ func (p *preparer) mount(m *configs.Mount) error {
 	}
 }
 
-func hasIDMap(m *configs.Mount) bool {
-	return len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
-}
-
 // bind clones the source tree detached (open_tree), applies the mount
 // attributes to the clone before anyone can see it, then attaches it to
 // the destination fd. No remount step, no window where it is writable.
 func (p *preparer) bind(m *configs.Mount) error {
-	src := m.Source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(p.cfg.Bundle, src)
-	}
-	treeFlags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
-	if m.Flags&unix.MS_REC != 0 {
-		treeFlags |= unix.AT_RECURSIVE
-	}
-	tree, err := unix.OpenTree(unix.AT_FDCWD, src, treeFlags)
+	src := bindSource(m, p.cfg.Bundle)
+	tree, err := p.bindTree(m, src)
 	if err != nil {
-		return fmt.Errorf("bind %s on %s: open_tree: %w", src, m.Destination, err)
+		return fmt.Errorf("bind %s on %s: %w", src, m.Destination, err)
 	}
 	defer unix.Close(tree)
 	var st unix.Stat_t
 	if err := unix.Fstat(tree, &st); err != nil {
 		return fmt.Errorf("bind %s on %s: fstat: %w", src, m.Destination, err)
 	}
-	if err := applyAttrs(tree, m); err != nil {
-		return fmt.Errorf("bind %s on %s: %w", src, m.Destination, err)
-	}
 	return p.attach(tree, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags, func() (bool, error) {
 		return isProcfs(tree, src)
 	})
 }
 
+// bindTree returns the detached tree of bind mount m, its attributes
+// applied. In a user namespace berth makes id-mapped trees (only the
+// initial namespace may map a host filesystem's ids) and opens the
+// sources init may not reach (a 0700 directory of another owner).
+func (p *preparer) bindTree(m *configs.Mount, src string) (int, error) {
+	if m.IsIDMapped() && p.env.MountSource != nil {
+		return p.env.MountSource(p.idx, true)
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, src, treeFlags(m))
+	if errors.Is(err, unix.EACCES) && p.env.MountSource != nil {
+		var fd int
+		if fd, err = p.env.MountSource(p.idx, false); err != nil {
+			return -1, err
+		}
+		tree, err = unix.OpenTree(fd, "", treeFlags(m)|unix.AT_EMPTY_PATH)
+		unix.Close(fd)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open_tree: %w", err)
+	}
+	if err := applyAttrs(tree, m, &p.ns); err != nil {
+		unix.Close(tree)
+		return -1, err
+	}
+	return tree, nil
+}
+
+func treeFlags(m *configs.Mount) uint {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if m.Flags&unix.MS_REC != 0 {
+		flags |= unix.AT_RECURSIVE
+	}
+	return flags
+}
+
+// bindSource is the host path of a bind mount's source (relative ones
+// are relative to the bundle).
+func bindSource(m *configs.Mount, bundle string) string {
+	if filepath.IsAbs(m.Source) {
+		return m.Source
+	}
+	return filepath.Join(bundle, m.Source)
+}
+
 // applyAttrs sets the per-mount flags, the recursive attributes and the
 // id mapping on a detached tree.
-func applyAttrs(tree int, m *configs.Mount) error {
+func applyAttrs(tree int, m *configs.Mount, ns *usernsCache) error {
 	if set, clr := attrsFromFlags(m.Flags, m.ClearedFlags); set|clr != 0 {
 		if err := setattr(tree, false, &unix.MountAttr{Attr_set: set, Attr_clr: clr}, "flags"); err != nil {
 			return err
 		}
 	}
-	set := m.RecAttrSet &^ unix.MOUNT_ATTR_IDMAP
-	clr := m.RecAttrClr &^ unix.MOUNT_ATTR_IDMAP
+	set, clr := m.RecAttrSet, m.RecAttrClr
 	if set|clr != 0 {
 		if (set|clr)&unix.MOUNT_ATTR__ATIME != 0 {
 			clr |= unix.MOUNT_ATTR__ATIME
@@ -244,8 +282,8 @@ func applyAttrs(tree int, m *configs.Mount) error {
 			return err
 		}
 	}
-	if hasIDMap(m) {
-		return idmapTree(tree, m.UIDMappings, m.GIDMappings, m.RecAttrSet&unix.MOUNT_ATTR_IDMAP != 0)
+	if m.IsIDMapped() {
+		return idmapTree(tree, m, ns)
 	}
 	return nil
 }
@@ -253,10 +291,10 @@ func applyAttrs(tree int, m *configs.Mount) error {
 // attachDetached attaches a filesystem made elsewhere (a procfs made by
 // init) with the mount's flags as mount attributes.
 func (p *preparer) attachDetached(tree int, m *configs.Mount) error {
-	if hasIDMap(m) {
+	if m.IsIDMapped() {
 		return fmt.Errorf("mount %s on %s: id-mapped mounts: %w (only bind mounts)", m.Type, m.Destination, unix.EOPNOTSUPP)
 	}
-	if err := applyAttrs(tree, m); err != nil {
+	if err := applyAttrs(tree, m, &p.ns); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
 	}
 	return p.attach(tree, m.Destination, false, m.PropagationFlags, isProcMount)
@@ -296,7 +334,7 @@ func (p *preparer) fsMount(m *configs.Mount, fstype, source, data string) error 
 // fsMountTop is fsMount that, with wantTop, also returns an O_PATH fd of
 // the root of the new mount.
 func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wantTop bool) (int, error) {
-	if hasIDMap(m) {
+	if m.IsIDMapped() {
 		return -1, fmt.Errorf("mount %s on %s: id-mapped mounts: %w (only bind mounts)", fstype, m.Destination, unix.EOPNOTSUPP)
 	}
 	l, err := resolveLeaf(p.rootFd, m.Destination, true, true)

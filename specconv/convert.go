@@ -83,8 +83,7 @@ func Convert(s *specs.Spec, o Options) (*configs.Config, error) {
 	}
 	c.Hostname, c.Domainname = s.Hostname, s.Domainname
 
-	// linux.uid/gidMappings are only accepted with a user namespace.
-	if c.Mounts, err = convertMounts(s.Mounts, c.Bundle, c.UIDMappings, c.GIDMappings); err != nil {
+	if c.Mounts, err = convertMounts(s.Mounts, c.Bundle, c.Has(configs.NEWUSER)); err != nil {
 		return nil, err
 	}
 	if err := convertLinux(lx, c, o, userNew); err != nil {

@@ -254,7 +254,7 @@ func TestConvertErrors(t *testing.T) {
 		}, "mounts[7].options", "must be bind mounts"},
 		{"idmap without any mapping", func(s *specs.Spec, _ *Options, _ string) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: "/srv", Options: []string{"rbind", "ridmap"}})
-		}, "mounts[7].options", "idmap needs uidMappings"},
+		}, "mounts[7].options", "idmap without uidMappings and gidMappings on the mount needs a user namespace"},
 		{"mount mapping of size 0", func(s *specs.Spec, _ *Options, _ string) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: "/srv", Options: []string{"bind", "idmap"},
 				UIDMappings: []specs.LinuxIDMapping{{HostID: 1}}, GIDMappings: []specs.LinuxIDMapping{{HostID: 1, Size: 1}}})
@@ -574,8 +574,8 @@ func TestConvertRichConfig(t *testing.T) {
 				PropagationFlags: []uintptr{unix.MS_PRIVATE | unix.MS_REC},
 				RecAttrSet:       unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NOATIME,
 				RecAttrClr:       unix.MOUNT_ATTR__ATIME},
-			{Source: "/srv/data", Destination: "/mnt/host", Type: "bind", Flags: unix.MS_BIND, UIDMappings: cmap, GIDMappings: cmap},
-			{Source: "/srv/m", Destination: "/mnt/mapped", Flags: unix.MS_BIND | unix.MS_NOSYMFOLLOW,
+			{Source: "/srv/data", Destination: "/mnt/host", Type: "bind", Flags: unix.MS_BIND, IDMapUserns: true},
+			{Source: "/srv/m", Destination: "/mnt/mapped", Flags: unix.MS_BIND | unix.MS_NOSYMFOLLOW, IDMapRecursive: true,
 				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 2000, Size: 10}},
 				GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 3000, Size: 10}}},
 			{Destination: "/run", Flags: unix.MS_REMOUNT | unix.MS_RDONLY},
@@ -726,12 +726,26 @@ func TestConvertDetails(t *testing.T) {
 		}, func(c *configs.Config, _ string) bool { return c.Devices[0].Major == 0 && c.Devices[0].Minor == 0 }},
 		{"options copied", func(s *specs.Spec, o *Options, _ string) { o.NoPivot, o.NoNewKeyring, o.Systemd = true, true, false },
 			func(c *configs.Config, _ string) bool { return c.NoPivot && c.NoNewKeyring && !c.Cgroup.Systemd }},
-		{"idmap borrows the mappings of a joined user namespace", func(s *specs.Spec, _ *Options, _ string) {
+		{"idmap without mappings takes a joined user namespace's", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: "/proc/1/ns/user"})
-			withUsernsMappings(s)
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"bind", "idmap"}})
 		}, func(c *configs.Config, _ string) bool {
-			return reflect.DeepEqual(c.Mounts[7].UIDMappings, c.UIDMappings) && reflect.DeepEqual(c.Mounts[7].GIDMappings, c.GIDMappings)
+			m := c.Mounts[7]
+			return m.IDMapUserns && !m.IDMapRecursive && len(m.UIDMappings) == 0 && m.IsIDMapped()
+		}},
+		{"ridmap without mappings takes a new user namespace's, recursively", func(s *specs.Spec, _ *Options, _ string) {
+			withUserns(s)
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"rbind", "ridmap"}})
+		}, func(c *configs.Config, _ string) bool {
+			m := c.Mounts[7]
+			return m.IDMapUserns && m.IDMapRecursive && len(m.UIDMappings) == 0
+		}},
+		{"mappings on the mount without idmap or ridmap map only its top", func(s *specs.Spec, _ *Options, _ string) {
+			one := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"rbind"}, UIDMappings: one, GIDMappings: one})
+		}, func(c *configs.Config, _ string) bool {
+			m := c.Mounts[7]
+			return !m.IDMapUserns && !m.IDMapRecursive && len(m.UIDMappings) == 1 && m.IsIDMapped()
 		}},
 		{"sysctl of a joined network namespace", func(s *specs.Spec, _ *Options, _ string) {
 			withoutNS(s, specs.NetworkNamespace)

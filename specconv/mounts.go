@@ -107,16 +107,15 @@ var mountOpts = map[string]optDef{
 
 // ParseMountOptions turns fstab-style options into configs.Mount flags.
 // Later options win over earlier ones ("ro,rw" is rw). Unknown options are
-// filesystem data, comma-joined into Data in their original order. "idmap"
-// and "ridmap" are accepted but leave no trace in the result (Convert
-// turns them into UIDMappings/GIDMappings); "tmpcopyup" is ignored.
+// filesystem data, comma-joined into Data in their original order.
+// "ridmap" sets IDMapRecursive; Convert gives "idmap" and "ridmap" their
+// mappings; "tmpcopyup" is ignored.
 func ParseMountOptions(opts []string) (configs.Mount, error) {
 	m, _, err := parseMountOptions(opts)
 	return m, err
 }
 
 // parseMountOptions also reports whether "idmap" or "ridmap" was given.
-// configs.Mount cannot tell the two apart yet: both become plain mappings.
 func parseMountOptions(opts []string) (m configs.Mount, idmap bool, err error) {
 	var data []string
 	for i, o := range opts {
@@ -150,8 +149,10 @@ func parseMountOptions(opts []string) (m configs.Mount, idmap bool, err error) {
 			// The kernel wants the whole atime field cleared and one mode set.
 			m.RecAttrClr |= unix.MOUNT_ATTR__ATIME
 			m.RecAttrSet = m.RecAttrSet&^unix.MOUNT_ATTR__ATIME | d.val
-		case optIDMap, optRIDMap:
+		case optIDMap:
 			idmap = true
+		case optRIDMap:
+			idmap, m.IDMapRecursive = true, true
 		}
 	}
 	m.Data = strings.Join(data, ",")
@@ -176,10 +177,10 @@ func knownMountOptions(idmap bool) []string {
 	return out
 }
 
-// convertMounts converts the mounts in order. uidMap/gidMap are the
-// container's user namespace mappings (if it has one), which "idmap"
-// mounts without mappings of their own borrow.
-func convertMounts(mounts []specs.Mount, bundle string, uidMap, gidMap []specs.LinuxIDMapping) ([]configs.Mount, error) {
+// convertMounts converts the mounts in order. userns: the container has
+// a user namespace (new or joined), whose mapping "idmap" mounts without
+// mappings of their own use.
+func convertMounts(mounts []specs.Mount, bundle string, userns bool) ([]configs.Mount, error) {
 	if len(mounts) == 0 {
 		return nil, nil
 	}
@@ -253,11 +254,11 @@ func convertMounts(mounts []specs.Mount, bundle string, uidMap, gidMap []specs.L
 					return nil, err
 				}
 				m.UIDMappings, m.GIDMappings = sm.UIDMappings, sm.GIDMappings
-			case len(uidMap) > 0 && len(gidMap) > 0:
+			case userns:
 				// The spec lets idmap without mappings use the container's.
-				m.UIDMappings, m.GIDMappings = uidMap, gidMap
+				m.IDMapUserns = true
 			default:
-				return nil, fieldErr(f.at(".options"), "idmap needs uidMappings and gidMappings on the mount or in linux")
+				return nil, fieldErr(f.at(".options"), "idmap without uidMappings and gidMappings on the mount needs a user namespace (linux.namespaces user) to take them from")
 			}
 		}
 		out = append(out, m)

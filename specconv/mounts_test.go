@@ -76,7 +76,7 @@ func TestParseMountOptionsEachOption(t *testing.T) {
 		{"rstrictatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
 		{"rnorelatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
 		{"idmap", configs.Mount{}},
-		{"ridmap", configs.Mount{}},
+		{"ridmap", configs.Mount{IDMapRecursive: true}},
 		{"tmpcopyup", configs.Mount{}},
 		{"mode=755", configs.Mount{Data: "mode=755"}},
 		{"newinstance", configs.Mount{Data: "newinstance"}},
@@ -222,7 +222,7 @@ func TestConvertMountsProcRule(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := convertMounts([]specs.Mount{tc.mount}, "/bundle", nil, nil)
+			_, err := convertMounts([]specs.Mount{tc.mount}, "/bundle", false)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

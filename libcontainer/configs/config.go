@@ -127,10 +127,19 @@ type Mount struct {
 	// UIDMappings/GIDMappings ask for an id-mapped mount.
 	UIDMappings []specs.LinuxIDMapping `json:"uidMappings,omitempty"`
 	GIDMappings []specs.LinuxIDMapping `json:"gidMappings,omitempty"`
+	// IDMapUserns asks for an id-mapped mount whose mapping is the
+	// container's user namespace ("idmap" without mappings of its own).
+	IDMapUserns bool `json:"idmapUserns,omitempty"`
+	// IDMapRecursive ("ridmap") maps every mount of an rbind tree, not
+	// only its top one.
+	IDMapRecursive bool `json:"idmapRecursive,omitempty"`
 }
 
 // IsBind reports whether the mount is a bind mount.
 func (m *Mount) IsBind() bool { return m.Flags&0x1000 != 0 } // MS_BIND
+
+// IsIDMapped reports whether the mount asks for an id mapping.
+func (m *Mount) IsIDMapped() bool { return len(m.UIDMappings) > 0 || m.IDMapUserns }
 
 // Device is a device node to create inside the container.
 type Device struct {
