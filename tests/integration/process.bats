@@ -377,3 +377,19 @@ tty_out() {
 	tty_out >/dev/null
 	[ "$(od -An -c "$TESTDIR/tty.out" | tr -s ' ')" = " o n e \n t w o \n" ] || fail "$(od -c "$TESTDIR/tty.out")"
 }
+
+@test "the process's CPU affinity is reset to its cgroup's cpuset, not inherited from berth's caller (run and exec)" {
+	[ "$(nproc --all)" -ge 2 ] || skip "needs two CPUs"
+	all=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)
+	[ "$all" != 0 ] || skip "this shell is pinned to CPU 0 already"
+	update_config '.process.args = ["sleep", "1000"]'
+	id=$(new_id)
+	run_detached taskset -c 0 "$BERTH" --root "$ROOT" run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id" pid)
+	got=$(awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$pid/status")
+	[ "$got" = "$all" ] || fail "init: $got, want $all"
+	run taskset -c 0 "$BERTH" --root "$ROOT" exec "$id" sh -c 'grep Cpus_allowed_list /proc/self/status'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *"Cpus_allowed_list:"*"$all" ]] || fail "exec: $output"
+}
