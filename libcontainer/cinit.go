@@ -184,7 +184,8 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, nst *nsThrea
 	}()
 	fault.Point("create:wait-init")
 	var nsfds []int
-	switch want := len(spawn.boot.Proc); len(fds) {
+	want := len(spawn.boot.Proc)
+	switch len(fds) {
 	case want:
 	case want + len(nsenter.NSFDFlags):
 		nsfds = fds[want:]
@@ -193,7 +194,7 @@ func (c *Container) setupForCInit(proc *initProc, spawn *initSpawn, nst *nsThrea
 	}
 	var rootID [2]uint64
 	err = inNamespaces(nst, proc.pid, c.state.InitStartTime, nsfds, func() error {
-		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds[:len(fds)-len(nsfds)], OutsidePidNS: true}
+		env := rootfs.Env{Proc: "/proc/" + strconv.Itoa(proc.pid), ProcMounts: fds[:want], OutsidePidNS: true}
 		if err := rootfs.PrepareIn(cfg, env); err != nil {
 			return err
 		}

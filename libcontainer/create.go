@@ -177,13 +177,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	defer closeConsole()
 	files = append(files, initFile{envFifoFD, fifo})
-	if filter != nil && filter.Notify {
-		// listenerPath is a host path: dial it before init pivots.
-		fd, err := seccomp.DialListener(cfg.Seccomp.ListenerPath)
-		if err != nil {
-			return nil, err
-		}
-		listener := os.NewFile(uintptr(fd), "seccomp-listener")
+	listener, err := agentFile(cfg, filter)
+	if err != nil {
+		return nil, err
+	}
+	if listener != nil {
 		defer listener.Close()
 		files = append(files, initFile{envSeccompFD, listener})
 	}

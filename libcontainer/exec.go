@@ -14,7 +14,6 @@ import (
 	"github.com/berth-runtime/berth/cgroups"
 	"github.com/berth-runtime/berth/internal/cleanup"
 	"github.com/berth-runtime/berth/libcontainer/configs"
-	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
 )
 
@@ -33,14 +32,15 @@ type ExecOpts struct {
 // Exec starts a new process in the container's namespaces and cgroup, and
 // returns its pid once execve has succeeded.
 func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
-	switch st := c.Status(); st {
+	status := c.Status()
+	switch status {
 	case Running, Created:
 	case Paused:
 		if !o.IgnorePaused {
 			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
 		}
 	default:
-		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, st)
+		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, status)
 	}
 	p := o.Process
 	if err := checkConsole(p.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
@@ -91,18 +91,17 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	}
 	defer pidfd.Close()
 	files = append(files, initFile{envJoinFD, pidfd})
+	// The exec's listener goes to the agent as create's does, with the
+	// container's state as it is (init's pid, as runc sends).
 	var agentState *specs.State
-	if filter != nil && filter.Notify {
-		// The exec's listener goes to the agent as create's does, with
-		// the container's state (init's pid, as runc sends).
-		fd, err := seccomp.DialListener(cfg.Seccomp.ListenerPath)
-		if err != nil {
-			return 0, err
-		}
-		listener := os.NewFile(uintptr(fd), "seccomp-listener")
+	listener, err := agentFile(&cfg, filter)
+	if err != nil {
+		return 0, err
+	}
+	if listener != nil {
 		defer listener.Close()
 		files = append(files, initFile{envSeccompFD, listener})
-		agentState = c.OCIState(Running)
+		agentState = c.OCIState(status)
 	}
 	spawn := &initSpawn{
 		preserve:  o.PreserveFDs,

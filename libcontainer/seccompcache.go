@@ -33,6 +33,20 @@ type cachedFilter struct {
 // every exec) usually carries the same one: the result is kept in
 // <root>/.berth-cache/seccomp, keyed by the profile and by berth's binary
 // (another build may compile differently).
+// agentFile dials the seccomp agent of a NOTIFY filter (nil otherwise):
+// listenerPath is a host path, so it is dialled before init pivots. The
+// caller closes the file once init holds its copy.
+func agentFile(cfg *configs.Config, filter *seccomp.Compiled) (*os.File, error) {
+	if filter == nil || !filter.Notify {
+		return nil, nil
+	}
+	fd, err := seccomp.DialListener(cfg.Seccomp.ListenerPath)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "seccomp-listener"), nil
+}
+
 func compileSeccomp(root string, cfg *configs.Config) (*seccomp.Compiled, error) {
 	if cfg.Seccomp == nil {
 		return nil, nil

@@ -411,7 +411,8 @@ func handshake(conn *os.File, msg []byte, onReady func(pid int) error) (int, err
 }
 
 // NSFDFlags are the namespaces of the fds a MOUNTS record may carry after
-// the procfs mounts, in the order init sends them.
+// the procfs mounts, in the order init sends them (nsexec.c run_cinit's
+// name list: keep the two alike).
 var NSFDFlags = [nsFDs]int{unix.CLONE_NEWNS, unix.CLONE_NEWNET, unix.CLONE_NEWUTS, unix.CLONE_NEWIPC, unix.CLONE_NEWCGROUP}
 
 // ReadMounts reads C init's MOUNTS record: one detached procfs fd per

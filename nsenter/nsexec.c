@@ -361,6 +361,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	if (parent_cannot_ptrace) {
 		/* We are non-dumpable: a parent without CAP_SYS_PTRACE may not
 		 * setns through our pidfd, but may through fds we give it. */
+		/* The order of nsenter.NSFDFlags. */
 		static const char *const ns[BERTH_NSFDS] = {"mnt", "net", "uts", "ipc", "cgroup"};
 		char path[32];
 		for (int i = 0; i < BERTH_NSFDS; i++) {

@@ -9,6 +9,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6 /* linux/sched.h; not in every libc */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +111,7 @@ static int apply_attrs(const struct berth_process *p, const uint8_t *buf, char *
 			memcpy(&policy, attr + 4, 4);
 			/* The kernel refuses SCHED_DEADLINE to a task whose affinity
 			 * leaves out any CPU of its root domain (as a cpuset does). */
-			if (errno == EPERM && policy == 6)
+			if (errno == EPERM && policy == SCHED_DEADLINE)
 				FAIL("process.scheduler: sched_setattr SCHED_DEADLINE: %s (it needs "
 				     "CAP_SYS_NICE and an affinity of every CPU: the process scheduler "
 				     "can't be used together with AllowedCPUs, linux.resources.cpu.cpus)",

@@ -226,17 +226,23 @@ func (p *preparer) bind(m *configs.Mount) error {
 // initial namespace may map a host filesystem's ids) and opens the
 // sources init may not reach (a 0700 directory of another owner).
 func (p *preparer) bindTree(m *configs.Mount, src string) (int, error) {
-	if m.IsIDMapped() && p.env.MountSource != nil {
+	// berth rebuilds mounts[idx] from the config: only for that mount, not
+	// for one made up here (the cgroup2 fallback).
+	ask := p.env.MountSource != nil && p.idx < len(p.cfg.Mounts) && m == &p.cfg.Mounts[p.idx]
+	if m.IsIDMapped() && ask {
 		return p.env.MountSource(p.idx, true)
 	}
 	tree, err := unix.OpenTree(unix.AT_FDCWD, src, treeFlags(m))
-	if errors.Is(err, unix.EACCES) && p.env.MountSource != nil {
+	if errors.Is(err, unix.EACCES) && ask {
 		var fd int
 		if fd, err = p.env.MountSource(p.idx, false); err != nil {
 			return -1, err
 		}
 		tree, err = unix.OpenTree(fd, "", treeFlags(m)|unix.AT_EMPTY_PATH)
 		unix.Close(fd)
+		if err != nil {
+			return -1, fmt.Errorf("open_tree of the source berth opened: %w", err)
+		}
 	}
 	if err != nil {
 		return -1, fmt.Errorf("open_tree: %w", err)

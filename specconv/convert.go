@@ -377,10 +377,10 @@ func checkEnv(field string, env []string) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func sortedKeys[K ~string, V any](m map[K]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		keys = append(keys, string(k))
 	}
 	slices.Sort(keys)
 	return keys

@@ -2,8 +2,8 @@ package specconv
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/bits"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -117,10 +117,11 @@ func parseNodeList(s string) ([]byte, int, error) {
 }
 
 func parseNode(list, s string) (int, error) {
-	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	s = strings.TrimSpace(s)
+	n, err := strconv.ParseUint(s, 10, 64)
 	switch {
-	case err != nil && strings.TrimSpace(s) != "" && strings.Trim(strings.TrimSpace(s), "0123456789") == "":
-		return 0, fieldErr("linux.memoryPolicy.nodes", "invalid memory policy node %s in %q: above the highest node number %d", strings.TrimSpace(s), list, maxNode)
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fieldErr("linux.memoryPolicy.nodes", "invalid memory policy node %s in %q: above the highest node number %d", s, list, maxNode)
 	case err != nil:
 		return 0, fieldErr("linux.memoryPolicy.nodes", "invalid memory policy nodes %q: %q is not a node number", list, s)
 	case n > maxNode:
@@ -130,21 +131,7 @@ func parseNode(list, s string) (int, error) {
 }
 
 // MemoryPolicyModes lists the modes berth applies (features).
-func MemoryPolicyModes() []string {
-	out := make([]string, 0, len(mpolModes))
-	for m := range mpolModes {
-		out = append(out, string(m))
-	}
-	sort.Strings(out)
-	return out
-}
+func MemoryPolicyModes() []string { return sortedKeys(mpolModes) }
 
 // MemoryPolicyFlags lists the mode flags berth applies (features).
-func MemoryPolicyFlags() []string {
-	out := make([]string, 0, len(mpolFlags))
-	for f := range mpolFlags {
-		out = append(out, string(f))
-	}
-	sort.Strings(out)
-	return out
-}
+func MemoryPolicyFlags() []string { return sortedKeys(mpolFlags) }

@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -45,6 +46,10 @@ var auditArches = map[libseccomp.ScmpArch]uint32{
 	libseccomp.ArchPARISC:      unix.AUDIT_ARCH_PARISC,
 	libseccomp.ArchPARISC64:    unix.AUDIT_ARCH_PARISC64,
 	libseccomp.ArchRISCV64:     unix.AUDIT_ARCH_RISCV64,
+	libseccomp.ArchLOONGARCH64: unix.AUDIT_ARCH_LOONGARCH64,
+	libseccomp.ArchM68K:        unix.AUDIT_ARCH_M68K,
+	libseccomp.ArchSH:          unix.AUDIT_ARCH_SHEL, // libseccomp's "sh" is little-endian
+	libseccomp.ArchSHEB:        unix.AUDIT_ARCH_SH,
 }
 
 // needsENOSYS reports whether the default action refuses syscalls: only
@@ -195,7 +200,12 @@ func enosysPrefix(maxes []archMax) []byte {
 		case enosys:
 			target = enosysAt
 		}
-		return uint8(target - at - 1)
+		off := target - at - 1
+		if off < 0 || off > 255 {
+			// Conditional jumps reach 255 ahead: a longer prefix is a bug here.
+			panic(fmt.Sprintf("seccomp: ENOSYS prefix jump of %d instructions", off))
+		}
+		return uint8(off)
 	}
 	for _, f := range fixes {
 		b.insns[f.at].Jt = resolve(f.at, f.jt)

@@ -91,3 +91,12 @@ func TestENOSYSPrefixJumpsStayInside(t *testing.T) {
 	}
 	t.Fatal("no prefix end found")
 }
+
+// Every arch a profile may name gets the prefix: none may lack its audit value.
+func TestEveryArchHasAnAuditArch(t *testing.T) {
+	for name, a := range arches {
+		if _, ok := auditArches[a]; !ok {
+			t.Errorf("%s: no AUDIT_ARCH value for the ENOSYS prefix", name)
+		}
+	}
+}
