@@ -90,8 +90,8 @@ func TestExampleIsAValidSpec(t *testing.T) {
 // refused.
 func TestSpecCheckRefusesBrokenConfigs(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		break_ func(*specs.Spec)
+		name   string
+		mutate func(*specs.Spec)
 	}{
 		{"ociVersion not semver", func(s *specs.Spec) { s.Version = "one" }},
 		{"relative cwd", func(s *specs.Spec) { s.Process.Cwd = "work" }},
@@ -106,7 +106,7 @@ func TestSpecCheckRefusesBrokenConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.break_(s)
+			tc.mutate(s)
 			errs := specErrors(t, s)
 			if len(errs) == 0 {
 				t.Error("accepted")

@@ -9,7 +9,8 @@
 #include "args.h"
 #include "cmdline.h"
 
-/* Same rules as libcontainer.ValidateID; anything else is Go's to refuse. */
+/* Same rules as libcontainer.ValidateID (pin_test.go feeds both the same
+ * ids); anything else is Go's to refuse. */
 int berth_fast_valid_id(const char *id)
 {
 	size_t n = strlen(id);
@@ -42,7 +43,8 @@ int berth_fast_clean_path(const char *p)
 	return 1;
 }
 
-/* The canonical names only (what unix.SignalNum knows); numbers 1-64. */
+/* The canonical names only (what unix.SignalNum knows); numbers 1-64.
+ * Pinned to internal/signame by pin_test.go. */
 static int parse_signal(const char *s)
 {
 	static const struct {
