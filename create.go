@@ -74,7 +74,6 @@ func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libconta
 		}
 	}
 	cfg, err := specconv.Convert(spec, specconv.Options{
-		ID:                id,
 		Bundle:            bundle,
 		NoPivot:           ctx.Bool("no-pivot"),
 		NoNewKeyring:      ctx.Bool("no-new-keyring"),

@@ -55,26 +55,6 @@ type CreateOpts struct {
 	DeferFastRecord bool
 }
 
-// syncMsg is one JSON line between the parent and `berth init`.
-type syncMsg struct {
-	Type string `json:"type"`
-	Msg  string `json:"msg,omitempty"`
-	// Mount and Tree: which mount msgMountSource asks for, and whether
-	// as its id-mapped tree or as an O_PATH fd of its source.
-	Mount int  `json:"mount,omitempty"`
-	Tree  bool `json:"tree,omitempty"`
-}
-
-const (
-	msgHooks     = "hooks"
-	msgHooksDone = "hooks-done"
-	msgReady     = "ready"
-	msgError     = "error"
-	// msgMountSource: init (in a user namespace) asks for a mount's
-	// source; the reply carries the fd (mountsource.go).
-	msgMountSource = "mount-source"
-)
-
 // initConfig is the first JSON line the parent sends to init.
 type initConfig struct {
 	Config      *configs.Config   `json:"config"`

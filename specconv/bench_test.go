@@ -14,7 +14,7 @@ func BenchmarkLoadConvert(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	o := Options{ID: "bench", Bundle: bundle, DefaultCgroupPath: "/berth/bench"}
+	o := Options{Bundle: bundle, DefaultCgroupPath: "/berth/bench"}
 	b.ReportAllocs()
 	for b.Loop() {
 		s, err := Load(bundle)
@@ -29,7 +29,7 @@ func BenchmarkLoadConvert(b *testing.B) {
 
 func BenchmarkConvert(b *testing.B) {
 	bundle := newBundle(b)
-	o := Options{ID: "bench", Bundle: bundle, DefaultCgroupPath: "/berth/bench"}
+	o := Options{Bundle: bundle, DefaultCgroupPath: "/berth/bench"}
 	s, _ := Example(false)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -14,9 +14,6 @@ import (
 
 // Options carries what the command line adds to config.json.
 type Options struct {
-	// ID is the container id, validated by the caller. Convert does not
-	// need it today: the caller derives DefaultCgroupPath from it.
-	ID string
 	// Bundle is the absolute bundle directory.
 	Bundle string
 	// NoPivot and NoNewKeyring are --no-pivot and --no-new-keyring.

@@ -372,7 +372,7 @@ func TestConvertErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bundle := newBundle(t)
 			s := validSpec(t)
-			o := Options{ID: "c1", Bundle: bundle}
+			o := Options{Bundle: bundle}
 			tc.edit(s, &o, bundle)
 			c, err := Convert(s, o)
 			if err == nil {
@@ -448,7 +448,7 @@ func TestConvertAcceptsVersions(t *testing.T) {
 func TestConvertExample(t *testing.T) {
 	bundle := newBundle(t)
 	s := validSpec(t)
-	c, err := Convert(s, Options{ID: "c1", Bundle: bundle + "/", NoPivot: true, NoNewKeyring: true, DefaultCgroupPath: "/berth/c1"})
+	c, err := Convert(s, Options{Bundle: bundle + "/", NoPivot: true, NoNewKeyring: true, DefaultCgroupPath: "/berth/c1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +546,7 @@ func TestConvertRichConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Convert(s, Options{ID: "rich", Bundle: bundle, Systemd: false, DefaultCgroupPath: "/unused"})
+	c, err := Convert(s, Options{Bundle: bundle, Systemd: false, DefaultCgroupPath: "/unused"})
 	if err != nil {
 		t.Fatal(err)
 	}

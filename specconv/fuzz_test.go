@@ -38,7 +38,7 @@ func FuzzLoadConvert(f *testing.F) {
 			}
 			return
 		}
-		c, err := Convert(s, Options{ID: "fuzz", Bundle: bundle, DefaultCgroupPath: "/berth/fuzz"})
+		c, err := Convert(s, Options{Bundle: bundle, DefaultCgroupPath: "/berth/fuzz"})
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Fatalf("multi-line Convert error %q", err)

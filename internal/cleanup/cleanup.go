@@ -16,6 +16,3 @@ func (s *Stack) Run() {
 	}
 	s.fns = nil
 }
-
-// Release forgets the undos once the operation has succeeded.
-func (s *Stack) Release() { s.fns = nil }
