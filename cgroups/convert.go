@@ -171,16 +171,6 @@ func unifiedKey(k string) (string, error) {
 	return ctrl, nil
 }
 
-// sortedKeys returns m's keys in order, for deterministic writes.
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
-
 // int64Set reports a pointer field that is present and not 0 (the
 // "unset" value Docker and others send).
 func int64Set(p *int64) bool { return p != nil && *p != 0 }

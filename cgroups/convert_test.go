@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-runtime/berth/cgroups/internal/devfilter"
+	"github.com/berth-runtime/berth/internal/mountinfo"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -282,7 +283,7 @@ func TestParseProcCgroup(t *testing.T) {
 	}
 }
 
-func TestParseMountinfoLine(t *testing.T) {
+func TestV1MountOf(t *testing.T) {
 	known := map[string]bool{"cpu": true, "cpuacct": true, "memory": true}
 	for _, tc := range []struct {
 		name, line string
@@ -299,7 +300,9 @@ func TestParseMountinfoLine(t *testing.T) {
 		{"not cgroup", "34 25 0:30 / /tmp rw - tmpfs tmpfs rw", false, v1Mount{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := parseMountinfoLine(tc.line, known)
+			var got *v1Mount
+			ok := false
+			mountinfo.Parse([]byte(tc.line), func(e *mountinfo.Entry) bool { got, ok = v1MountOf(e, known); return true })
 			if ok != tc.ok {
 				t.Fatalf("ok = %v, want %v", ok, tc.ok)
 			}

@@ -1,9 +1,7 @@
 package cgroups
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"slices"
@@ -13,6 +11,9 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/mountinfo"
+	"github.com/berth-runtime/berth/internal/sysfile"
 )
 
 // cgroupRoot is where every distribution mounts cgroups.
@@ -78,51 +79,37 @@ var v1Mounts = sync.OnceValues(func() (map[string]*v1Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	b, err := sysfile.Read("/proc/self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("read mounts: %w", err)
 	}
-	defer f.Close()
-	return parseV1Mounts(f, known)
+	return parseV1Mounts(b, known), nil
 })
 
 // parseV1Mounts reads mountinfo(5); the first mount of a controller wins
 // (later ones are usually bind mounts of it).
-func parseV1Mounts(f io.Reader, known map[string]bool) (map[string]*v1Mount, error) {
+func parseV1Mounts(b []byte, known map[string]bool) map[string]*v1Mount {
 	out := make(map[string]*v1Mount)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		m, ok := parseMountinfoLine(sc.Text(), known)
-		if !ok {
-			continue
-		}
-		for _, c := range m.Controllers {
-			if _, dup := out[c]; !dup {
-				out[c] = m
+	mountinfo.Parse(b, func(e *mountinfo.Entry) bool {
+		if m, ok := v1MountOf(e, known); ok {
+			for _, c := range m.Controllers {
+				if _, dup := out[c]; !dup {
+					out[c] = m
+				}
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
-	}
-	return out, nil
+		return true
+	})
+	return out
 }
 
-// parseMountinfoLine returns the v1 cgroup mount a mountinfo line
-// describes, if it is one.
-func parseMountinfoLine(line string, known map[string]bool) (*v1Mount, bool) {
-	pre, post, ok := strings.Cut(line, " - ")
-	if !ok {
+// v1MountOf returns the v1 cgroup mount an entry describes, if it is one.
+func v1MountOf(e *mountinfo.Entry, known map[string]bool) (*v1Mount, bool) {
+	if e.FSType != "cgroup" {
 		return nil, false
 	}
-	pf := strings.Fields(pre)
-	sf := strings.Fields(post)
-	if len(pf) < 5 || len(sf) < 3 || sf[0] != "cgroup" {
-		return nil, false
-	}
-	m := &v1Mount{Root: unescapeMount(pf[3]), Mountpoint: unescapeMount(pf[4])}
-	for opt := range strings.SplitSeq(sf[2], ",") {
+	m := &v1Mount{Root: e.Root, Mountpoint: e.Point}
+	for opt := range strings.SplitSeq(e.Super, ",") {
 		if known[opt] || strings.HasPrefix(opt, "name=") {
 			m.Controllers = append(m.Controllers, opt)
 		}
@@ -131,25 +118,6 @@ func parseMountinfoLine(line string, known map[string]bool) (*v1Mount, bool) {
 		return nil, false
 	}
 	return m, true
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for space ...).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // knownControllers reads the controller names the kernel has, from

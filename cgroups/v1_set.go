@@ -3,7 +3,9 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -567,7 +569,7 @@ func (m *v1Manager) setUnified(r *specs.LinuxResources) error {
 		return fmt.Errorf("linux.resources.unified: %w", err)
 	}
 	var want []string
-	for _, k := range sortedKeys(r.Unified) {
+	for _, k := range slices.Sorted(maps.Keys(r.Unified)) {
 		ctrl, err := unifiedKey(k)
 		if err != nil {
 			return err

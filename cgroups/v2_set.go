@@ -3,7 +3,9 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -308,7 +310,7 @@ func writeUnified(dir string, u map[string]string) error {
 	if len(u) == 0 {
 		return nil
 	}
-	keys := sortedKeys(u)
+	keys := slices.Sorted(maps.Keys(u))
 	for _, k := range keys {
 		if _, err := unifiedKey(k); err != nil {
 			return err

@@ -1,14 +1,13 @@
 package rootfs
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"strings"
 
+	"github.com/berth-runtime/berth/internal/mountinfo"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
@@ -152,24 +151,14 @@ type mountEntry struct {
 
 // v1Hierarchies pairs each line of /proc/self/cgroup with the host mount
 // of its hierarchy. Both inputs come from the kernel.
-func v1Hierarchies(selfCgroup, mountinfo []byte) []hierarchy {
+func v1Hierarchies(selfCgroup, mi []byte) []hierarchy {
 	var mounts []mountEntry
-	sc := bufio.NewScanner(bytes.NewReader(mountinfo))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
+	mountinfo.Parse(mi, func(e *mountinfo.Entry) bool {
+		if e.FSType == "cgroup" || e.FSType == "cgroup2" {
+			mounts = append(mounts, mountEntry{root: e.Root, point: e.Point, fstype: e.FSType, super: strings.Split(e.Super, ",")})
 		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 || (qf[0] != "cgroup" && qf[0] != "cgroup2") {
-			continue
-		}
-		mounts = append(mounts, mountEntry{
-			root: unescapeOctal(pf[3]), point: unescapeOctal(pf[4]),
-			fstype: qf[0], super: strings.Split(qf[2], ","),
-		})
-	}
+		return true
+	})
 
 	var hs []hierarchy
 	for line := range strings.SplitSeq(strings.TrimSpace(string(selfCgroup)), "\n") {
@@ -251,22 +240,3 @@ func countControllers(super []string) int {
 	return n
 }
 
-// unescapeOctal undoes mountinfo's \ooo escaping of spaces and the like.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			o := s[i+1 : i+4]
-			if o[0] >= '0' && o[0] <= '3' && o[1] >= '0' && o[1] <= '7' && o[2] >= '0' && o[2] <= '7' {
-				b.WriteByte((o[0]-'0')<<6 | (o[1]-'0')<<3 | (o[2] - '0'))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}

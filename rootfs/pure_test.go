@@ -67,19 +67,6 @@ func TestFlagsFromAttrs(t *testing.T) {
 	}
 }
 
-func TestUnescapeOctal(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"/sys/fs/cgroup", "/sys/fs/cgroup"},
-		{`/a\040b`, "/a b"},
-		{`/tab\011x\134`, "/tab\tx\\"},
-		{`/short\04`, `/short\04`},
-	} {
-		if got := unescapeOctal(tc.in); got != tc.want {
-			t.Errorf("unescapeOctal(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestV1Hierarchies(t *testing.T) {
 	mountinfo := `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-runtime/berth/internal/mountinfo"
 )
 
 // UnmountBelow detaches every mount at or below dir, deepest first. A
@@ -18,16 +20,12 @@ func UnmountBelow(dir string) error {
 		return fmt.Errorf("read mountinfo: %w", err)
 	}
 	var points []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
+	mountinfo.Parse(b, func(e *mountinfo.Entry) bool {
+		if e.Point == dir || strings.HasPrefix(e.Point, dir+"/") {
+			points = append(points, e.Point)
 		}
-		p := unescapeOctal(f[4])
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			points = append(points, p)
-		}
-	}
+		return true
+	})
 	var errs []error
 	for i := len(points) - 1; i >= 0; i-- {
 		err := unix.Unmount(points[i], unix.MNT_DETACH)

@@ -1,6 +1,7 @@
 package specconv
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -246,7 +247,7 @@ func convertNamespaces(lx *specs.Linux, c *configs.Config) error {
 		if !c.Has(configs.NEWTIME) || c.NamespacePath(configs.NEWTIME) != "" {
 			return fieldErr("linux.timeOffsets", "need linux.namespaces time without a path (offsets only apply to a new time namespace)")
 		}
-		for _, k := range sortedKeys(lx.TimeOffsets) {
+		for _, k := range slices.Sorted(maps.Keys(lx.TimeOffsets)) {
 			f := member{"linux.timeOffsets", k}
 			if k != "monotonic" && k != "boottime" {
 				return fieldErr(f.String(), "unknown clock %q (want monotonic or boottime)", k)
@@ -372,15 +373,6 @@ func checkEnv(field string, env []string) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[K ~string, V any](m map[K]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, string(k))
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 var propagation = map[string]uintptr{

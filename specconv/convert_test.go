@@ -109,7 +109,7 @@ func TestConvertErrors(t *testing.T) {
 			"process.env[2]", `"FOO" is not in KEY=value form`},
 		{"env empty key", func(s *specs.Spec, _ *Options, _ string) { s.Process.Env = []string{"=x"} },
 			"process.env[0]", "KEY=value"},
-		{"umask too big", func(s *specs.Spec, _ *Options, _ string) { s.Process.User.Umask = ptr(uint32(0o1000)) },
+		{"umask too big", func(s *specs.Spec, _ *Options, _ string) { s.Process.User.Umask = new(uint32(0o1000)) },
 			"process.user.umask", "not a valid umask"},
 		{"uid not mapped", func(s *specs.Spec, _ *Options, _ string) { withUserns(s); s.Process.User.UID = 70000 },
 			"process.user.uid", "70000 is not mapped"},
@@ -128,9 +128,9 @@ func TestConvertErrors(t *testing.T) {
 		{"rlimit soft above hard", func(s *specs.Spec, _ *Options, _ string) {
 			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_CORE", Hard: 1, Soft: 2}}
 		}, "process.rlimits[0].soft", "greater than hard"},
-		{"oomScoreAdj too big", func(s *specs.Spec, _ *Options, _ string) { s.Process.OOMScoreAdj = ptr(1001) },
+		{"oomScoreAdj too big", func(s *specs.Spec, _ *Options, _ string) { s.Process.OOMScoreAdj = new(1001) },
 			"process.oomScoreAdj", "out of range"},
-		{"oomScoreAdj too small", func(s *specs.Spec, _ *Options, _ string) { s.Process.OOMScoreAdj = ptr(-1001) },
+		{"oomScoreAdj too small", func(s *specs.Spec, _ *Options, _ string) { s.Process.OOMScoreAdj = new(-1001) },
 			"process.oomScoreAdj", "out of range"},
 		{"ioPriority class", func(s *specs.Spec, _ *Options, _ string) {
 			s.Process.IOPriority = &specs.LinuxIOPriority{Class: "IOPRIO_CLASS_FOO"}
@@ -281,11 +281,11 @@ func TestConvertErrors(t *testing.T) {
 		}, "linux.devices[1].path", "duplicate device"},
 		{"device uid not mapped", func(s *specs.Spec, _ *Options, _ string) {
 			withUserns(s)
-			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", UID: ptr(uint32(70000))}}
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", UID: new(uint32(70000))}}
 		}, "linux.devices[0].uid", "not mapped"},
 		{"device gid not mapped", func(s *specs.Spec, _ *Options, _ string) {
 			withUserns(s)
-			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", GID: ptr(uint32(70000))}}
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", GID: new(uint32(70000))}}
 		}, "linux.devices[0].gid", "not mapped"},
 
 		// other linux fields
@@ -356,7 +356,7 @@ func TestConvertErrors(t *testing.T) {
 			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}, {}}}
 		}, "hooks.startContainer[1].path", "missing"},
 		{"hook timeout zero", func(s *specs.Spec, _ *Options, _ string) {
-			s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true", Timeout: ptr(0)}}}
+			s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true", Timeout: new(0)}}}
 		}, "hooks.poststart[0].timeout", "greater than zero"},
 		{"hook env without =", func(s *specs.Spec, _ *Options, _ string) {
 			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true", Env: []string{"X"}}}}
@@ -600,7 +600,7 @@ func TestConvertRichConfig(t *testing.T) {
 			UID:            1,
 			GID:            1,
 			AdditionalGids: []uint32{5, 6},
-			Umask:          ptr(uint32(63)),
+			Umask:          new(uint32(63)),
 			Capabilities: &configs.Capabilities{
 				Bounding:    []int{unix.CAP_AUDIT_WRITE, unix.CAP_KILL, unix.CAP_NET_BIND_SERVICE, unix.CAP_SYS_ADMIN},
 				Effective:   []int{unix.CAP_AUDIT_WRITE, unix.CAP_KILL},
@@ -612,7 +612,7 @@ func TestConvertRichConfig(t *testing.T) {
 				{Type: unix.RLIMIT_NOFILE, Hard: 1024, Soft: 1024},
 			},
 			NoNewPrivileges: true,
-			OOMScoreAdj:     ptr(100),
+			OOMScoreAdj:     new(100),
 			ApparmorProfile: "acme_secure_profile",
 			SelinuxLabel:    "system_u:system_r:svirt_lxc_net_t:s0:c124,c675",
 			IOPriority:      &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE, Priority: 4},
@@ -797,7 +797,7 @@ func TestConvertDeviceRules(t *testing.T) {
 			func(got *specs.LinuxResources) bool {
 				return reflect.DeepEqual(got, &specs.LinuxResources{Devices: defaultList()})
 			}},
-		{"no device rules: deny-all and the defaults", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(5))}},
+		{"no device rules: deny-all and the defaults", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(5))}},
 			func(got *specs.LinuxResources) bool {
 				return reflect.DeepEqual(got.Devices, defaultList()) && *got.Pids.Limit == 5
 			}},

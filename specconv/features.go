@@ -33,18 +33,18 @@ func Features(version string) (*features.Features, error) {
 			Namespaces:   ns,
 			Capabilities: caps,
 			Cgroup: &features.Cgroup{
-				V1:          ptr(true),
-				V2:          ptr(true),
-				Systemd:     ptr(true),
-				SystemdUser: ptr(false),
-				Rdma:        ptr(true),
+				V1:          new(true),
+				V2:          new(true),
+				Systemd:     new(true),
+				SystemdUser: new(false),
+				Rdma:        new(true),
 			},
 			Seccomp:         seccompFeatures(),
-			Apparmor:        &features.Apparmor{Enabled: ptr(false)},
-			Selinux:         &features.Selinux{Enabled: ptr(false)},
-			IntelRdt:        &features.IntelRdt{Enabled: ptr(false)},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: ptr(idmap)}},
-			NetDevices:      &features.NetDevices{Enabled: ptr(false)},
+			Apparmor:        &features.Apparmor{Enabled: new(false)},
+			Selinux:         &features.Selinux{Enabled: new(false)},
+			IntelRdt:        &features.IntelRdt{Enabled: new(false)},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: new(idmap)}},
+			NetDevices:      &features.NetDevices{Enabled: new(false)},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: MemoryPolicyModes(), Flags: MemoryPolicyFlags()},
 		},
 		Annotations: map[string]string{
@@ -53,8 +53,6 @@ func Features(version string) (*features.Features, error) {
 		},
 	}, nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // idmapMountsAvailable probes for mount_setattr(2) (Linux 5.12), which
 // id-mapped mounts need. Only ENOSYS means absent: EPERM or EINVAL come
@@ -100,7 +98,7 @@ var seccompFlags = []struct {
 
 func seccompFeatures() *features.Seccomp {
 	sf := &features.Seccomp{
-		Enabled:   ptr(true),
+		Enabled:   new(true),
 		Actions:   append([]string(nil), seccompActions...),
 		Operators: append([]string(nil), seccompOperators...),
 	}

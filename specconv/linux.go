@@ -1,8 +1,10 @@
 package specconv
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -173,7 +175,7 @@ func checkSysctl(sysctl map[string]string, c *configs.Config) error {
 	if len(sysctl) == 0 {
 		return nil
 	}
-	for _, k := range sortedKeys(sysctl) {
+	for _, k := range slices.Sorted(maps.Keys(sysctl)) {
 		if msg := sysctlMsg(k, sysctl[k], c); msg != "" {
 			return msgErr(member{"linux.sysctl", k}.String(), msg)
 		}

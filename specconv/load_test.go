@@ -13,22 +13,22 @@ func TestLoad(t *testing.T) {
 		content *string // nil: no config.json
 		wantErr string  // exact message, with BUNDLE replaced; "" = success
 	}{
-		{"valid", ptr(`{"ociVersion": "1.0.0", "process": {"args": ["sh"], "cwd": "/"}}`), ""},
+		{"valid", new(`{"ociVersion": "1.0.0", "process": {"args": ["sh"], "cwd": "/"}}`), ""},
 		{"missing file", nil,
 			"config.json: open BUNDLE/config.json: no such file or directory"},
-		{"syntax error reports line and column", ptr("{\n  \"ociVersion\": \"1.0.0\",\n  \"root\": }"),
+		{"syntax error reports line and column", new("{\n  \"ociVersion\": \"1.0.0\",\n  \"root\": }"),
 			"config.json: invalid JSON at line 3 col 11: invalid character '}' looking for beginning of value"},
-		{"empty file", ptr(""),
+		{"empty file", new(""),
 			"config.json: invalid JSON at line 1 col 1: unexpected end of JSON input"},
-		{"truncated", ptr("{\n\"ociVersion\": \"1.0"),
+		{"truncated", new("{\n\"ociVersion\": \"1.0"),
 			"config.json: invalid JSON at line 2 col 18: unexpected end of JSON input"},
-		{"type error names the field", ptr("{\n  \"ociVersion\": \"1.0.0\",\n  \"process\": {\"args\": 5}\n}"),
+		{"type error names the field", new("{\n  \"ociVersion\": \"1.0.0\",\n  \"process\": {\"args\": 5}\n}"),
 			"config.json: process.args: cannot unmarshal number into []string at line 3 col 23"},
-		{"type error in array element", ptr(`{"process": {"args": ["a", 5]}}`),
+		{"type error in array element", new(`{"process": {"args": ["a", 5]}}`),
 			"config.json: process.args: cannot unmarshal number into string at line 1 col 28"},
-		{"type error on a nested number", ptr(`{"process": {"user": {"uid": -1}}}`),
+		{"type error on a nested number", new(`{"process": {"user": {"uid": -1}}}`),
 			"config.json: process.user.uid: cannot unmarshal number -1 into uint32 at line 1 col 31"},
-		{"top-level type error", ptr(`[]`),
+		{"top-level type error", new(`[]`),
 			"config.json: (top level): cannot unmarshal array into specs.Spec at line 1 col 1"},
 	}
 	for _, tc := range tests {

@@ -3,7 +3,9 @@ package specconv
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,7 +133,17 @@ func parseNode(list, s string) (int, error) {
 }
 
 // MemoryPolicyModes lists the modes berth applies (features).
-func MemoryPolicyModes() []string { return sortedKeys(mpolModes) }
+func MemoryPolicyModes() []string { return names(mpolModes) }
 
 // MemoryPolicyFlags lists the mode flags berth applies (features).
-func MemoryPolicyFlags() []string { return sortedKeys(mpolFlags) }
+func MemoryPolicyFlags() []string { return names(mpolFlags) }
+
+// names lists a table's spec names, sorted.
+func names[K ~string, V any](m map[K]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		out = append(out, string(k))
+	}
+	slices.Sort(out)
+	return out
+}
