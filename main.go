@@ -1,4 +1,17 @@
 // Command berth is an OCI container runtime with runc's command line.
+//
+// Go's main is not where every berth process starts. C constructors run
+// first, in priority order, and pick the process's mode from argv and the
+// _BERTH_* variables berth sets for its own children (docs/ARCHITECTURE.md,
+// "Process modes"):
+//
+//	101 internal/callerfds  every command: count the caller's fds, mark them close-on-exec
+//	101 internal/sigfwd     foreground run/exec: hold forwarded signals; _BERTH_SIGMASK: the hook trampoline
+//	102 nsenter             _BERTH_INITPIPE: `berth init` joins and creates namespaces, C init never returns
+//	103 internal/fastcmd    start/kill/delete of a container with a fast record: done in C, _exit
+//	104 internal/prefault   any process that goes on to start Go: map the code first
+//
+// Only what falls through reaches main below.
 package main
 
 import (

@@ -1,7 +1,7 @@
 package nsenter
 
 /*
-#cgo CFLAGS: -Wall
+#cgo CFLAGS: -Wall -I${SRCDIR}/../include
 #include <stdlib.h>
 #include "process.h"
 */

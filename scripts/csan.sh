@@ -23,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 
 ${CSAN_CC:-gcc} -std=gnu11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
-	-Insenter -Iinternal/fastcmd \
+	-Iinclude -Insenter -Iinternal/fastcmd \
 	tests/csan/harness.c nsenter/bootstrap.c nsenter/procparse.c \
 	internal/fastcmd/record.c internal/fastcmd/cmdline.c -o "$work/csan"
 

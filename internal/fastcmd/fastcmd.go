@@ -10,7 +10,7 @@
 package fastcmd
 
 /*
-#cgo CFLAGS: -Wall -I${SRCDIR}/../../nsenter
+#cgo CFLAGS: -Wall -I${SRCDIR}/../../include
 #include <stdlib.h>
 #include "record.h"
 #include "cmdline.h"

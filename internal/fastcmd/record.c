@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "record.h"
-#include "wire.h" /* nsenter's: the packed loads and FAIL */
+#include "wire.h" /* the packed loads and FAIL, shared with nsenter */
 
 /* take_str reads one str at *off; paths must be absolute when abs. */
 static int take_str(const uint8_t *b, size_t n, size_t *off, struct berth_fast_str *s, size_t max, int abs,

@@ -18,7 +18,7 @@
 package sigfwd
 
 /*
-#cgo CFLAGS: -Wall -I${SRCDIR}/../fastcmd
+#cgo CFLAGS: -Wall -I${SRCDIR}/../../include
 #include <stdint.h>
 #include <stdlib.h>
 extern int berth_sigs_held;

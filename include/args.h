@@ -1,5 +1,7 @@
-/* berth's global flags as the C code before Go sees them (fastcmd.c,
- * ../sigfwd/sigfwd.c). Static inline: each includer uses a part. */
+/* berth's global flags as the C code before Go sees them
+ * (internal/fastcmd, internal/sigfwd). Static inline: each includer uses a
+ * part. The one include directory of the C parts (nsenter, internal/...,
+ * tests/csan) holds what more than one of them uses. */
 #ifndef BERTH_ARGS_H
 #define BERTH_ARGS_H
 
