@@ -257,6 +257,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := chownFifoForJoinedUserns(cfg, pid, fifoPath); err != nil {
 		return nil, err
 	}
+	if len(cfg.NetDevices) > 0 {
+		if err := moveNetDevices(cfg.NetDevices, pid, cfg.NamespacePath(configs.NEWNET)); err != nil {
+			return nil, err
+		}
+	}
 	logs.Debugf("create %s: namespaces ready in %s", o.ID, time.Since(t0))
 	// The state naming init is written while init's rootfs is made: both
 	// only read c.state, and a rename on a journaling filesystem can take

@@ -218,6 +218,11 @@ func finishRootfs(cfg *configs.Config, ph *phases, mid func() error) (string, er
 			return "", err
 		}
 	}
+	if len(cfg.NetDevices) > 0 {
+		if err := configureNetDevices(cfg.NetDevices); err != nil {
+			return "", err
+		}
+	}
 	if err := writeSysctls(cfg.Sysctl); err != nil {
 		return "", err
 	}

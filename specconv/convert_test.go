@@ -345,8 +345,8 @@ func TestConvertErrors(t *testing.T) {
 		{"intelRdt", func(s *specs.Spec, _ *Options, _ string) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{} },
 			"linux.intelRdt", "not supported"},
 		{"netDevices", func(s *specs.Spec, _ *Options, _ string) {
-			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth0": {}}
-		}, "linux.netDevices", "not supported"},
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth0": {Name: "a/b"}}
+		}, "linux.netDevices[eth0].name", "contains '/'"},
 
 		// hooks
 		{"hook path relative", func(s *specs.Spec, _ *Options, _ string) {

@@ -44,7 +44,7 @@ func Features(version string) (*features.Features, error) {
 			Selinux:         &features.Selinux{Enabled: new(false)},
 			IntelRdt:        &features.IntelRdt{Enabled: new(false)},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: new(idmap)}},
-			NetDevices:      &features.NetDevices{Enabled: new(false)},
+			NetDevices:      &features.NetDevices{Enabled: new(true)},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: MemoryPolicyModes(), Flags: MemoryPolicyFlags()},
 		},
 		Annotations: map[string]string{

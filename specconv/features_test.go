@@ -54,7 +54,7 @@ func TestFeatures(t *testing.T) {
 		{"no apparmor", isFalse(lx.Apparmor.Enabled)},
 		{"no selinux", isFalse(lx.Selinux.Enabled)},
 		{"no intelRdt", isFalse(lx.IntelRdt.Enabled)},
-		{"no netDevices", isFalse(lx.NetDevices.Enabled)},
+		{"netDevices", isTrue(lx.NetDevices.Enabled)},
 		{"idmap stated", lx.MountExtensions.IDMap.Enabled != nil},
 		{"version annotation", f.Annotations["io.github.berth.version"] == "1.2.3"},
 	}

@@ -66,8 +66,9 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 	switch {
 	case lx.IntelRdt != nil:
 		return fieldErr("linux.intelRdt", "not supported by berth")
-	case len(lx.NetDevices) > 0:
-		return fieldErr("linux.netDevices", "not supported by berth")
+	}
+	if err := convertNetDevices(lx.NetDevices, c); err != nil {
+		return err
 	}
 	if lx.MemoryPolicy != nil {
 		if c.MemoryPolicy, err = convertMemoryPolicy(lx.MemoryPolicy); err != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-runtime/berth/internal/rtnl"
 )
 
 // Config is a validated container configuration.
@@ -54,6 +56,9 @@ type Config struct {
 	MountLabel  string                  `json:"mountLabel,omitempty"`
 	// MemoryPolicy is linux.memoryPolicy as set_mempolicy(2) takes it.
 	MemoryPolicy *MemoryPolicy `json:"memoryPolicy,omitempty"`
+	// NetDevices are host links moved into the container's network
+	// namespace (linux.netDevices), sorted by host name.
+	NetDevices []NetDevice `json:"netDevices,omitempty"`
 
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
@@ -199,4 +204,16 @@ type CgroupConfig struct {
 	Rootless  bool                  `json:"rootless,omitempty"`
 	Disabled  bool                  `json:"disabled,omitempty"` // --cgroup-manager=disabled
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
+}
+
+// NetDevice is one entry of linux.netDevices. The parent fills Moved and
+// Addrs when it moves the link; init then names it, gives it its
+// addresses back and sets it up inside the container.
+type NetDevice struct {
+	HostName string `json:"hostName"`
+	Name     string `json:"name"` // in the container; may hold %d
+	// Moved is the link's name right after the move: Name, or a
+	// placeholder init renames when Name is a %d template.
+	Moved string      `json:"moved,omitempty"`
+	Addrs []rtnl.Addr `json:"addrs,omitempty"`
 }
