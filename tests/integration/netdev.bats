@@ -8,11 +8,11 @@ load helpers
 
 setup() {
 	berth_setup
-	command -v ip >/dev/null || skip "no ip(8) on the host"
+	command -v ip >/dev/null || fail "no ip(8): make deps installs iproute2"
 	n=$((RANDOM % 10000))
 	host_link=bth${n}a
 	peer=bth${n}b
-	ip link add "$host_link" type veth peer name "$peer" || skip "cannot make a veth pair here"
+	ip link add "$host_link" type veth peer name "$peer" || skip "this kernel cannot make a veth pair (no veth driver)"
 	netns=
 }
 
