@@ -307,6 +307,9 @@ func TestConvertErrors(t *testing.T) {
 			withoutNS(s, specs.IPCNamespace)
 			s.Linux.Sysctl = map[string]string{"kernel.shmmax": "1"}
 		}, `linux.sysctl["kernel.shmmax"]`, "needs an ipc namespace"},
+		{"user sysctl without user namespace", func(s *specs.Spec, _ *Options, _ string) {
+			s.Linux.Sysctl = map[string]string{"user.max_user_namespaces": "5"}
+		}, `linux.sysctl["user.max_user_namespaces"]`, "needs a user namespace"},
 		{"mqueue sysctl without ipc namespace", func(s *specs.Spec, _ *Options, _ string) {
 			withoutNS(s, specs.IPCNamespace)
 			s.Linux.Sysctl = map[string]string{"fs/mqueue/msg_max": "1"}

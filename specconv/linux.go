@@ -205,12 +205,18 @@ func sysctlMsg(k, v string, c *configs.Config) string {
 		if p := c.NamespacePath(configs.NEWNET); p != "" && sameFile(p, "/proc/self/ns/net") {
 			return "linux.namespaces network path " + strconv.Quote(p) + " is the host's network namespace"
 		}
+	case strings.HasPrefix(name, "user."):
+		// The ucount limits under /proc/sys/user belong to a user
+		// namespace: init sets its own (runc 1.4 accepts them too).
+		if !c.Has(configs.NEWUSER) {
+			return "needs a user namespace (linux.namespaces user)"
+		}
 	case name == "kernel.hostname" || name == "kernel.domainname":
 		if !c.Has(configs.NEWUTS) {
 			return "needs a uts namespace (linux.namespaces uts)"
 		}
 	default:
-		return "not namespaced: berth only sets ipc, network and uts sysctls"
+		return "not namespaced: berth only sets ipc, network, uts and user sysctls"
 	}
 	return ""
 }

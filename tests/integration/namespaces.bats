@@ -199,3 +199,22 @@ userns_config() {
 	[ "${lines[0]}" = 0 ] || fail "/proc is not the image's empty directory: ${lines[0]} entries"
 	[ "${lines[-1]}" = done ]
 }
+
+@test "linux.sysctl user.* sets the container's own user-namespace limits and leaves the host's" {
+	userns_config
+	host=$(cat /proc/sys/user/max_user_namespaces)
+	update_config '.linux.sysctl = {"user.max_user_namespaces": "7"}'
+	set_args cat /proc/sys/user/max_user_namespaces
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = 7 ] || fail "max_user_namespaces in the container: $output, want 7"
+	[ "$(cat /proc/sys/user/max_user_namespaces)" = "$host" ] || fail "the host's limit changed"
+}
+
+@test "linux.sysctl user.* without a user namespace is a config error" {
+	update_config '.linux.sysctl = {"user.max_user_namespaces": "7"}'
+	run berth create --bundle "$BUNDLE" "$(new_id)"
+	assert_error
+	[[ $output == *'linux.sysctl["user.max_user_namespaces"]: needs a user namespace'* ]] || fail "$output"
+}
