@@ -169,6 +169,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.IntelRdt != nil {
+		if err := c.setupIntelRdt(&undo); err != nil {
+			return nil, err
+		}
+	}
 	procs := procMounts(cfg)
 	cinit := useCInit(cfg, procs)
 	if cinit {
@@ -222,6 +227,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		onReady: func(pid int) error {
 			if err := mgr.Apply(pid); err != nil {
 				return err
+			}
+			if rdt := c.state.IntelRdt; rdt != nil {
+				if err := rdt.Apply(pid); err != nil {
+					return fmt.Errorf("linux.intelRdt: %w", err)
+				}
 			}
 			resetAffinity(pid)
 			if cfg.Process.OOMScoreAdj != nil {

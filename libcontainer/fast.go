@@ -24,6 +24,9 @@ func (c *Container) WriteFastRecord() {
 	if h := cfg.Hooks; h != nil && (len(h.Poststart) > 0 || len(h.Poststop) > 0) {
 		return
 	}
+	if c.state.IntelRdt != nil { // its groups are Go's to remove
+		return
+	}
 	dirs, freeze, thawed, ok := cgroups.Plain(c.state.Cgroup)
 	if !ok {
 		return

@@ -224,6 +224,11 @@ func (c *Container) destroy() error {
 	} else {
 		errs = append(errs, err)
 	}
+	if rdt := c.state.IntelRdt; rdt != nil {
+		if err := rdt.Destroy(); err != nil {
+			errs = append(errs, fmt.Errorf("linux.intelRdt: %w", err))
+		}
+	}
 	if cfg := c.state.Config; cfg != nil && !cfg.Has(configs.NEWNS) {
 		if err := rootfs.UnmountBelow(cfg.Rootfs); err != nil {
 			errs = append(errs, err)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/intelrdt"
 	"github.com/berth-runtime/berth/internal/jsondec"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sysfile"
@@ -70,6 +71,8 @@ type State struct {
 	// InitComm is the command name init keeps until it execs
 	// (nsenter.InitComm); empty in states of berths that did not name it.
 	InitComm string `json:"initComm,omitempty"`
+	// IntelRdt names the resctrl groups of linux.intelRdt.
+	IntelRdt *intelrdt.State `json:"intelRdt,omitempty"`
 }
 
 // Container is a loaded container.

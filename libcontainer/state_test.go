@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/intelrdt"
 	"github.com/berth-runtime/berth/internal/jsondec"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 )
@@ -414,6 +415,7 @@ func TestStateDecodesAsEncodingJSON(t *testing.T) {
 		Cgroup: cgroups.State{Driver: cgroups.DriverV1, Paths: map[string]string{"pids": "/sys/fs/cgroup/pids/c1", "": "/u/c1"},
 			Config: cgroups.Config{Path: "/c1", ID: "c1"}},
 		InCreate: true,
+		IntelRdt: &intelrdt.State{Clos: "/sys/fs/resctrl/c1", Created: true, Mon: "/sys/fs/resctrl/c1/mon_groups/c1"},
 	}
 	b, err := json.Marshal(&st)
 	if err != nil {

@@ -345,8 +345,13 @@ func TestConvertErrors(t *testing.T) {
 		{"personality flags", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"X"}}
 		}, "linux.personality.flags", "not supported"},
-		{"intelRdt", func(s *specs.Spec, _ *Options, _ string) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{} },
-			"linux.intelRdt", "not supported"},
+		{"intelRdt closID", func(s *specs.Spec, _ *Options, _ string) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "a/b"} },
+			"linux.intelRdt.closID", "not a resctrl group name"},
+		{"intelRdt memBwSchema", func(s *specs.Spec, _ *Options, _ string) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{MemBwSchema: "L3:0=1"} },
+			"linux.intelRdt.memBwSchema", `starting with "MB:"`},
+		{"intelRdt schemata", func(s *specs.Spec, _ *Options, _ string) {
+			s.Linux.IntelRdt = &specs.LinuxIntelRdt{Schemata: []string{"L3:0=1", "MB:0=1\nL2:0=1"}}
+		}, "linux.intelRdt.schemata[1]", "one line"},
 		{"netDevices", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth0": {Name: "a/b"}}
 		}, "linux.netDevices[eth0].name", "contains '/'"},

@@ -42,7 +42,7 @@ func Features(version string) (*features.Features, error) {
 			Seccomp:         seccompFeatures(),
 			Apparmor:        &features.Apparmor{Enabled: new(false)},
 			Selinux:         &features.Selinux{Enabled: new(false)},
-			IntelRdt:        &features.IntelRdt{Enabled: new(false)},
+			IntelRdt:        &features.IntelRdt{Enabled: new(true), Schemata: new(true), Monitoring: new(true)},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: new(idmap)}},
 			NetDevices:      &features.NetDevices{Enabled: new(true)},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: MemoryPolicyModes(), Flags: MemoryPolicyFlags()},

@@ -53,7 +53,7 @@ func TestFeatures(t *testing.T) {
 		{"supported flags are known flags", subset(lx.Seccomp.SupportedFlags, lx.Seccomp.KnownFlags)},
 		{"no apparmor", isFalse(lx.Apparmor.Enabled)},
 		{"no selinux", isFalse(lx.Selinux.Enabled)},
-		{"no intelRdt", isFalse(lx.IntelRdt.Enabled)},
+		{"intelRdt", isTrue(lx.IntelRdt.Enabled) && isTrue(lx.IntelRdt.Schemata) && isTrue(lx.IntelRdt.Monitoring)},
 		{"netDevices", isTrue(lx.NetDevices.Enabled)},
 		{"idmap stated", lx.MountExtensions.IDMap.Enabled != nil},
 		{"version annotation", f.Annotations["io.github.berth.version"] == "1.2.3"},

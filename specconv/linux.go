@@ -62,10 +62,11 @@ func convertLinux(lx *specs.Linux, c *configs.Config, o Options, userNew bool) e
 			return fieldErr("linux.personality.flags", "not supported (the spec defines no flags)")
 		}
 	}
-	// Features says berth has none of these: fail rather than ignore them.
-	switch {
-	case lx.IntelRdt != nil:
-		return fieldErr("linux.intelRdt", "not supported by berth")
+	if lx.IntelRdt != nil {
+		if err := checkIntelRdt(lx.IntelRdt); err != nil {
+			return err
+		}
+		c.IntelRdt = lx.IntelRdt
 	}
 	if err := convertNetDevices(lx.NetDevices, c); err != nil {
 		return err

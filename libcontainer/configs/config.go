@@ -59,6 +59,8 @@ type Config struct {
 	// NetDevices are host links moved into the container's network
 	// namespace (linux.netDevices), sorted by host name.
 	NetDevices []NetDevice `json:"netDevices,omitempty"`
+	// IntelRdt is linux.intelRdt, checked (the parent applies it).
+	IntelRdt *specs.LinuxIntelRdt `json:"intelRdt,omitempty"`
 
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
