@@ -347,7 +347,9 @@ func TestConvertErrors(t *testing.T) {
 		}, "linux.personality.flags", "not supported"},
 		{"intelRdt closID", func(s *specs.Spec, _ *Options, _ string) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "a/b"} },
 			"linux.intelRdt.closID", "not a resctrl group name"},
-		{"intelRdt memBwSchema", func(s *specs.Spec, _ *Options, _ string) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{MemBwSchema: "L3:0=1"} },
+		{"intelRdt memBwSchema", func(s *specs.Spec, _ *Options, _ string) {
+			s.Linux.IntelRdt = &specs.LinuxIntelRdt{MemBwSchema: "L3:0=1"}
+		},
 			"linux.intelRdt.memBwSchema", `starting with "MB:"`},
 		{"intelRdt schemata", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{Schemata: []string{"L3:0=1", "MB:0=1\nL2:0=1"}}
