@@ -73,6 +73,8 @@ const (
 	// msgMountSource: init (in a user namespace) asks for a mount's
 	// source; the reply carries the fd (mountsource.go).
 	msgMountSource = "mount-source"
+	// msgNSFDs: init's namespace fds for berth (initSendsNSFDs).
+	msgNSFDs = "ns-fds"
 )
 
 // initConfig is the first JSON line the parent sends to init.
@@ -85,6 +87,8 @@ type initConfig struct {
 	Debug       bool              `json:"debug,omitempty"`
 	// MountSources: init may ask for mount sources (msgMountSource).
 	MountSources bool `json:"mountSources,omitempty"`
+	// NSFDs: init sends msgNSFDs before anything else.
+	NSFDs bool `json:"nsFds,omitempty"`
 
 	timings string // init's phase durations, reported with ready
 }
@@ -342,6 +346,7 @@ var errInitExited = errors.New("container init exited before it was ready (see i
 func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *CreateOpts) error {
 	cfg := c.state.Config
 	parentSock := proc.sock
+	nsfds := initSendsNSFDs(cfg)
 	enc := json.NewEncoder(parentSock)
 	dec := json.NewDecoder(parentSock)
 	if err := enc.Encode(&initConfig{
@@ -352,11 +357,18 @@ func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *Create
 		Seccomp:      filter,
 		Debug:        logs.Debugging(),
 		MountSources: mountSourcesWanted(cfg),
+		NSFDs:        nsfds,
 	}); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	sources := &mountSourceServer{cfg: cfg, pid: proc.pid, startTime: c.state.InitStartTime}
 	defer sources.close()
+	if nsfds {
+		var err error
+		if sources.nsfds, err = recvNSFDs(parentSock); err != nil {
+			return err
+		}
+	}
 	for done := false; !done; {
 		fault.Point("create:wait-init")
 		var m syncMsg
