@@ -1781,3 +1781,21 @@ run_no_ptrace() {
 	[ "$status" -eq 0 ]
 	[ "$output" = 0:0 ]
 }
+
+@test "exec before start by berth without CAP_SYS_PTRACE fails with one line naming CAP_SYS_PTRACE, and exec after start works" {
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached setpriv --bounding-set=-sys_ptrace --inh-caps=-sys_ptrace "$BERTH" --root "$ROOT" create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create: $output"
+	run_no_ptrace exec "$id" sh -c 'echo ran >/tmp/exec-ran'
+	echo "$output"
+	assert_error
+	[[ $output == *CAP_SYS_PTRACE* ]] || fail "does not name CAP_SYS_PTRACE"
+	[ ! -e "$BUNDLE/rootfs/tmp/exec-ran" ] || fail "the exec's process ran"
+	run_no_ptrace start "$id"
+	[ "$status" -eq 0 ]
+	run_no_ptrace exec "$id" echo ok
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
