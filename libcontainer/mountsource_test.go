@@ -132,3 +132,37 @@ func TestSendNSFDs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRecvWithFDs: whatever init writes, the parent's reader returns a
+// message or an error, never panics, and hands back only fds it got.
+func FuzzRecvWithFDs(f *testing.F) {
+	for _, s := range []string{
+		"{\"type\":\"ns-fds\"}\n", "\n\n{\"type\":\"mount-source\"}\n", "{\"type\":\"error\",\"msg\":\"x\"}\n",
+		"{\"type\":\"ready\"}\n{\"type\":\"ready\"}\n", "{", "\n", "", "null\n", "[1,2]\n", "{\"type\":1}\n",
+	} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, nfds uint8) {
+		parent, init := socketPair(t)
+		var rights []byte
+		n := int(nfds % 4)
+		if n > 0 && len(data) > 0 {
+			rights = unix.UnixRights(devNulls(t, n)...)
+		}
+		if len(data) > 0 || rights != nil {
+			if err := unix.Sendmsg(int(init.Fd()), data, rights, nil, unix.MSG_DONTWAIT); err != nil {
+				t.Skip(err) // larger than the socket buffer
+			}
+		}
+		init.Close()
+		_, fds, err := recvWithFDs(parent)
+		if err != nil && fds != nil {
+			t.Fatalf("fds %v returned with error %v", fds, err)
+		}
+		if len(fds) > n {
+			t.Fatalf("got %d fds, %d were sent", len(fds), n)
+		}
+		closeFDs(fds)
+	})
+}
