@@ -65,6 +65,8 @@ type initConfig struct {
 	Debug       bool              `json:"debug,omitempty"`
 	// MountSources: init may ask for mount sources (msgMountSource).
 	MountSources bool `json:"mountSources,omitempty"`
+	// NSFDs: init sends msgNSFDs before anything else.
+	NSFDs bool `json:"nsFds,omitempty"`
 
 	timings string // init's phase durations, reported with ready
 }
@@ -337,6 +339,7 @@ var errInitExited = errors.New("container init exited before it was ready (see i
 func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *CreateOpts) error {
 	cfg := c.state.Config
 	parentSock := proc.sock
+	nsfds := initSendsNSFDs(cfg)
 	enc := json.NewEncoder(parentSock)
 	dec := json.NewDecoder(parentSock)
 	if err := enc.Encode(&initConfig{
@@ -347,11 +350,18 @@ func (c *Container) initInGo(proc *initProc, filter *seccomp.Compiled, o *Create
 		Seccomp:      filter,
 		Debug:        logs.Debugging(),
 		MountSources: mountSourcesWanted(cfg),
+		NSFDs:        nsfds,
 	}); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	sources := &mountSourceServer{cfg: cfg, pid: proc.pid, startTime: c.state.InitStartTime}
 	defer sources.close()
+	if nsfds {
+		var err error
+		if sources.nsfds, err = recvNSFDs(parentSock); err != nil {
+			return err
+		}
+	}
 	for done := false; !done; {
 		fault.Point("create:wait-init")
 		var m syncMsg

@@ -80,6 +80,10 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	// chroots into it, whatever joining the mount namespace gives (nothing
 	// without one, the namespace's root under --no-pivot).
 	root, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", c.state.InitPid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EACCES) && !canPtrace() {
+		// Only on this error path: the capget is no cost to a working exec.
+		return 0, fmt.Errorf("exec: open the root of init %d: %w (init is non-dumpable until start; joining it before takes CAP_SYS_PTRACE, which berth lacks)", c.state.InitPid, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("exec: open the root of init %d: %w", c.state.InitPid, err)
 	}

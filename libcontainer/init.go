@@ -52,6 +52,12 @@ func Init() error {
 	if err := dec.Decode(&ic); err != nil {
 		return fmt.Errorf("init: read config: %w", err)
 	}
+	if ic.NSFDs {
+		if err := sendNSFDs(sock); err != nil {
+			enc.Encode(&syncMsg{Type: msgError, Msg: err.Error()})
+			os.Exit(1)
+		}
+	}
 	// From pivot_root to execve init reaches its own /proc entries
 	// (exec.fifo's fd, the attr files) only through this verified procfs
 	// root, never by a path; a config without /proc gets one too.

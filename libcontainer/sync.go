@@ -4,7 +4,9 @@ package libcontainer
 // (docs/ARCHITECTURE.md has the whole create sequence):
 //
 //	parent                                  init
-//	initConfig ---------------------------> rootfs.Prepare (mounts, devices)
+//	initConfig ---------------------------> (berth without CAP_SYS_PTRACE, user namespace + bind:)
+//	              <----------------------- ns-fds + init's mnt and user ns fds
+//	                                        rootfs.Prepare (mounts, devices)
 //	              <----------------------- mount-source  (each idmapped mount, in a user namespace)
 //	fd + mount-source, or error ----------> mount it
 //	              <----------------------- hooks         (only with prestart/createRuntime hooks)
@@ -33,4 +35,6 @@ const (
 	// msgMountSource: init (in a user namespace) asks for a mount's
 	// source; the reply carries the fd (mountsource.go).
 	msgMountSource = "mount-source"
+	// msgNSFDs: init's namespace fds for berth (initSendsNSFDs).
+	msgNSFDs = "ns-fds"
 )

@@ -24,10 +24,13 @@ type usernsCache struct {
 	byMapping map[string]int
 }
 
+// containerUserns is byMapping's key of the container's own namespace.
+const containerUserns = "container"
+
 // get returns an fd (owned by the cache) of the user namespace whose
 // mapping m asks for.
 func (c *usernsCache) get(m *configs.Mount) (int, error) {
-	key := "container"
+	key := containerUserns
 	if !m.IDMapUserns {
 		key = mappingKey(m.UIDMappings, m.GIDMappings)
 	}

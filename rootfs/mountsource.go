@@ -17,10 +17,15 @@ type SourceMaker struct {
 }
 
 // NewSourceMaker serves cfg's mounts; initProc is the /proc directory of
-// the container's init (its user namespace is the one "idmap" without
-// mappings takes).
-func NewSourceMaker(cfg *configs.Config, initProc string) *SourceMaker {
-	return &SourceMaker{cfg: cfg, ns: usernsCache{proc: initProc}}
+// the container's init, whose user namespace is the one "idmap" without
+// mappings takes, unless userns (an fd of it the maker then owns) is
+// given.
+func NewSourceMaker(cfg *configs.Config, initProc string, userns int) *SourceMaker {
+	s := &SourceMaker{cfg: cfg, ns: usernsCache{proc: initProc}}
+	if userns >= 0 {
+		s.ns.byMapping = map[string]int{containerUserns: userns}
+	}
+	return s
 }
 
 // Make returns, for cfg.Mounts[i], its detached tree with every

@@ -1726,3 +1726,76 @@ reuse_pid() {
 	[ "$status" -eq 0 ]
 	[ "$output" = /bin/busybox ]
 }
+
+# no_ptrace_userns: a user-namespace config (so Go init, non-dumpable as
+# root's) whose root reaches the bundle; mount points are made here, as
+# the container's root may not write a rootfs of host root's.
+no_ptrace_userns() {
+	local d=$BUNDLE
+	while [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+	mkdir -p "$BUNDLE/rootfs/mnt"
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+}
+
+# run_no_ptrace ARGS...: berth as root without CAP_SYS_PTRACE (bounding and
+# inheritable sets), as under a container manager's default caps.
+run_no_ptrace() {
+	run setpriv --bounding-set=-sys_ptrace --inh-caps=-sys_ptrace "$BERTH" --root "$ROOT" "$@"
+}
+
+@test "berth without CAP_SYS_PTRACE runs a user-namespace container (Go init) whose bind source only berth can reach" {
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
+	no_ptrace_userns
+	# Mechanics: the container's root (host 100000) cannot search the 0700
+	# directory, so berth opens the source for init from init's mount
+	# namespace, which it joins without ptrace rights over init.
+	mkdir -m 0700 "$TESTDIR/private"
+	mkdir "$TESTDIR/private/data"
+	echo only-berth >"$TESTDIR/private/data/f"
+	setpriv --reuid 100000 --regid 100000 --clear-groups cat "$TESTDIR/private/data/f" 2>/dev/null &&
+		fail "host uid 100000 reads the source itself"
+	add_mount "{\"destination\": \"/mnt\", \"type\": \"bind\", \"source\": \"$TESTDIR/private/data\", \"options\": [\"bind\"]}"
+	set_args cat /mnt/f
+	run_no_ptrace run --bundle "$BUNDLE" "$(new_id)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = only-berth ]
+}
+
+@test "berth without CAP_SYS_PTRACE runs a user-namespace container with an idmap mount that takes the container's mappings" {
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
+	no_ptrace_userns
+	mkdir "$TESTDIR/src"
+	touch "$TESTDIR/src/root-file"
+	# berth makes the id-mapped tree in init's mount namespace with init's
+	# user namespace: both reached through fds init sent.
+	add_mount "{\"destination\": \"/mnt\", \"type\": \"bind\", \"source\": \"$TESTDIR/src\", \"options\": [\"bind\", \"idmap\"]}"
+	set_args stat -c %u:%g /mnt/root-file
+	run_no_ptrace run --bundle "$BUNDLE" "$(new_id)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0:0 ]
+}
+
+@test "exec before start by berth without CAP_SYS_PTRACE fails with one line naming CAP_SYS_PTRACE, and exec after start works" {
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached setpriv --bounding-set=-sys_ptrace --inh-caps=-sys_ptrace "$BERTH" --root "$ROOT" create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "create: $output"
+	run_no_ptrace exec "$id" sh -c 'echo ran >/tmp/exec-ran'
+	echo "$output"
+	assert_error
+	[[ $output == *CAP_SYS_PTRACE* ]] || fail "does not name CAP_SYS_PTRACE"
+	[ ! -e "$BUNDLE/rootfs/tmp/exec-ran" ] || fail "the exec's process ran"
+	run_no_ptrace start "$id"
+	[ "$status" -eq 0 ]
+	run_no_ptrace exec "$id" echo ok
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
