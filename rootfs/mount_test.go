@@ -327,9 +327,10 @@ func writeWorks(name string) func(*testing.T, string) {
 	}
 }
 
-func TestBindFlagsKeepAndClear(t *testing.T) {
+func TestBindFlagsKeepOrReplace(t *testing.T) {
 	src := tmpfsDir(t)
-	// The source mount is nosuid,nodev: a bind keeps that unless cleared.
+	// The source mount is nosuid,nodev: a bind naming no flag keeps that,
+	// one naming any replaces it (mount(2)'s MS_BIND|MS_REMOUNT).
 	if err := unix.Mount("", src, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -338,9 +339,10 @@ func TestBindFlagsKeepAndClear(t *testing.T) {
 		flags, clr    uintptr
 		want, notWant int64
 	}{
-		{"ro keeps nosuid nodev", unix.MS_BIND | unix.MS_RDONLY, 0, unix.ST_RDONLY | unix.ST_NOSUID | unix.ST_NODEV, 0},
-		{"suid clears nosuid", unix.MS_BIND | unix.MS_NOEXEC, unix.MS_NOSUID, unix.ST_NOEXEC | unix.ST_NODEV, unix.ST_NOSUID | unix.ST_RDONLY},
-		{"noatime", unix.MS_BIND | unix.MS_NOATIME, 0, unix.ST_NOATIME, unix.ST_RELATIME},
+		{"bind alone keeps nosuid nodev", unix.MS_BIND, 0, unix.ST_NOSUID | unix.ST_NODEV, unix.ST_RDONLY},
+		{"ro replaces nosuid nodev", unix.MS_BIND | unix.MS_RDONLY, 0, unix.ST_RDONLY, unix.ST_NOSUID | unix.ST_NODEV},
+		{"suid cleared, noexec set", unix.MS_BIND | unix.MS_NOEXEC, unix.MS_NOSUID, unix.ST_NOEXEC, unix.ST_NOSUID | unix.ST_NODEV | unix.ST_RDONLY},
+		{"noatime", unix.MS_BIND | unix.MS_NOATIME, 0, unix.ST_NOATIME, unix.ST_RELATIME | unix.ST_NOSUID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := tmpfsDir(t)

@@ -274,10 +274,8 @@ func bindSource(m *configs.Mount, bundle string) string {
 // applyAttrs sets the per-mount flags, the recursive attributes and the
 // id mapping on a detached tree.
 func applyAttrs(tree int, m *configs.Mount, ns *usernsCache) error {
-	if set, clr := attrsFromFlags(m.Flags, m.ClearedFlags); set|clr != 0 {
-		if err := setattr(tree, false, &unix.MountAttr{Attr_set: set, Attr_clr: clr}, "flags"); err != nil {
-			return err
-		}
+	if err := setBindFlags(tree, m.Flags, m.ClearedFlags, "flags"); err != nil {
+		return err
 	}
 	set, clr := m.RecAttrSet, m.RecAttrClr
 	if set|clr != 0 {
