@@ -97,24 +97,28 @@ func TestDanglingSymlinkIsNotFollowed(t *testing.T) {
 	}
 }
 
-func TestProcOnSymlinkStaysInRoot(t *testing.T) {
-	root := tmpfsDir(t)
-	if err := os.Mkdir(filepath.Join(root, "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/etc", filepath.Join(root, "proc")); err != nil {
-		t.Fatal(err)
-	}
-	cfg := baseConfig(root)
-	cfg.Mounts = []configs.Mount{{Source: "proc", Destination: "/proc", Type: "proc", Flags: defaultFlags}}
-	if err := Prepare(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if fsType(t, filepath.Join(root, "etc")) != unix.PROC_SUPER_MAGIC {
-		t.Fatal("proc did not land on rootfs/etc")
-	}
-	if fsType(t, "/etc") == unix.PROC_SUPER_MAGIC {
-		t.Fatal("proc mounted on the host /etc")
+func TestProcOnSymlinkRefused(t *testing.T) {
+	for _, fstype := range []string{"proc", "sysfs"} {
+		t.Run(fstype, func(t *testing.T) {
+			root := tmpfsDir(t)
+			if err := os.Mkdir(filepath.Join(root, "etc"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/etc", filepath.Join(root, "proc")); err != nil {
+				t.Fatal(err)
+			}
+			cfg := baseConfig(root)
+			cfg.Mounts = []configs.Mount{{Source: fstype, Destination: "/proc", Type: fstype, Flags: defaultFlags}}
+			err := Prepare(cfg)
+			if err == nil || !strings.Contains(err.Error(), "must be mounted on ordinary directory: /proc is a symlink to /etc") {
+				t.Fatalf("Prepare: %v, want the ordinary directory error", err)
+			}
+			for _, d := range []string{filepath.Join(root, "etc"), "/etc"} {
+				if ft := fsType(t, d); ft == unix.PROC_SUPER_MAGIC || ft == unix.SYSFS_MAGIC {
+					t.Errorf("%s mounted on %s", fstype, d)
+				}
+			}
+		})
 	}
 }
 

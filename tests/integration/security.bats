@@ -1258,6 +1258,31 @@ assert_nothing_left() {
 	refused_before_start "$mark" "mounts[$idx]" /proc
 }
 
+@test "CVE-2019-16884 class: a proc or sysfs mount whose destination is a symlink (dangling, or to a directory) is refused naming the mount" {
+	local mark=9$RANDOM dir idx
+	set_args sh -c "echo ran >/tmp/ran; exec sleep $mark"
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	for dir in proc sys; do
+		for target in /symlink /elsewhere; do
+			mkdir -p "$BUNDLE/rootfs/elsewhere"
+			rmdir "$BUNDLE/rootfs/$dir"
+			ln -s "$target" "$BUNDLE/rootfs/$dir"
+			idx=$(jq --arg d "/$dir" '.mounts | map(.destination) | index($d)' "$BUNDLE/config.json")
+			id=$(new_id)
+			run_detached berth create --bundle "$BUNDLE" "$id"
+			assert_error
+			[[ $output == *"mounts[$idx]"*"on /$dir"*"must be mounted on ordinary directory"*"/$dir is a symlink to $target"* ]] ||
+				fail "/$dir -> $target: $output"
+			[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran"
+			# Nothing was mounted where the symlink leads.
+			[ -z "$(ls -A "$BUNDLE/rootfs/elsewhere")" ] || fail "something landed in /elsewhere"
+			assert_nothing_left "$id"
+			rm "$BUNDLE/rootfs/$dir"
+			mkdir "$BUNDLE/rootfs/$dir"
+		done
+	done
+}
+
 @test "CVE-2019-16884: below /proc only the files lxcfs emulates may be covered" {
 	local dir=$TESTDIR/cover
 	fake_proc "$dir"
