@@ -90,7 +90,7 @@ func setBindFlags(tree int, set, clr uintptr, what string) error {
 		err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr)
 	}
 	if errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("mount_setattr %s: %w (the source's mount has a flag the config clears or an atime mode it changes locked in this user namespace)", what, err)
+		return fmt.Errorf("mount_setattr %s: %w (a flag the config clears, or the atime mode it sets, is locked on the source's mount in this user namespace)", what, err)
 	}
 	if err != nil {
 		return setattrErr(what, err)
