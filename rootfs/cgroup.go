@@ -123,10 +123,8 @@ func (p *preparer) cgroupHierarchy(m *configs.Mount, top int, h *hierarchy, cgro
 			return fmt.Errorf("bind %s on %s: open_tree: %w", h.source, dest, err)
 		}
 		defer unix.Close(tree)
-		if set, clr := attrsFromFlags(m.Flags, m.ClearedFlags); set|clr != 0 {
-			if err := setattr(tree, false, &unix.MountAttr{Attr_set: set, Attr_clr: clr}, dest); err != nil {
-				return err
-			}
+		if err := setBindFlags(tree, m.Flags, m.ClearedFlags, dest); err != nil {
+			return err
 		}
 		if err := unix.MoveMount(tree, "", dirFd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 			return fmt.Errorf("bind %s on %s: move_mount: %w", h.source, dest, err)

@@ -97,24 +97,28 @@ func TestDanglingSymlinkIsNotFollowed(t *testing.T) {
 	}
 }
 
-func TestProcOnSymlinkStaysInRoot(t *testing.T) {
-	root := tmpfsDir(t)
-	if err := os.Mkdir(filepath.Join(root, "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/etc", filepath.Join(root, "proc")); err != nil {
-		t.Fatal(err)
-	}
-	cfg := baseConfig(root)
-	cfg.Mounts = []configs.Mount{{Source: "proc", Destination: "/proc", Type: "proc", Flags: defaultFlags}}
-	if err := Prepare(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if fsType(t, filepath.Join(root, "etc")) != unix.PROC_SUPER_MAGIC {
-		t.Fatal("proc did not land on rootfs/etc")
-	}
-	if fsType(t, "/etc") == unix.PROC_SUPER_MAGIC {
-		t.Fatal("proc mounted on the host /etc")
+func TestProcOnSymlinkRefused(t *testing.T) {
+	for _, fstype := range []string{"proc", "sysfs"} {
+		t.Run(fstype, func(t *testing.T) {
+			root := tmpfsDir(t)
+			if err := os.Mkdir(filepath.Join(root, "etc"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/etc", filepath.Join(root, "proc")); err != nil {
+				t.Fatal(err)
+			}
+			cfg := baseConfig(root)
+			cfg.Mounts = []configs.Mount{{Source: fstype, Destination: "/proc", Type: fstype, Flags: defaultFlags}}
+			err := Prepare(cfg)
+			if err == nil || !strings.Contains(err.Error(), "must be mounted on ordinary directory: /proc is a symlink to /etc") {
+				t.Fatalf("Prepare: %v, want the ordinary directory error", err)
+			}
+			for _, d := range []string{filepath.Join(root, "etc"), "/etc"} {
+				if ft := fsType(t, d); ft == unix.PROC_SUPER_MAGIC || ft == unix.SYSFS_MAGIC {
+					t.Errorf("%s mounted on %s", fstype, d)
+				}
+			}
+		})
 	}
 }
 
@@ -327,9 +331,10 @@ func writeWorks(name string) func(*testing.T, string) {
 	}
 }
 
-func TestBindFlagsKeepAndClear(t *testing.T) {
+func TestBindFlagsKeepOrReplace(t *testing.T) {
 	src := tmpfsDir(t)
-	// The source mount is nosuid,nodev: a bind keeps that unless cleared.
+	// The source mount is nosuid,nodev: a bind naming no flag keeps that,
+	// one naming any replaces it (mount(2)'s MS_BIND|MS_REMOUNT).
 	if err := unix.Mount("", src, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -338,9 +343,10 @@ func TestBindFlagsKeepAndClear(t *testing.T) {
 		flags, clr    uintptr
 		want, notWant int64
 	}{
-		{"ro keeps nosuid nodev", unix.MS_BIND | unix.MS_RDONLY, 0, unix.ST_RDONLY | unix.ST_NOSUID | unix.ST_NODEV, 0},
-		{"suid clears nosuid", unix.MS_BIND | unix.MS_NOEXEC, unix.MS_NOSUID, unix.ST_NOEXEC | unix.ST_NODEV, unix.ST_NOSUID | unix.ST_RDONLY},
-		{"noatime", unix.MS_BIND | unix.MS_NOATIME, 0, unix.ST_NOATIME, unix.ST_RELATIME},
+		{"bind alone keeps nosuid nodev", unix.MS_BIND, 0, unix.ST_NOSUID | unix.ST_NODEV, unix.ST_RDONLY},
+		{"ro replaces nosuid nodev", unix.MS_BIND | unix.MS_RDONLY, 0, unix.ST_RDONLY, unix.ST_NOSUID | unix.ST_NODEV},
+		{"suid cleared, noexec set", unix.MS_BIND | unix.MS_NOEXEC, unix.MS_NOSUID, unix.ST_NOEXEC, unix.ST_NOSUID | unix.ST_NODEV | unix.ST_RDONLY},
+		{"noatime", unix.MS_BIND | unix.MS_NOATIME, 0, unix.ST_NOATIME, unix.ST_RELATIME | unix.ST_NOSUID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := tmpfsDir(t)

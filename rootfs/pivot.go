@@ -15,6 +15,9 @@ func Pivot(cfg *configs.Config) error {
 		return chrootOnly(cfg.Rootfs)
 	}
 	if cfg.NoPivot {
+		if err := detachHostPseudoFS(cfg, "/proc/self"); err != nil {
+			return err
+		}
 		return moveAndChroot(cfg.Rootfs)
 	}
 	return pivotRoot(cfg.Rootfs)

@@ -22,26 +22,43 @@ func TestCleanRel(t *testing.T) {
 	}
 }
 
-func TestAttrsFromFlags(t *testing.T) {
+func TestBindAttrs(t *testing.T) {
+	const (
+		ro, nosuid, nodev, noexec = unix.MOUNT_ATTR_RDONLY, unix.MOUNT_ATTR_NOSUID, unix.MOUNT_ATTR_NODEV, unix.MOUNT_ATTR_NOEXEC
+		nosym, nodir, atime       = unix.MOUNT_ATTR_NOSYMFOLLOW, unix.MOUNT_ATTR_NODIRATIME, unix.MOUNT_ATTR__ATIME
+		five                      = ro | nosuid | nodev | noexec | nosym
+		lockable                  = ro | nosuid | nodev | noexec
+	)
 	for _, tc := range []struct {
-		name       string
-		set, clr   uintptr
-		wSet, wClr uint64
+		name     string
+		set, clr uintptr
+		want     bindFlags
 	}{
-		{"none", 0, 0, 0, 0},
-		{"bind only", unix.MS_BIND | unix.MS_REC, 0, 0, 0},
-		{"ro nosuid", unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID, 0, unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID, 0},
-		{"rw suid cleared", 0, unix.MS_RDONLY | unix.MS_NOSUID, 0, unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID},
-		{"noatime", unix.MS_NOATIME, 0, unix.MOUNT_ATTR_NOATIME, unix.MOUNT_ATTR__ATIME},
-		{"strictatime", unix.MS_STRICTATIME, 0, unix.MOUNT_ATTR_STRICTATIME, unix.MOUNT_ATTR__ATIME},
-		{"atime cleared", 0, unix.MS_NOATIME, unix.MOUNT_ATTR_RELATIME, unix.MOUNT_ATTR__ATIME},
-		{"nodev noexec nodiratime nosymfollow", unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NODIRATIME | unix.MS_NOSYMFOLLOW, 0,
-			unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NODIRATIME | unix.MOUNT_ATTR_NOSYMFOLLOW, 0},
+		{"none", 0, 0, bindFlags{}},
+		{"bind only keeps the source's flags", unix.MS_BIND | unix.MS_REC, 0, bindFlags{}},
+		{"ro nosuid: the rest cleared, implied", unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID, 0,
+			bindFlags{set: ro | nosuid, clr: nodev | noexec | nosym, implied: nodev | noexec}},
+		{"rw suid cleared by name", unix.MS_BIND, unix.MS_RDONLY | unix.MS_NOSUID,
+			bindFlags{clr: five, implied: nodev | noexec}},
+		{"dev alone clears everything", unix.MS_BIND, unix.MS_NODEV,
+			bindFlags{clr: five, implied: ro | nosuid | noexec}},
+		{"atime cleared keeps the atime mode", unix.MS_BIND, unix.MS_NOATIME,
+			bindFlags{clr: five, implied: lockable}},
+		{"noatime", unix.MS_NOATIME, 0, bindFlags{set: unix.MOUNT_ATTR_NOATIME, clr: five | atime | nodir, implied: lockable}},
+		{"strictatime wins over noatime", unix.MS_STRICTATIME | unix.MS_NOATIME, 0,
+			bindFlags{set: unix.MOUNT_ATTR_STRICTATIME, clr: five | atime | nodir, implied: lockable}},
+		{"noatime wins over relatime", unix.MS_RELATIME | unix.MS_NOATIME, 0,
+			bindFlags{set: unix.MOUNT_ATTR_NOATIME, clr: five | atime | nodir, implied: lockable}},
+		{"nodiratime means relatime", unix.MS_NODIRATIME, unix.MS_RELATIME,
+			bindFlags{set: nodir, clr: five | atime | nodir, implied: lockable}},
+		{"nodev noexec nosymfollow", unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOSYMFOLLOW, 0,
+			bindFlags{set: nodev | noexec | nosym, clr: ro | nosuid, implied: ro | nosuid}},
+		{"symfollow is never implied", unix.MS_RDONLY, unix.MS_NOSYMFOLLOW,
+			bindFlags{set: ro, clr: nosuid | nodev | noexec | nosym, implied: nosuid | nodev | noexec}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, c := attrsFromFlags(tc.set, tc.clr)
-			if s != tc.wSet || c != tc.wClr {
-				t.Errorf("attrsFromFlags = %#x, %#x; want %#x, %#x", s, c, tc.wSet, tc.wClr)
+			if got := bindAttrs(tc.set, tc.clr); got != tc.want {
+				t.Errorf("bindAttrs = %+v; want %+v", got, tc.want)
 			}
 		})
 	}

@@ -216,7 +216,7 @@ func (p *preparer) bind(m *configs.Mount) error {
 	if err := unix.Fstat(tree, &st); err != nil {
 		return fmt.Errorf("bind %s on %s: fstat: %w", src, m.Destination, err)
 	}
-	return p.attach(tree, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags, func() (bool, error) {
+	return p.attach(tree, m.Destination, "", st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags, func() (bool, error) {
 		return isProcfs(tree, src)
 	})
 }
@@ -274,10 +274,8 @@ func bindSource(m *configs.Mount, bundle string) string {
 // applyAttrs sets the per-mount flags, the recursive attributes and the
 // id mapping on a detached tree.
 func applyAttrs(tree int, m *configs.Mount, ns *usernsCache) error {
-	if set, clr := attrsFromFlags(m.Flags, m.ClearedFlags); set|clr != 0 {
-		if err := setattr(tree, false, &unix.MountAttr{Attr_set: set, Attr_clr: clr}, "flags"); err != nil {
-			return err
-		}
+	if err := setBindFlags(tree, m.Flags, m.ClearedFlags, "flags"); err != nil {
+		return err
 	}
 	set, clr := m.RecAttrSet, m.RecAttrClr
 	if set|clr != 0 {
@@ -303,16 +301,17 @@ func (p *preparer) attachDetached(tree int, m *configs.Mount) error {
 	if err := applyAttrs(tree, m, &p.ns); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
 	}
-	return p.attach(tree, m.Destination, false, m.PropagationFlags, isProcMount)
+	return p.attach(tree, m.Destination, m.Type, false, m.PropagationFlags, isProcMount)
 }
 
 // attach moves a detached tree onto dest inside the root, creating dest
 // (a file when file is set), then applies the propagation flags. procfs
-// tells whether the tree is a procfs (asked only for /proc and below).
-func (p *preparer) attach(tree int, dest string, file bool, props []uintptr, procfs func() (bool, error)) error {
-	l, err := resolveLeaf(p.rootFd, dest, true, true)
+// tells whether the tree is a procfs (asked only for /proc and below);
+// fstype is the filesystem of a new mount ("" for a bind).
+func (p *preparer) attach(tree int, dest, fstype string, file bool, props []uintptr, procfs func() (bool, error)) error {
+	l, err := resolveDest(p.rootFd, dest, fstype)
 	if err != nil {
-		return fmt.Errorf("mount on %s: %w", dest, err)
+		return err
 	}
 	defer l.close()
 	if err := p.checkProcLeaf(dest, l, procfs); err != nil {
@@ -343,9 +342,9 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 	if m.IsIDMapped() {
 		return -1, fmt.Errorf("mount %s on %s: id-mapped mounts: %w (only bind mounts)", fstype, m.Destination, unix.EOPNOTSUPP)
 	}
-	l, err := resolveLeaf(p.rootFd, m.Destination, true, true)
+	l, err := resolveDest(p.rootFd, m.Destination, fstype)
 	if err != nil {
-		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
+		return -1, err
 	}
 	defer l.close()
 	isProc := func() (bool, error) { return fstype == "proc", nil }
@@ -392,6 +391,34 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 		return -1, nil
 	}
 	return top, nil
+}
+
+// resolveDest resolves a mount's destination, creating what is missing.
+// A procfs or sysfs goes on an ordinary directory only, never through a
+// symlink (as runc): what the kernel and berth trust there must be at
+// the path the config names.
+func resolveDest(rootFd int, dest, fstype string) (*leaf, error) {
+	what := "mount on " + dest
+	if fstype != "" {
+		what = "mount " + fstype + " on " + dest
+	}
+	pseudo := fstype == "proc" || fstype == "sysfs"
+	l, err := resolveLeaf(rootFd, dest, true, !pseudo)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if pseudo && l.exists && l.mode != unix.S_IFDIR {
+		kind := "not a directory"
+		if l.mode == unix.S_IFLNK {
+			kind = "a symlink"
+			if target, err := readlinkat(l.dirFd, l.name); err == nil {
+				kind += " to " + target
+			}
+		}
+		l.close()
+		return nil, fmt.Errorf("%s: must be mounted on ordinary directory: /%s is %s", what, l.rel, kind)
+	}
+	return l, nil
 }
 
 // mountTop opens the mount just made on the leaf. The name is looked up

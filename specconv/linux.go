@@ -152,12 +152,16 @@ func absPaths(field string, in []string) ([]string, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
-	out := make([]string, len(in))
+	out := make([]string, 0, len(in))
 	for i, p := range in {
 		if m := absMsg(p); m != "" {
 			return nil, msgErr(elem{field, i}.String(), m)
 		}
-		out[i] = filepath.Clean(p)
+		// A path listed twice is masked (or made read-only) once: a
+		// second mount on it would only stack another one.
+		if p = filepath.Clean(p); !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }

@@ -90,15 +90,15 @@ var mountOpts = map[string]optDef{
 	"rdiratime":    {optRecClear, unix.MOUNT_ATTR_NODIRATIME},
 	"rnosymfollow": {optRecSet, unix.MOUNT_ATTR_NOSYMFOLLOW},
 	"rsymfollow":   {optRecClear, unix.MOUNT_ATTR_NOSYMFOLLOW},
-	// mount_setattr(2) takes one atime mode, so the "no" forms pick the
-	// mode the kernel would otherwise use: relatime is its default, and
-	// "not relatime" is taken to mean strictatime (as mount(8) suggests).
+	// mount_setattr(2) takes one atime mode, so the "no" forms clear the
+	// field, which is the kernel's default mode, relatime (as runc: "not
+	// relatime" is relatime too, not strictatime).
 	"rrelatime":      {optRecAtime, unix.MOUNT_ATTR_RELATIME},
 	"ratime":         {optRecAtime, unix.MOUNT_ATTR_RELATIME},
 	"rnostrictatime": {optRecAtime, unix.MOUNT_ATTR_RELATIME},
 	"rnoatime":       {optRecAtime, unix.MOUNT_ATTR_NOATIME},
 	"rstrictatime":   {optRecAtime, unix.MOUNT_ATTR_STRICTATIME},
-	"rnorelatime":    {optRecAtime, unix.MOUNT_ATTR_STRICTATIME},
+	"rnorelatime":    {optRecAtime, unix.MOUNT_ATTR_RELATIME},
 
 	"idmap":     {optIDMap, 0},
 	"ridmap":    {optRIDMap, 0},

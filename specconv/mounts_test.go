@@ -74,7 +74,7 @@ func TestParseMountOptionsEachOption(t *testing.T) {
 		{"rnostrictatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_RELATIME}},
 		{"rnoatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_NOATIME}},
 		{"rstrictatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
-		{"rnorelatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_STRICTATIME}},
+		{"rnorelatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_RELATIME}},
 		{"idmap", configs.Mount{}},
 		{"ridmap", configs.Mount{IDMapRecursive: true}},
 		{"tmpcopyup", configs.Mount{}},

@@ -1258,6 +1258,65 @@ assert_nothing_left() {
 	refused_before_start "$mark" "mounts[$idx]" /proc
 }
 
+@test "CVE-2019-16884 class: a proc or sysfs mount whose destination is a symlink (dangling, or to a directory) is refused naming the mount" {
+	local mark=9$RANDOM dir idx
+	set_args sh -c "echo ran >/tmp/ran; exec sleep $mark"
+	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
+	for dir in proc sys; do
+		for target in /symlink /elsewhere; do
+			mkdir -p "$BUNDLE/rootfs/elsewhere"
+			rmdir "$BUNDLE/rootfs/$dir"
+			ln -s "$target" "$BUNDLE/rootfs/$dir"
+			idx=$(jq --arg d "/$dir" '.mounts | map(.destination) | index($d)' "$BUNDLE/config.json")
+			id=$(new_id)
+			run_detached berth create --bundle "$BUNDLE" "$id"
+			assert_error
+			[[ $output == *"mounts[$idx]"*"on /$dir"*"must be mounted on ordinary directory"*"/$dir is a symlink to $target"* ]] ||
+				fail "/$dir -> $target: $output"
+			[ ! -e "$BUNDLE/rootfs/tmp/ran" ] || fail "the process ran"
+			# Nothing was mounted where the symlink leads.
+			[ -z "$(ls -A "$BUNDLE/rootfs/elsewhere")" ] || fail "something landed in /elsewhere"
+			assert_nothing_left "$id"
+			rm "$BUNDLE/rootfs/$dir"
+			mkdir "$BUNDLE/rootfs/$dir"
+		done
+	done
+}
+
+@test "--no-pivot: a user namespace in the container cannot mount a bare procfs (the host's are detached), and no host mount is unmounted" {
+	# A full procfs outside the rootfs in a shared mount of the test's own:
+	# the container's copy is its peer, so an unmount propagating back
+	# would show here.
+	local peer=$TESTDIR/peer prop
+	mkdir -p "$peer"
+	mount -t tmpfs berth-peer "$peer"
+	EXTRA_CLEANUP+=("umount -R '$peer'")
+	mount --make-shared "$peer"
+	mkdir "$peer/p"
+	mount -t proc proc "$peer/p"
+	update_config '.process.capabilities.bounding += ["CAP_SETFCAP"]
+		| .process.capabilities.permitted += ["CAP_SETFCAP"]
+		| .process.capabilities.effective += ["CAP_SETFCAP"]'
+
+	# Mechanics: the container may make a user and mount namespace of its
+	# own and mount there (a tmpfs).
+	set_args unshare -mrpf sh -c 'mount -t tmpfs none /tmp && echo tmpfs mounted'
+	run berth run --no-pivot --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *"tmpfs mounted"* ]]
+
+	set_args unshare -mrpf sh -c 'mount -t proc none /proc && echo proc mounted; mount -t sysfs none /sys && echo sysfs mounted; true'
+	for prop in "" shared; do
+		[[ -z $prop ]] || update_config '.linux.rootfsPropagation = "shared"'
+		run berth run --no-pivot --bundle "$BUNDLE" "$(new_id)"
+		[ "$status" -eq 0 ] || fail "propagation '$prop': $output"
+		[[ $output != *mounted* ]] || fail "propagation '$prop': $output"
+		[[ $output == *"permission denied"* ]] || fail "propagation '$prop': $output"
+		mountpoint -q "$peer/p" || fail "propagation '$prop': $peer/p was unmounted on the host"
+		mountpoint -q /proc && mountpoint -q /sys
+	done
+}
+
 @test "CVE-2019-16884: below /proc only the files lxcfs emulates may be covered" {
 	local dir=$TESTDIR/cover
 	fake_proc "$dir"
