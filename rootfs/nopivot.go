@@ -1,12 +1,11 @@
 package rootfs
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
+	"github.com/berth-runtime/berth/internal/mountinfo"
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
@@ -65,15 +64,15 @@ type mountRec struct {
 // hostPseudoMounts returns the full proc and sysfs mounts that are not
 // the mount rootID or below it, leaving out those below another one in
 // the list (detaching that takes them along).
-func hostPseudoMounts(mountinfo []byte, rootID uint64) []hostMount {
+func hostPseudoMounts(mi []byte, rootID uint64) []hostMount {
 	var recs []mountRec
 	byID := map[uint64]int{}
-	for line := range bytes.SplitSeq(mountinfo, []byte{'\n'}) {
-		if r, ok := parseMountRec(line); ok {
-			byID[r.id] = len(recs)
-			recs = append(recs, r)
-		}
-	}
+	mountinfo.Parse(mi, func(e *mountinfo.Entry) bool {
+		byID[e.ID] = len(recs)
+		recs = append(recs, mountRec{id: e.ID, parent: e.Parent, full: e.Root == "/",
+			pseudo: e.FSType == "proc" || e.FSType == "sysfs", point: e.Point})
+		return true
+	})
 	// above reports whether pred holds for r's parent or a mount above it
 	// (with self, for r too). The chain ends at the namespace's root,
 	// whose parent is not listed; the bound guards against a loop.
@@ -107,27 +106,3 @@ func hostPseudoMounts(mountinfo []byte, rootID uint64) []hostMount {
 	return out
 }
 
-// parseMountRec reads "ID PARENT MAJ:MIN ROOT POINT ... - FSTYPE ...".
-func parseMountRec(line []byte) (mountRec, bool) {
-	pre, post, ok := bytes.Cut(line, []byte(" - "))
-	if !ok {
-		return mountRec{}, false
-	}
-	f := bytes.Fields(pre)
-	q := bytes.Fields(post)
-	if len(f) < 5 || len(q) < 1 {
-		return mountRec{}, false
-	}
-	id, err1 := strconv.ParseUint(string(f[0]), 10, 64)
-	parent, err2 := strconv.ParseUint(string(f[1]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return mountRec{}, false
-	}
-	fstype := string(q[0])
-	return mountRec{
-		id: id, parent: parent,
-		full:   string(f[3]) == "/",
-		pseudo: fstype == "proc" || fstype == "sysfs",
-		point:  unescapeOctal(string(f[4])),
-	}, true
-}

@@ -6,11 +6,13 @@ package mountinfo
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 )
 
 // Entry holds the fields of one line berth reads, unescaped.
 type Entry struct {
+	ID, Parent  uint64 // fields 1 and 2: this mount's id and its parent's
 	Root, Point string // fields 4 and 5: the root of the mount within its filesystem, the mount point
 	FSType      string // the first field after " - "
 	Source      string
@@ -53,13 +55,18 @@ func parseLine(line []byte, e *Entry) bool {
 			break
 		}
 	}
+	id, err1 := strconv.ParseUint(string(f[0]), 10, 64)
+	parent, err2 := strconv.ParseUint(string(f[1]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
 	typ, rest := field(rest)
 	src, rest := field(rest)
 	super, _ := field(rest)
 	if typ == nil || src == nil || super == nil {
 		return false
 	}
-	*e = Entry{Root: Unescape(string(f[3])), Point: Unescape(string(f[4])), FSType: string(typ),
+	*e = Entry{ID: id, Parent: parent, Root: Unescape(string(f[3])), Point: Unescape(string(f[4])), FSType: string(typ),
 		Source: Unescape(string(src)), Super: string(super)}
 	return true
 }

@@ -10,13 +10,14 @@ func TestParse(t *testing.T) {
 	in := "22 1 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n" +
 		"30 22 0:27 /sub /sys/fs/cgroup/my\\040cg rw - cgroup cg\\040x rw,memory\n" +
 		"bad line\n" +
+		"x 22 0:31 / /nonnumeric rw - tmpfs tmpfs rw\n" +
 		"31 22 0:28 / /no/separator rw cgroup cgroup rw\n" +
 		"32 22 0:29 / /short rw - tmpfs\n" +
 		"33 22 0:30 / /last rw master:1 propagate_from:2 - tmpfs tmpfs rw,mode=755"
 	want := []Entry{
-		{Root: "/", Point: "/sys", FSType: "sysfs", Source: "sysfs", Super: "rw"},
-		{Root: "/sub", Point: "/sys/fs/cgroup/my cg", FSType: "cgroup", Source: "cg x", Super: "rw,memory"},
-		{Root: "/", Point: "/last", FSType: "tmpfs", Source: "tmpfs", Super: "rw,mode=755"},
+		{ID: 22, Parent: 1, Root: "/", Point: "/sys", FSType: "sysfs", Source: "sysfs", Super: "rw"},
+		{ID: 30, Parent: 22, Root: "/sub", Point: "/sys/fs/cgroup/my cg", FSType: "cgroup", Source: "cg x", Super: "rw,memory"},
+		{ID: 33, Parent: 22, Root: "/", Point: "/last", FSType: "tmpfs", Source: "tmpfs", Super: "rw,mode=755"},
 	}
 	var got []Entry
 	Parse([]byte(in), func(e *Entry) bool { got = append(got, *e); return true })
