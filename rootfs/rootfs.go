@@ -216,7 +216,7 @@ func (p *preparer) bind(m *configs.Mount) error {
 	if err := unix.Fstat(tree, &st); err != nil {
 		return fmt.Errorf("bind %s on %s: fstat: %w", src, m.Destination, err)
 	}
-	return p.attach(tree, m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags, func() (bool, error) {
+	return p.attach(tree, m.Destination, "", st.Mode&unix.S_IFMT != unix.S_IFDIR, m.PropagationFlags, func() (bool, error) {
 		return isProcfs(tree, src)
 	})
 }
@@ -303,14 +303,15 @@ func (p *preparer) attachDetached(tree int, m *configs.Mount) error {
 	if err := applyAttrs(tree, m, &p.ns); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
 	}
-	return p.attach(tree, m.Destination, false, m.PropagationFlags, isProcMount)
+	return p.attach(tree, m.Destination, m.Type, false, m.PropagationFlags, isProcMount)
 }
 
-// attach moves a detached tree onto dest inside the root, creating dest
-// (a file when file is set), then applies the propagation flags. procfs
-// tells whether the tree is a procfs (asked only for /proc and below).
-func (p *preparer) attach(tree int, dest string, file bool, props []uintptr, procfs func() (bool, error)) error {
-	l, err := resolveLeaf(p.rootFd, dest, true, true)
+// attach moves a detached tree (of filesystem fstype, "" for a bind)
+// onto dest inside the root, creating dest (a file when file is set),
+// then applies the propagation flags. procfs tells whether the tree is a
+// procfs (asked only for /proc and below).
+func (p *preparer) attach(tree int, dest, fstype string, file bool, props []uintptr, procfs func() (bool, error)) error {
+	l, err := p.resolveDest(dest, fstype)
 	if err != nil {
 		return fmt.Errorf("mount on %s: %w", dest, err)
 	}
@@ -343,7 +344,7 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 	if m.IsIDMapped() {
 		return -1, fmt.Errorf("mount %s on %s: id-mapped mounts: %w (only bind mounts)", fstype, m.Destination, unix.EOPNOTSUPP)
 	}
-	l, err := resolveLeaf(p.rootFd, m.Destination, true, true)
+	l, err := p.resolveDest(m.Destination, fstype)
 	if err != nil {
 		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
 	}
@@ -352,26 +353,46 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 	if err := p.checkProcLeaf(m.Destination, l, isProc); err != nil {
 		return -1, err
 	}
+	existed := l.exists
 	dstFd, err := l.ensure(false)
 	if err != nil {
 		return -1, err
 	}
 	defer unix.Close(dstFd)
+	if fstype == "tmpfs" && existed {
+		data = inheritMode(l.perm, data)
+	}
+	copyUp := -1
+	if m.CopyUp && existed {
+		// Opened before the mount hides the directory's contents.
+		if copyUp, err = unix.Openat(dstFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return -1, fmt.Errorf("tmpcopyup %s: open: %w", m.Destination, err)
+		}
+		defer unix.Close(copyUp)
+	}
 
 	flags := flagsFromAttrs(m.RecAttrSet, m.RecAttrClr, m.Flags&^msPropagation)
 	devRO := l.rel == "dev" && flags&unix.MS_RDONLY != 0
-	if devRO {
+	// A read-only tmpfs to fill is made ro once it is filled.
+	copyRO := copyUp >= 0 && flags&unix.MS_RDONLY != 0
+	if devRO || copyRO {
 		flags &^= unix.MS_RDONLY
 	}
 	if err := unix.Mount(source, procFd(dstFd), fstype, flags, data); err != nil {
 		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
 	}
-	if len(m.PropagationFlags) == 0 && !devRO && !wantTop {
+	if len(m.PropagationFlags) == 0 && !devRO && copyUp < 0 && !wantTop {
 		return -1, nil
 	}
 	top, err := mountTop(l, dstFd)
 	if err != nil {
 		return -1, err
+	}
+	if copyUp >= 0 {
+		if err := fillCopyUp(copyUp, top, m.Destination, copyRO); err != nil {
+			unix.Close(top)
+			return -1, err
+		}
 	}
 	if devRO {
 		if p.devTop >= 0 {
