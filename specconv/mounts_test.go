@@ -255,6 +255,8 @@ func TestConvertMountsOptionsMustApply(t *testing.T) {
 		{"sync on a tmpfs", specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"sync", "lazytime"}}, ""},
 		{"sync on a bind", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "ro", "sync", "nomand"}},
 			"mounts[0].options: sync,nomand: a bind mount cannot change the source filesystem's own flags (set them where the source is mounted)"},
+		{"data on a bind", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "mode=755", "bogus"}},
+			"mounts[0].options: mode=755,bogus: not a mount option berth knows, and a bind mount takes no filesystem options"},
 		{"usual bind flags", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "ro", "nosuid", "nodev", "noexec", "relatime", "rprivate"}}, ""},
 	}
 	for _, tc := range tests {

@@ -16,12 +16,16 @@ const msSuperblock = unix.MS_SYNCHRONOUS | unix.MS_DIRSYNC | unix.MS_MANDLOCK |
 
 // checkOptionsApply refuses an option the mount kind cannot honour, so
 // that none is dropped silently: tmpcopyup outside a tmpfs, and
-// filesystem-instance flags on a bind mount.
+// filesystem data or filesystem-instance flags on a bind mount.
 func checkOptionsApply(f elem, sm *specs.Mount, m *configs.Mount) error {
 	if m.CopyUp && (m.IsBind() || sm.Type != "tmpfs") {
 		return fieldErr(f.at(".options"), "tmpcopyup: only a tmpfs mount can be filled from the rootfs (type %q)", sm.Type)
 	}
 	if m.IsBind() {
+		// Filesystem data means nothing to a bind: the kernel ignores it.
+		if m.Data != "" {
+			return fieldErr(f.at(".options"), "%s: not a mount option berth knows, and a bind mount takes no filesystem options", m.Data)
+		}
 		if bad := (m.Flags | m.ClearedFlags) & msSuperblock; bad != 0 {
 			return fieldErr(f.at(".options"), "%s: a bind mount cannot change the source filesystem's own flags (set them where the source is mounted)", optNames(sm.Options, bad))
 		}

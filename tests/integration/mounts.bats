@@ -313,3 +313,12 @@ host_data() {
 	[ -d "$BUNDLE/rootfs/made/dir" ]
 	[ ! -e /made ]
 }
+
+@test "an option berth does not know on a bind mount is refused, naming the mount, not dropped" {
+	host_data
+	add_mount "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$DATA\", \"options\": [\"rbind\", \"mode=700\"]}"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	assert_error
+	[[ ${lines[0]} == "berth: "*"mounts["*"].options: mode=700: not a mount option berth knows, and a bind mount takes no filesystem options" ]] || fail "${lines[0]}"
+}
