@@ -83,13 +83,13 @@ var runCommand = &cli.Command{
 	},
 }
 
-// foregroundStartError: in the foreground, a process that could not be
-// started ends run as the process would, as runc does: its one-line
-// reason alone on stderr ("exec /run.sh: no such file or directory"),
-// status 255. Everything else is berth's error as usual.
+// foregroundStartError: in the foreground, a process whose execve failed
+// ends run as the process would, as runc does: the one-line reason alone
+// on stderr ("exec /run.sh: no such file or directory"), status 255.
+// Everything else is berth's error as usual.
 func foregroundStartError(err error, detach bool) error {
 	var pse *libcontainer.ProcessStartError
-	if detach || !errors.As(err, &pse) {
+	if detach || !errors.As(err, &pse) || !pse.Execve() {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, strings.ReplaceAll(pse.Msg, "\n", " "))
