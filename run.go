@@ -49,7 +49,7 @@ var runCommand = &cli.Command{
 		if err != nil {
 			relay.Close()
 			deleteOwn(c)
-			return err
+			return foregroundStartError(err, detach)
 		}
 		c.WriteFastRecord()
 		if detach {
@@ -81,6 +81,19 @@ var runCommand = &cli.Command{
 		}
 		return &exitError{code}
 	},
+}
+
+// foregroundStartError: in the foreground, a process whose execve failed
+// ends run as the process would, as runc does: the one-line reason alone
+// on stderr ("exec /run.sh: no such file or directory"), status 255.
+// Everything else is berth's error as usual.
+func foregroundStartError(err error, detach bool) error {
+	var pse *libcontainer.ProcessStartError
+	if detach || !errors.As(err, &pse) || !pse.Execve() {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, strings.ReplaceAll(pse.Msg, "\n", " "))
+	return &exitError{255}
 }
 
 // deleteOwn deletes the container run made, under its lock: a `delete

@@ -107,7 +107,11 @@ func Init() error {
 		return fmt.Errorf("init: write exec fifo: %w", err)
 	}
 	err = execProcess(&ic, path, msg, rest, proc)
-	unix.Write(fifo, []byte(err.Error()))
+	// start reports it (*ProcessStartError); said twice it would be two
+	// lines. Only when start is gone does init's stderr get it.
+	if _, werr := unix.Write(fifo, []byte(err.Error())); werr == nil {
+		os.Exit(1)
+	}
 	return err
 }
 

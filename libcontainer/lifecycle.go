@@ -84,7 +84,7 @@ func (c *Container) Start() error {
 	}
 	os.Remove(fifoPath)
 	if msg != "" {
-		return fmt.Errorf("start container %s: %s", c.state.ID, msg)
+		return &ProcessStartError{ID: c.state.ID, Msg: msg}
 	}
 	logs.Debugf("start %s: init released in %s", c.state.ID, time.Since(t0))
 	fault.Point("start:before-poststart")

@@ -403,8 +403,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	send_pid(BERTH_MSG_INITREADY, 0);
 	close(initfd);
 	initfd = -1;
-	berth_wait_and_exec(&p, buf, len, proc, err, sizeof(err));
-	dprintf(STDERR_FILENO, "berth init: %s\n", err);
+	if (berth_wait_and_exec(&p, buf, len, proc, err, sizeof(err)) < 0)
+		dprintf(STDERR_FILENO, "berth init: %s\n", err);
 	_exit(1);
 }
 

@@ -117,7 +117,9 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *e
 
 /* berth_wait_and_exec blocks on exec.fifo until `berth start`, then runs
  * the process stage; failures after the fifo opened go to the fifo. The
- * fifo is reopened through proc, a procfs root init made itself. */
+ * fifo is reopened through proc, a procfs root init made itself. It
+ * returns 1 when start got the error (it reports it), -1 with err set
+ * when nobody has it yet. */
 int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_t len, int proc,
 			char *err, size_t errlen);
 

@@ -820,9 +820,9 @@ int berth_wait_and_exec(const struct berth_process *p, const uint8_t *buf, size_
 	if (write(fifo, "", 1) != 1)
 		FAIL("init: write exec fifo: %s", estr(errno));
 	exec_parsed(p, buf, len, str_at(buf, p->path), proc, err, errlen);
-	if (write(fifo, err, strlen(err)) < 0) {
-		/* start is gone: our exit status is all that is left */
-	}
+	/* start reports it: said on our stderr too it would be two lines. */
+	if (write(fifo, err, strlen(err)) == (ssize_t)strlen(err))
+		return 1;
 	return -1;
 }
 

@@ -63,23 +63,44 @@ func cleanRel(p string) string {
 
 // mkdirAllInRoot returns an O_PATH fd of directory p inside the root,
 // creating missing components with mode. Each directory is created with
-// mkdirat relative to an fd that was itself resolved inside the root.
+// mkdirat relative to an fd that was itself resolved inside the root. A
+// dangling symlink on the way is followed inside the root and its target
+// created (as runc's MkdirAllInRoot does): the kernel resolves it with
+// the rootfs as "/", so it can never lead out.
 func mkdirAllInRoot(rootFd int, p string, mode uint32) (int, error) {
 	rel := cleanRel(p)
-	if rel == "" {
-		return dupCloexec(rootFd)
+	for hop := 0; ; hop++ {
+		if rel == "" {
+			return dupCloexec(rootFd)
+		}
+		fd, err := openInRoot(rootFd, rel, unix.O_DIRECTORY)
+		if err == nil || !errors.Is(err, unix.ENOENT) {
+			return fd, err
+		}
+		if hop >= maxSymlinkHops {
+			return -1, fmt.Errorf("mkdir /%s: %w", rel, unix.ELOOP)
+		}
+		var next string
+		if fd, next, err = mkdirWalk(rootFd, rel, mode); next == "" {
+			return fd, err
+		}
+		rel = next
 	}
-	fd, err := openInRoot(rootFd, rel, unix.O_DIRECTORY)
-	if err == nil || !errors.Is(err, unix.ENOENT) {
-		return fd, err
-	}
+}
+
+// mkdirWalk creates the missing components of rel. On a dangling
+// symlink it stops and returns the path to walk instead: the link's
+// target followed by the rest of rel.
+func mkdirWalk(rootFd int, rel string, mode uint32) (int, string, error) {
 	cur, err := dupCloexec(rootFd)
 	if err != nil {
-		return -1, err
+		return -1, "", err
 	}
 	created := false
 	prefix := ""
-	for _, part := range strings.Split(rel, "/") {
+	parts := strings.Split(rel, "/")
+	for i, part := range parts {
+		parent := prefix
 		prefix = path.Join(prefix, part)
 		next := -1
 		if !created {
@@ -90,20 +111,40 @@ func mkdirAllInRoot(rootFd int, p string, mode uint32) (int, error) {
 		if created || errors.Is(err, unix.ENOENT) {
 			if err = unix.Mkdirat(cur, part, mode); err != nil && !errors.Is(err, unix.EEXIST) {
 				unix.Close(cur)
-				return -1, fmt.Errorf("mkdirat %s: %w", prefix, err)
+				return -1, "", fmt.Errorf("mkdirat %s: %w", prefix, err)
 			}
 			created = err == nil
-			// A name that appeared meanwhile (or a dangling symlink) is
-			// refused here rather than followed.
+			if !created {
+				if target, ok := danglingTarget(cur, part); ok {
+					unix.Close(cur)
+					rest := strings.Join(parts[i+1:], "/")
+					if path.IsAbs(target) {
+						return -1, cleanRel(path.Join(target, rest)), nil
+					}
+					return -1, cleanRel(path.Join(parent, target, rest)), nil
+				}
+			}
+			// A name that appeared meanwhile is refused here rather
+			// than followed.
 			next, err = openBeneath(cur, part, unix.O_PATH|unix.O_DIRECTORY)
 		}
 		unix.Close(cur)
 		if err != nil {
-			return -1, fmt.Errorf("open %s: %w", prefix, err)
+			return -1, "", fmt.Errorf("open %s: %w", prefix, err)
 		}
 		cur = next
 	}
-	return cur, nil
+	return cur, "", nil
+}
+
+// danglingTarget returns the target of name in dirFd when it is a symlink.
+func danglingTarget(dirFd int, name string) (string, bool) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return "", false
+	}
+	target, err := readlinkat(dirFd, name)
+	return target, err == nil
 }
 
 // MkdirCwd creates the directory p (process.cwd) and its missing parents
@@ -130,6 +171,7 @@ type leaf struct {
 	rel    string // the resolved path relative to the root, for messages
 	exists bool
 	mode   uint32 // S_IFMT bits of the existing object
+	perm   uint32 // its permission, set-id and sticky bits
 }
 
 func (l *leaf) close() {
@@ -155,9 +197,9 @@ func resolveLeaf(rootFd int, p string, mkdir, follow bool) (*leaf, error) {
 		dir, name := path.Split(rel)
 		var dirFd int
 		var err error
-		// Like a dangling symlink in the middle of a path, one at the end
-		// is not a reason to create directories: hop > 0 never creates.
-		if mkdir && hop == 0 {
+		// A dangling symlink, in the middle or at the end, leads to what
+		// is created: its target, inside the root.
+		if mkdir {
 			dirFd, err = mkdirAllInRoot(rootFd, dir, 0o755)
 		} else {
 			dirFd, err = openInRoot(rootFd, cleanRel(dir), unix.O_DIRECTORY)
@@ -169,10 +211,6 @@ func resolveLeaf(rootFd int, p string, mkdir, follow bool) (*leaf, error) {
 		var st unix.Stat_t
 		err = unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if errors.Is(err, unix.ENOENT) {
-			if mkdir && hop > 0 {
-				l.close()
-				return nil, fmt.Errorf("%s: dangling symlink to /%s: %w", p, rel, unix.ENOENT)
-			}
 			return l, nil
 		}
 		if err != nil {
@@ -180,7 +218,7 @@ func resolveLeaf(rootFd int, p string, mkdir, follow bool) (*leaf, error) {
 			return nil, fmt.Errorf("stat /%s: %w", rel, err)
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFLNK || !follow {
-			l.exists, l.mode = true, st.Mode&unix.S_IFMT
+			l.exists, l.mode, l.perm = true, st.Mode&unix.S_IFMT, st.Mode&0o7777
 			return l, nil
 		}
 		if hop >= maxSymlinkHops {

@@ -351,26 +351,46 @@ func (p *preparer) fsMountTop(m *configs.Mount, fstype, source, data string, wan
 	if err := p.checkProcLeaf(m.Destination, l, isProc); err != nil {
 		return -1, err
 	}
+	existed := l.exists
 	dstFd, err := l.ensure(false)
 	if err != nil {
 		return -1, err
 	}
 	defer unix.Close(dstFd)
+	if fstype == "tmpfs" && existed {
+		data = inheritMode(l.perm, data)
+	}
+	copyUp := -1
+	if m.CopyUp && existed {
+		// Opened before the mount hides the directory's contents.
+		if copyUp, err = unix.Openat(dstFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return -1, fmt.Errorf("tmpcopyup %s: open: %w", m.Destination, err)
+		}
+		defer unix.Close(copyUp)
+	}
 
 	flags := flagsFromAttrs(m.RecAttrSet, m.RecAttrClr, m.Flags&^msPropagation)
 	devRO := l.rel == "dev" && flags&unix.MS_RDONLY != 0
-	if devRO {
+	// A read-only tmpfs to fill is made ro once it is filled.
+	copyRO := copyUp >= 0 && flags&unix.MS_RDONLY != 0
+	if devRO || copyRO {
 		flags &^= unix.MS_RDONLY
 	}
 	if err := unix.Mount(source, procFd(dstFd), fstype, flags, data); err != nil {
 		return -1, fmt.Errorf("mount %s on %s: %w", fstype, m.Destination, err)
 	}
-	if len(m.PropagationFlags) == 0 && !devRO && !wantTop {
+	if len(m.PropagationFlags) == 0 && !devRO && copyUp < 0 && !wantTop {
 		return -1, nil
 	}
 	top, err := mountTop(l, dstFd)
 	if err != nil {
 		return -1, err
+	}
+	if copyUp >= 0 {
+		if err := fillCopyUp(copyUp, top, m.Destination, copyRO); err != nil {
+			unix.Close(top)
+			return -1, err
+		}
 	}
 	if devRO {
 		if p.devTop >= 0 {

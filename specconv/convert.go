@@ -81,7 +81,7 @@ func Convert(s *specs.Spec, o Options) (*configs.Config, error) {
 	}
 	c.Hostname, c.Domainname = s.Hostname, s.Domainname
 
-	if c.Mounts, err = convertMounts(s.Mounts, c.Bundle, c.Has(configs.NEWUSER)); err != nil {
+	if c.Mounts, err = convertMounts(s.Mounts, c.Bundle, rootPaths(s.Root.Path, c), c.Has(configs.NEWUSER)); err != nil {
 		return nil, err
 	}
 	if err := convertLinux(lx, c, o, userNew); err != nil {

@@ -589,6 +589,7 @@ func TestConvertRichConfig(t *testing.T) {
 				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 2000, Size: 10}},
 				GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 3000, Size: 10}}},
 			{Destination: "/run", Flags: unix.MS_REMOUNT | unix.MS_RDONLY},
+			{Source: "tmpfs", Destination: "/var/tmp", Type: "tmpfs", Flags: unix.MS_NODEV, CopyUp: true},
 		},
 		Devices: []configs.Device{
 			{Path: "/dev/fuse", Type: 'c', Major: 10, Minor: 229, FileMode: 0o666},

@@ -21,7 +21,7 @@ const (
 	optRecClear                // MOUNT_ATTR_* to clear recursively
 	optRecAtime                // MOUNT_ATTR_ atime mode (an enum, not a bit)
 	optNoop                    // recognised, nothing to do ("defaults")
-	optIgnored                 // accepted but not implemented ("tmpcopyup")
+	optCopyUp                  // "tmpcopyup": fill a tmpfs from the rootfs
 	optIDMap
 	optRIDMap
 )
@@ -102,14 +102,14 @@ var mountOpts = map[string]optDef{
 
 	"idmap":     {optIDMap, 0},
 	"ridmap":    {optRIDMap, 0},
-	"tmpcopyup": {optIgnored, 0},
+	"tmpcopyup": {optCopyUp, 0},
 }
 
 // ParseMountOptions turns fstab-style options into configs.Mount flags.
 // Later options win over earlier ones ("ro,rw" is rw). Unknown options are
 // filesystem data, comma-joined into Data in their original order.
 // "ridmap" sets IDMapRecursive; Convert gives "idmap" and "ridmap" their
-// mappings; "tmpcopyup" is ignored.
+// mappings; "tmpcopyup" sets CopyUp.
 func ParseMountOptions(opts []string) (configs.Mount, error) {
 	m, _, err := parseMountOptions(opts)
 	return m, err
@@ -153,6 +153,8 @@ func parseMountOptions(opts []string) (m configs.Mount, idmap bool, err error) {
 			idmap = true
 		case optRIDMap:
 			idmap, m.IDMapRecursive = true, true
+		case optCopyUp:
+			m.CopyUp = true
 		}
 	}
 	m.Data = strings.Join(data, ",")
@@ -163,13 +165,8 @@ func parseMountOptions(opts []string) (m configs.Mount, idmap bool, err error) {
 func knownMountOptions(idmap bool) []string {
 	out := make([]string, 0, len(mountOpts))
 	for name, d := range mountOpts {
-		switch d.kind {
-		case optIgnored:
+		if (d.kind == optIDMap || d.kind == optRIDMap) && !idmap {
 			continue
-		case optIDMap, optRIDMap:
-			if !idmap {
-				continue
-			}
 		}
 		out = append(out, name)
 	}
@@ -177,10 +174,12 @@ func knownMountOptions(idmap bool) []string {
 	return out
 }
 
-// convertMounts converts the mounts in order. userns: the container has
-// a user namespace (new or joined), whose mapping "idmap" mounts without
-// mappings of their own use.
-func convertMounts(mounts []specs.Mount, bundle string, userns bool) ([]configs.Mount, error) {
+// convertMounts converts the mounts in order. roots are the rootfs's
+// host paths (as configured, and resolved): a destination below one is
+// taken as that path inside the container, as runc does. userns: the
+// container has a user namespace (new or joined), whose mapping "idmap"
+// mounts without mappings of their own use.
+func convertMounts(mounts []specs.Mount, bundle string, roots []string, userns bool) ([]configs.Mount, error) {
 	if len(mounts) == 0 {
 		return nil, nil
 	}
@@ -198,12 +197,7 @@ func convertMounts(mounts []specs.Mount, bundle string, userns bool) ([]configs.
 		if err != nil {
 			return nil, prefixErr(f.String(), err)
 		}
-		// Relative destinations are deprecated but mean relative to "/".
-		if filepath.IsAbs(sm.Destination) {
-			m.Destination = filepath.Clean(sm.Destination)
-		} else {
-			m.Destination = filepath.Clean("/" + sm.Destination)
-		}
+		m.Destination = containerDest(sm.Destination, roots)
 		m.Type = sm.Type
 		if sm.Type == "bind" {
 			m.Flags |= unix.MS_BIND
@@ -232,6 +226,9 @@ func convertMounts(mounts []specs.Mount, bundle string, userns bool) ([]configs.
 		}
 
 		if err := checkProcMount(f, &m); err != nil {
+			return nil, err
+		}
+		if err := checkOptionsApply(f, sm, &m); err != nil {
 			return nil, err
 		}
 

@@ -77,7 +77,7 @@ func TestParseMountOptionsEachOption(t *testing.T) {
 		{"rnorelatime", configs.Mount{RecAttrClr: atime, RecAttrSet: unix.MOUNT_ATTR_RELATIME}},
 		{"idmap", configs.Mount{}},
 		{"ridmap", configs.Mount{IDMapRecursive: true}},
-		{"tmpcopyup", configs.Mount{}},
+		{"tmpcopyup", configs.Mount{CopyUp: true}},
 		{"mode=755", configs.Mount{Data: "mode=755"}},
 		{"newinstance", configs.Mount{Data: "newinstance"}},
 		{"bogus", configs.Mount{Data: "bogus"}},
@@ -184,10 +184,7 @@ func TestKnownMountOptions(t *testing.T) {
 			if has["idmap"] != tc.wantIDMap || has["ridmap"] != tc.wantIDMap {
 				t.Errorf("idmap listed = %v/%v, want %v", has["idmap"], has["ridmap"], tc.wantIDMap)
 			}
-			if has["tmpcopyup"] {
-				t.Error("tmpcopyup is ignored, so it must not be advertised")
-			}
-			for _, must := range []string{"ro", "rbind", "rro", "rnoatime", "runbindable", "defaults", "nosymfollow"} {
+			for _, must := range []string{"tmpcopyup", "ro", "rbind", "rro", "rnoatime", "runbindable", "defaults", "nosymfollow"} {
 				if !has[must] {
 					t.Errorf("%q missing", must)
 				}
@@ -222,7 +219,7 @@ func TestConvertMountsProcRule(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := convertMounts([]specs.Mount{tc.mount}, "/bundle", false)
+			_, err := convertMounts([]specs.Mount{tc.mount}, "/bundle", nil, false)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -239,5 +236,62 @@ func TestConvertMountsProcRule(t *testing.T) {
 				t.Errorf("error %q does not name the destination", err)
 			}
 		})
+	}
+}
+
+func TestConvertMountsOptionsMustApply(t *testing.T) {
+	tests := []struct {
+		name  string
+		mount specs.Mount
+		want  string // "" when the mount is accepted
+	}{
+		{"tmpcopyup on a tmpfs", specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}}, ""},
+		{"tmpcopyup on a bind", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "tmpcopyup"}},
+			`mounts[0].options: tmpcopyup: only a tmpfs mount can be filled from the rootfs (type "bind")`},
+		{"tmpcopyup on a tmpfs typed bind", specs.Mount{Destination: "/run", Type: "tmpfs", Source: "/srv", Options: []string{"bind", "tmpcopyup"}},
+			`mounts[0].options: tmpcopyup: only a tmpfs mount can be filled from the rootfs (type "tmpfs")`},
+		{"tmpcopyup on a proc", specs.Mount{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"tmpcopyup"}},
+			`mounts[0].options: tmpcopyup: only a tmpfs mount can be filled from the rootfs (type "proc")`},
+		{"sync on a tmpfs", specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"sync", "lazytime"}}, ""},
+		{"sync on a bind", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "ro", "sync", "nomand"}},
+			"mounts[0].options: sync,nomand: a bind mount cannot change the source filesystem's own flags (set them where the source is mounted)"},
+		{"data on a bind", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "mode=755", "bogus"}},
+			"mounts[0].options: mode=755,bogus: not a mount option berth knows, and a bind mount takes no filesystem options"},
+		{"usual bind flags", specs.Mount{Destination: "/run", Type: "bind", Source: "/srv", Options: []string{"rbind", "ro", "nosuid", "nodev", "noexec", "relatime", "rprivate"}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := convertMounts([]specs.Mount{tc.mount}, "/bundle", nil, false)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("error %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestContainerDest(t *testing.T) {
+	roots := []string{"/b/rootfs", "/real/rootfs"}
+	tests := []struct{ dest, want string }{
+		{"/etc/hosts", "/etc/hosts"},
+		{"etc/hosts", "/etc/hosts"},
+		{"/b/rootfs/mnt/x", "/mnt/x"},
+		{"/real/rootfs/mnt/", "/mnt"},
+		{"/b/rootfs", "/"},
+		{"/b/rootfsx/mnt", "/b/rootfsx/mnt"},
+		{"/b/rootfs/../rootfs/a", "/a"},
+		{"/b/x/../rootfs/a", "/a"},
+		{"/b", "/b"},
+	}
+	for _, tc := range tests {
+		if got := containerDest(tc.dest, roots); got != tc.want {
+			t.Errorf("containerDest(%q) = %q, want %q", tc.dest, got, tc.want)
+		}
+	}
+	if got := containerDest("/mnt", []string{"/"}); got != "/mnt" {
+		t.Errorf("rootfs / strips everything: %q", got)
 	}
 }

@@ -140,6 +140,9 @@ type Mount struct {
 	// IDMapRecursive ("ridmap") maps every mount of an rbind tree, not
 	// only its top one.
 	IDMapRecursive bool `json:"idmapRecursive,omitempty"`
+	// CopyUp ("tmpcopyup") fills a new tmpfs with what the rootfs had at
+	// the destination.
+	CopyUp bool `json:"copyUp,omitempty"`
 }
 
 // IsBind reports whether the mount is a bind mount.

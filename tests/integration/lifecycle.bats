@@ -377,3 +377,24 @@ trapping_container() {
 		berth delete --force "$id"
 	done
 }
+
+@test "an execve failure ends foreground run with one line 'exec PATH: error' and status 255; start says where" {
+	printf '#!/no/such/interpreter\necho never\n' >"$BUNDLE/rootfs/bad-interp"
+	chmod +x "$BUNDLE/rootfs/bad-interp"
+	set_args /bad-interp
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 255 ] || fail "status $status: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line: $output"
+	[ "${lines[0]}" = "exec /bad-interp: no such file or directory" ] || fail "${lines[0]}"
+	run berth state "$id"
+	[ "$status" -ne 0 ] || fail "run left the container behind"
+
+	# Created, then started apart: start's caller is told which container.
+	id=$(new_id)
+	berth create --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/create.out" 2>&1 || fail "create: $(cat "$TESTDIR/create.out")"
+	run berth start "$id"
+	assert_error
+	[ "${lines[0]}" = "berth: start container $id: exec /bad-interp: no such file or directory" ] || fail "${lines[0]}"
+	[ ! -s "$TESTDIR/create.out" ] || fail "init also said it: $(cat "$TESTDIR/create.out")"
+}

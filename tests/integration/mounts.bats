@@ -196,3 +196,118 @@ host_data() {
 	[ ! -e /climbed ]
 	[ -d "$BUNDLE/rootfs/climbed" ]
 }
+
+@test "tmpcopyup fills a tmpfs with the rootfs directory's files, keeping types, modes and owners" {
+	d=$BUNDLE/rootfs/seeded
+	mkdir -p "$d/sub"
+	echo seed >"$d/sub/file"
+	chown 1000:1001 "$d/sub/file"
+	chmod 4755 "$d/sub/file"
+	chmod 2755 "$d/sub"
+	chmod 1777 "$d"
+	ln -s sub/file "$d/link"
+	mkfifo -m 640 "$d/fifo"
+	add_mount '{"destination": "/seeded", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "nosuid"]}'
+	set_args sh -c 'grep -c "^tmpfs /seeded " /proc/mounts; cd /seeded; stat -c "%n %a %u:%g %F" . sub sub/file link fifo; cat sub/file; readlink link; echo x > sub/new'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = ". 1777 0:0 directory" ]
+	[ "${lines[2]}" = "sub 2755 0:0 directory" ]
+	[ "${lines[3]}" = "sub/file 4755 1000:1001 regular file" ]
+	[ "${lines[4]}" = "link 777 0:0 symbolic link" ]
+	[ "${lines[5]}" = "fifo 640 0:0 fifo" ]
+	[ "${lines[6]}" = seed ]
+	[ "${lines[7]}" = sub/file ]
+	# The writes went to the tmpfs, not the rootfs.
+	[ ! -e "$d/sub/new" ]
+}
+
+@test "tmpcopyup on a read-only tmpfs fills it first" {
+	mkdir -p "$BUNDLE/rootfs/seeded"
+	echo seed >"$BUNDLE/rootfs/seeded/file"
+	add_mount '{"destination": "/seeded", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "ro"]}'
+	set_args sh -c 'cat /seeded/file; if touch /seeded/new 2>/dev/null; then echo wrote; else echo refused; fi'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = seed ]
+	[ "${lines[1]}" = refused ]
+}
+
+@test "tmpcopyup on a mount that is not a tmpfs is refused, naming the mount" {
+	host_data
+	add_mount "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$DATA\", \"options\": [\"rbind\", \"tmpcopyup\"]}"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	assert_error
+	[[ ${lines[0]} == "berth: "*"mounts["*"].options: tmpcopyup: only a tmpfs mount can be filled from the rootfs (type \"bind\")" ]] || fail "${lines[0]}"
+}
+
+@test "a filesystem-wide flag on a bind mount is refused, naming the mount and the option" {
+	host_data
+	add_mount "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$DATA\", \"options\": [\"rbind\", \"ro\", \"sync\"]}"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	assert_error
+	[[ ${lines[0]} == "berth: "*"mounts["*"].options: sync: a bind mount cannot change the source filesystem's own flags"* ]] || fail "${lines[0]}"
+}
+
+@test "a tmpfs takes the mode of the directory it covers unless mode= is given; on a new one it keeps 1777" {
+	mkdir "$BUNDLE/rootfs/inherit" "$BUNDLE/rootfs/explicit"
+	chmod 2710 "$BUNDLE/rootfs/inherit"
+	chmod 0710 "$BUNDLE/rootfs/explicit"
+	add_mount '{"destination": "/inherit", "type": "tmpfs", "source": "tmpfs", "options": ["nodev"]}'
+	add_mount '{"destination": "/explicit", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1500"]}'
+	add_mount '{"destination": "/created/here", "type": "tmpfs", "source": "tmpfs"}'
+	set_args stat -c %a /inherit /explicit /created/here
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 2710 ]
+	[ "${lines[1]}" = 1500 ]
+	[ "${lines[2]}" = 1777 ]
+	# The rootfs directories keep their own modes.
+	[ "$(stat -c %a "$BUNDLE/rootfs/explicit")" = 710 ]
+	[ "$(stat -c %a "$BUNDLE/rootfs/created/here")" = 755 ]
+}
+
+@test "a destination written as a host path below the rootfs is that path in the container" {
+	host_data
+	add_mount "{\"destination\": \"$BUNDLE/rootfs/mnt/data\", \"type\": \"bind\", \"source\": \"$DATA\", \"options\": [\"bind\"]}"
+	set_args cat /mnt/data/file
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-host ]
+	[ ! -e "$BUNDLE/rootfs$BUNDLE" ]
+}
+
+@test "a dangling symlink on the way to a destination is followed inside the rootfs and its target created" {
+	host_data
+	# /link -> /made/a (missing), and /etc/injected -> /link/b/injected
+	ln -s /made/a "$BUNDLE/rootfs/link"
+	ln -s /link/b/injected "$BUNDLE/rootfs/etc/injected"
+	add_mount "{\"destination\": \"/etc/injected\", \"type\": \"bind\", \"source\": \"$DATA/file\", \"options\": [\"bind\"]}"
+	add_mount "{\"destination\": \"/dangling-dir\", \"type\": \"bind\", \"source\": \"$DATA\", \"options\": [\"bind\"]}"
+	ln -s /made/dir "$BUNDLE/rootfs/dangling-dir"
+	set_args sh -c 'cat /made/a/b/injected /made/dir/file'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = from-host ]
+	[ "${lines[1]}" = from-host ]
+	[ -f "$BUNDLE/rootfs/made/a/b/injected" ]
+	[ -d "$BUNDLE/rootfs/made/dir" ]
+	[ ! -e /made ]
+}
+
+@test "an option berth does not know on a bind mount is refused, naming the mount, not dropped" {
+	host_data
+	add_mount "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$DATA\", \"options\": [\"rbind\", \"mode=700\"]}"
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	assert_error
+	[[ ${lines[0]} == "berth: "*"mounts["*"].options: mode=700: not a mount option berth knows, and a bind mount takes no filesystem options" ]] || fail "${lines[0]}"
+}
