@@ -38,6 +38,7 @@ type CreateOpts struct {
 	ID            string
 	Config        *configs.Config
 	ConsoleSocket string
+	PidfdSocket   string // receives a pidfd of init (pidfdsocket.go)
 	PidFile       string
 	PreserveFDs   int
 	// ConsoleConn, when set, receives the pty master instead of
@@ -122,6 +123,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := checkConsole(cfg.Process.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
 		return nil, err
 	}
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.close()
 
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create --root %s: %w", root, err)
@@ -269,6 +275,10 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	parentSock, pid := proc.sock, proc.pid
 	defer parentSock.Close()
 	c.state.InitPid = pid
+	// Now, while init waits for berth: the pidfd surely names it.
+	if err := pidfdSock.open(pid); err != nil {
+		return nil, err
+	}
 	c.state.Cgroup = mgr.State() // rootless Apply may have dropped hierarchies
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
@@ -317,6 +327,10 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		if err := writePidFile(o.PidFile, pid); err != nil {
 			return nil, err
 		}
+	}
+	// Last: only a container that exists is handed out.
+	if err := pidfdSock.send("standard"); err != nil {
+		return nil, err
 	}
 	logs.Debugf("create %s: done in %s", o.ID, time.Since(t0))
 	return c, nil
