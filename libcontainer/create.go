@@ -22,6 +22,7 @@ import (
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
+	"github.com/berth-runtime/berth/rootfs"
 )
 
 // Environment variables that tell `berth init` its fds.
@@ -140,6 +141,15 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
 	}
 	undo.Push(func() { os.RemoveAll(dir) })
+	if !cfg.Has(configs.NEWNS) {
+		// Init mounts below the rootfs in the host's namespace: a failed
+		// create takes them down as delete does (after init is killed).
+		undo.Push(func() {
+			if err := rootfs.UnmountBelow(cfg.Rootfs); err != nil {
+				logs.Warnf("rollback: %v", err)
+			}
+		})
+	}
 	fault.Point("create:statedir")
 	if o.NotifySocket {
 		if err := makeNotifyDir(dir); err != nil {
