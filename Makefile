@@ -37,11 +37,13 @@ berth:
 	$(if $(MUSLGCC),@scripts/musl-env.sh $(MUSLDIR))
 	$(BUILDENV) $(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o berth .
 
-# Test tools: the console-socket receiver, an sd_notify peer, a seccomp agent.
+# Test tools: the console-socket receiver, an sd_notify peer, a seccomp agent,
+# a --pidfd-socket receiver.
 recvtty:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(RECVTTY) ./tests/integration/tools/recvtty
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(SDNOTIFY) ./tests/integration/tools/sdnotify
 	CGO_ENABLED=0 $(GO) build -trimpath -o tests/integration/tools/bin/seccompagent ./tests/integration/tools/seccompagent
+	CGO_ENABLED=0 $(GO) build -trimpath -o tests/integration/tools/bin/pidfdrecv ./tests/integration/tools/pidfdrecv
 
 deps:
 	@scripts/deps.sh

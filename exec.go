@@ -30,6 +30,7 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "process.json (an OCI process) instead of the arguments"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
 		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		&cli.StringFlag{Name: "process-label", Usage: "SELinux label of the process"},
 		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile of the process"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
@@ -63,6 +64,7 @@ var execCommand = &cli.Command{
 		opts := &libcontainer.ExecOpts{
 			Process:       p,
 			ConsoleSocket: ctx.String("console-socket"),
+			PidfdSocket:   ctx.String("pidfd-socket"),
 			PidFile:       ctx.String("pid-file"),
 			PreserveFDs:   preserve,
 			IgnorePaused:  ctx.Bool("ignore-paused"),

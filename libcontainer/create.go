@@ -22,6 +22,7 @@ import (
 	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
+	"github.com/berth-runtime/berth/rootfs"
 )
 
 // Environment variables that tell `berth init` its fds.
@@ -38,6 +39,7 @@ type CreateOpts struct {
 	ID            string
 	Config        *configs.Config
 	ConsoleSocket string
+	PidfdSocket   string // receives a pidfd of init (pidfdsocket.go)
 	PidFile       string
 	PreserveFDs   int
 	// ConsoleConn, when set, receives the pty master instead of
@@ -104,6 +106,11 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	if err := checkConsole(cfg.Process.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
 		return nil, err
 	}
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.close()
 
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create --root %s: %w", root, err)
@@ -116,6 +123,15 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
 	}
 	undo.Push(func() { os.RemoveAll(dir) })
+	if !cfg.Has(configs.NEWNS) {
+		// Init mounts below the rootfs in the host's namespace: a failed
+		// create takes them down as delete does (after init is killed).
+		undo.Push(func() {
+			if err := rootfs.UnmountBelow(cfg.Rootfs); err != nil {
+				logs.Warnf("rollback: %v", err)
+			}
+		})
+	}
 	fault.Point("create:statedir")
 	if o.NotifySocket {
 		if err := makeNotifyDir(dir); err != nil {
@@ -261,6 +277,10 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	parentSock, pid := proc.sock, proc.pid
 	defer parentSock.Close()
 	c.state.InitPid = pid
+	// Now, while init waits for berth: the pidfd surely names it.
+	if err := pidfdSock.open(pid); err != nil {
+		return nil, err
+	}
 	c.state.Cgroup = mgr.State() // rootless Apply may have dropped hierarchies
 	if _, c.state.InitStartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("init process %d: %w", pid, err)
@@ -314,6 +334,10 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		if err := writePidFile(o.PidFile, pid); err != nil {
 			return nil, err
 		}
+	}
+	// Last: only a container that exists is handed out.
+	if err := pidfdSock.send("standard"); err != nil {
+		return nil, err
 	}
 	logs.Debugf("create %s: done in %s", o.ID, time.Since(t0))
 	return c, nil

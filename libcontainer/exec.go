@@ -22,6 +22,7 @@ type ExecOpts struct {
 	Process       *configs.Process
 	ConsoleSocket string
 	ConsoleConn   *os.File // `exec -t` in the foreground relays the pty itself
+	PidfdSocket   string   // receives a pidfd of the process (pidfdsocket.go)
 	PidFile       string
 	PreserveFDs   int
 	IgnorePaused  bool
@@ -76,6 +77,11 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		return 0, err
 	}
 	defer closeConsole()
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return 0, err
+	}
+	defer pidfdSock.close()
 	// Init's root, opened before the pid is checked again below: the exec
 	// chroots into it, whatever joining the mount namespace gives (nothing
 	// without one, the namespace's root under --no-pivot).
@@ -157,6 +163,10 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		return 0, err
 	}
 	defer proc.sock.Close()
+	// Before the process is released: the pidfd surely names it.
+	if err := pidfdSock.open(proc.pid); err != nil {
+		return 0, err
+	}
 	if _, err := proc.sock.Write(msg); err != nil {
 		return 0, fmt.Errorf("send process to init: %w", err)
 	}
@@ -177,6 +187,9 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		if err := writePidFile(o.PidFile, proc.pid); err != nil {
 			return 0, err
 		}
+	}
+	if err := pidfdSock.send("setns"); err != nil {
+		return 0, err
 	}
 	return proc.pid, nil
 }

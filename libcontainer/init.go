@@ -187,8 +187,16 @@ func setupContainer(ic *initConfig, sock *os.File, dec *json.Decoder, enc *json.
 				os.Exit(1)
 			}
 		}
-		if err := runHooks("createContainer", h.CreateContainer, ic.State, cfg.Process.Env); err != nil {
-			return "", err
+		if len(h.CreateContainer) > 0 {
+			// As runc: createContainer hooks start in the rootfs, so a
+			// relative path in one names the container's file, not the
+			// host's (init's cwd is the old root until the pivot).
+			if err := unix.Chdir(cfg.Rootfs); err != nil {
+				return "", fmt.Errorf("createContainer hooks: chdir %s: %w", cfg.Rootfs, err)
+			}
+			if err := runHooks("createContainer", h.CreateContainer, ic.State, cfg.Process.Env); err != nil {
+				return "", err
+			}
 		}
 	}
 	ph.mark("hooks")

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,28 @@ static void send_mounts(const int *fds, uint32_t n)
 		die("send MOUNTS to parent: %s", w < 0 ? strerror(errno) : "short write");
 }
 
+/* A pid namespace's init ignores every signal it has no handler for, even
+ * from the host (the kernel's SIGNAL_UNKILLABLE): without these, a kill
+ * of a created container with SIGTERM (containerd's first try, through
+ * --pidfd-socket or `kill`) would do nothing. They end init as they end
+ * runc's Go init; execve resets them to the default for the process. */
+static void end_on_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = end_on_signal;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			die("sigaction %d: %s", sigs[i], strerror(errno));
+}
+
 /* run_cinit is create's init when berth sets the rootfs up itself: berth
  * joins our namespaces from a thread of its own, so all that must happen
  * in this process is what only it can do (its keyring, procfs of its pid
@@ -400,6 +423,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 		if (berth_attach_tty((const char *)buf + p.tty.off, err, sizeof(err)) < 0)
 			die("%s", err);
 	}
+	/* Before create can return: from then on the container is created. */
+	catch_stop_signals();
 	send_pid(BERTH_MSG_INITREADY, 0);
 	close(initfd);
 	initfd = -1;

@@ -20,10 +20,6 @@ const (
 // readonlyPaths read-only, masks maskedPaths, remounts / read-only when
 // asked and applies a shared or unbindable rootfsPropagation.
 func Finalize(cfg *configs.Config) error {
-	if !cfg.Has(configs.NEWNS) && cfg.Readonly {
-		// Remounting "/" would make the host's filesystem read-only.
-		return errors.New("root.readonly: needs a mount namespace")
-	}
 	rootFd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /: %w", err)
@@ -44,6 +40,9 @@ func Finalize(cfg *configs.Config) error {
 		}
 	}
 	if cfg.Readonly {
+		// Without a mount namespace "/" is PrepareIn's bind of the rootfs
+		// on itself, in the host's namespace: only that bind turns
+		// read-only (delete unmounts it).
 		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
 		if err := setattr(rootFd, false, &attr, "/ ro"); err != nil {
 			return err

@@ -71,6 +71,12 @@ func PrepareIn(cfg *configs.Config, env Env) error {
 		if err := prepareRoot(cfg); err != nil {
 			return err
 		}
+	} else if cfg.Readonly {
+		// The host's mount namespace: a bind of the rootfs on itself is
+		// what Finalize makes read-only, never the filesystem below it.
+		if err := unix.Mount(cfg.Rootfs, cfg.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("root.readonly: bind rootfs %s on itself: %w", cfg.Rootfs, err)
+		}
 	}
 	// Without a mount namespace the mounts land in the caller's namespace,
 	// below the rootfs, as the config asks (runc does the same); delete

@@ -82,18 +82,18 @@ var seccompArchs = []string{
 	"SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
 }
 
-// seccompFlags are the filter flags the spec knows, with the libseccomp API
-// level that can set them and the kernel flag bits to probe.
+// seccompFlags are the filter flags the spec knows, with the kernel flag
+// bits to probe. berth loads filters with seccomp(2) itself (init never
+// runs libseccomp), so the linked libseccomp's API level does not matter.
 var seccompFlags = []struct {
 	name   string
-	api    uint
 	kernel uintptr
 }{
-	{"SECCOMP_FILTER_FLAG_TSYNC", 1, unix.SECCOMP_FILTER_FLAG_TSYNC},
-	{"SECCOMP_FILTER_FLAG_LOG", 3, unix.SECCOMP_FILTER_FLAG_LOG},
-	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", 4, unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+	{"SECCOMP_FILTER_FLAG_TSYNC", unix.SECCOMP_FILTER_FLAG_TSYNC},
+	{"SECCOMP_FILTER_FLAG_LOG", unix.SECCOMP_FILTER_FLAG_LOG},
+	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW},
 	// The kernel only takes WAIT_KILLABLE_RECV together with NEW_LISTENER.
-	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 7, unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER},
+	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER},
 }
 
 func seccompFeatures() *features.Seccomp {
@@ -116,10 +116,9 @@ func seccompFeatures() *features.Seccomp {
 		}
 		filter.Release()
 	}
-	api, _ := seccomp.GetAPI() // 0 (unknown) on libseccomp < 2.4
 	for _, fl := range seccompFlags {
 		sf.KnownFlags = append(sf.KnownFlags, fl.name)
-		if (fl.api <= 1 || api >= fl.api) && kernelHasSeccompFlag(fl.kernel) {
+		if kernelHasSeccompFlag(fl.kernel) {
 			sf.SupportedFlags = append(sf.SupportedFlags, fl.name)
 		}
 	}

@@ -21,3 +21,15 @@ load helpers
 		jq -e --arg ns "$ns" '.linux.namespaces | index($ns)' >/dev/null <<<"$output"
 	done
 }
+
+@test "features lists SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV as supported when the kernel takes it, whatever libseccomp's API level" {
+	local major minor
+	IFS=. read -r major minor _ < <(uname -r)
+	if ((major < 5 || (major == 5 && minor < 19))); then
+		skip "kernel $(uname -r) has no SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)"
+	fi
+	run berth features
+	[ "$status" -eq 0 ]
+	jq -e '.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")' >/dev/null <<<"$output" ||
+		fail "supportedFlags: $(jq -c .linux.seccomp.supportedFlags <<<"$output")"
+}

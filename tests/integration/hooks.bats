@@ -173,6 +173,16 @@ all_hooks() {
 	[ "$(cat "$HOOKS/startContainer.mnt")" = "$ctr_mnt" ]
 }
 
+@test "createContainer hooks start in the rootfs, so a relative path names the container's file" {
+	UPDATE_CONFIG_ARGS=(--arg out "$HOOKS/cc.cwd")
+	update_config '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", ("pwd -P > " + $out + " && test -x ./hookbin/container-hook && echo found >> " + $out)]}]'
+	UPDATE_CONFIG_ARGS=()
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cat "$HOOKS/cc.cwd")" = "$(realpath "$BUNDLE/rootfs")"$'\n'found ] || fail "hook saw: $(cat "$HOOKS/cc.cwd")"
+}
+
 @test "a failing createRuntime hook fails create with its output and leaves nothing behind" {
 	UPDATE_CONFIG_ARGS=(--argjson h '{"path": "/bin/sh", "args": ["sh", "-c", "echo hook-said-no >&2; exit 3"]}')
 	update_config '.hooks = {createRuntime: [$h]}'

@@ -274,6 +274,19 @@ trapping_container() {
 	done
 }
 
+@test "kill TERM ends a created container, whose init is PID 1 of its namespace, and delete removes it" {
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	run berth kill "$id" TERM
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_for_status "$id" stopped
+	run berth delete "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ ! -e "$ROOT/$id" ]
+}
+
 @test "kill KILL stops a process that traps nothing" {
 	set_args sleep 1000
 	id=$(new_id)

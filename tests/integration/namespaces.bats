@@ -218,3 +218,40 @@ userns_config() {
 	assert_error
 	[[ $output == *'linux.sysctl["user.max_user_namespaces"]: needs a user namespace'* ]] || fail "$output"
 }
+
+# host_mntns_config: the container shares berth's mount namespace (its
+# mounts land below the rootfs on the host); masked and read-only paths
+# need a mount namespace of its own.
+host_mntns_config() {
+	update_config '.linux.namespaces -= [{type: "mount"}] | .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+}
+
+@test "without a mount namespace, root.readonly makes only the container's root read-only; hooks run; delete unmounts all" {
+	host_mntns_config
+	UPDATE_CONFIG_ARGS=(--arg f "$TESTDIR/hook-ran")
+	update_config '.root.readonly = true
+		| .hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", ("touch " + $f)]}]'
+	UPDATE_CONFIG_ARGS=()
+	set_args sh -c 'if touch /x 2>/dev/null; then echo root-writable; else echo root-ro; fi; touch /dev/shm/y && echo shm-ok'
+	id=$(new_id)
+	run berth run --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ $output == *root-ro*shm-ok* ]] || fail "$output"
+	[ -e "$TESTDIR/hook-ran" ]
+	# The host's filesystem under the rootfs is still writable.
+	touch "$BUNDLE/rootfs.w" && rm "$BUNDLE/rootfs.w"
+	left=$(mounts_under "$BUNDLE/rootfs")
+	[[ -z $left ]] || fail "mounts left below the rootfs: $left"
+}
+
+@test "a create that fails without a mount namespace unmounts what it mounted below the rootfs" {
+	host_mntns_config
+	update_config '.hooks.createRuntime = [{path: "/bin/false"}]'
+	id=$(new_id)
+	run berth create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	[[ $output == *createRuntime* ]] || fail "$output"
+	left=$(mounts_under "$BUNDLE/rootfs")
+	[[ -z $left ]] || fail "mounts left below the rootfs: $left"
+	assert_nothing_left "$id"
+}
