@@ -308,3 +308,30 @@ v1_mounted() {
 		[ "$(state_field "$id1" status)" = running ] || fail "$id1 is not running"
 	done
 }
+
+@test "with berth spec's config, init and an exec'd process show the same host cgroup paths in every hierarchy" {
+	[[ $(stat -f -c %T "$CGROUP_MNT") != cgroup2fs ]] || skip "a cgroup2-only host: berth spec adds a cgroup namespace there"
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id" pid)
+	run berth exec "$id" cat /proc/self/cgroup
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = "$(cat "/proc/$pid/cgroup")" ] || fail "exec: $output; init: $(cat "/proc/$pid/cgroup")"
+	while IFS=: read -r _ ctrl path; do
+		[ "$path" = "/$id" ] || fail "$ctrl: $path, want /$id"
+	done <<<"$output"
+}
+
+@test "a linux.resources.unified key of a cgroup v1 controller is an invalid configuration, in one line naming the key, leaving nothing" {
+	[[ $(stat -f -c %T "$CGROUP_MNT") != cgroup2fs ]] || skip "a cgroup2-only host"
+	v1_mounted memory || skip "no v1 memory hierarchy"
+	id=$(new_id)
+	update_config '.linux.resources.unified = {"memory.min": "131072"}'
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	assert_error
+	[[ ${lines[0]} == 'berth: linux.resources.unified["memory.min"]: invalid configuration: '* ]] || fail "${lines[0]}"
+	[ ! -e "$ROOT/$id" ] || fail "state left"
+	[ ! -e "$CGROUP_MNT/memory/$id" ] || fail "cgroup left"
+}

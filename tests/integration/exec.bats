@@ -161,13 +161,13 @@ start_sleeper() {
 	[[ $output == *"container nosuch-container does not exist"* ]]
 }
 
-@test "exec into a paused container fails unless --ignore-paused" {
+@test "exec into a paused container fails, in runc's words, unless --ignore-paused" {
 	start_sleeper
 	run berth pause "$ID"
 	[ "$status" -eq 0 ]
 	run berth exec "$ID" true
 	[ "$status" -eq 1 ]
-	[[ $output == *"it is paused (use --ignore-paused)"* ]]
+	[[ $output == "berth: cannot exec in a paused container ($ID): use --ignore-paused to override" ]] || fail "$output"
 	run berth resume "$ID"
 	[ "$status" -eq 0 ]
 }
