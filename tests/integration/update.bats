@@ -146,8 +146,9 @@ try_devices() {
 	run berth update --resources - "$id" <<<'{"cpu": {"quota": 20000, "period": 100000}}'
 	[ "$status" -eq 0 ]
 	[ "$(cg cpu cpu.cfs_quota_us)" -eq 20000 ]
-	# Docker sends zero shares and weight meaning "unset".
-	run berth update --resources=- "$id" <<<'{"cpu": {"shares": 0, "quota": 30000}, "blockIO": {"weight": 0}, "memory": {"limit": 41943040, "swap": 0}, "pids": {"limit": 0}}'
+	# Docker sends zero shares and weight meaning "unset" (a pids limit
+	# of 0 is a value: runc 1.5 writes 1, and so does berth).
+	run berth update --resources=- "$id" <<<'{"cpu": {"shares": 0, "quota": 30000}, "blockIO": {"weight": 0}, "memory": {"limit": 41943040, "swap": 0}, "pids": {}}'
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$(cg cpu cpu.shares)" -eq 1024 ]
 	[ "$(cg cpu cpu.cfs_quota_us)" -eq 30000 ]
