@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/berth-runtime/berth/cgroups"
 	"github.com/berth-runtime/berth/specconv"
 )
 
@@ -26,6 +28,12 @@ var specCommand = &cli.Command{
 		s, err := specconv.Example(ctx.Bool("rootless"))
 		if err != nil {
 			return err
+		}
+		// As runc's: a cgroup namespace only on a cgroup2-only host; on v1
+		// and hybrid ones the container sees its host cgroup paths (what
+		// tools there read from /proc/self/cgroup).
+		if mode, err := cgroups.HostMode(); err != nil || mode != cgroups.ModeUnified {
+			specconv.DropNamespace(s, specs.CgroupNamespace)
 		}
 		path := filepath.Join(ctx.String("bundle"), "config.json")
 		if _, err := os.Stat(path); err == nil {

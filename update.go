@@ -50,14 +50,12 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (not supported)"},
 	},
 	Action: func(ctx *cli.Context) error {
-		if err := checkArgs(ctx, 1, 1); err != nil {
+		if err := checkArgs(ctx, 1, -1); err != nil {
 			return err
 		}
-		flags := map[string]string{}
-		for _, name := range append([]string{"resources"}, updateValueFlags...) {
-			if ctx.IsSet(name) {
-				flags[name] = ctx.String(name)
-			}
+		flags, err := updateFlagValues(ctx)
+		if err != nil {
+			return err
 		}
 		r, err := updateResources(flags, os.Stdin)
 		if err != nil {

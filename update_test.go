@@ -205,14 +205,15 @@ func TestMergeResources(t *testing.T) {
 		"pids":{"limit":5},"blockIO":{"weight":100,"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1}]},
 		"hugepageLimits":[{"pageSize":"2MB","limit":1}],"unified":{"a.b":"1"}}`, &base)
 	baseJSON := js(t, &base)
-	// Docker's zeros mean unset; swappiness 0 is a value; devices are ignored.
+	// Docker's zeros mean unset; swappiness 0 and pids 0 (runc 1.5: 1) are
+	// values; devices are ignored.
 	mustJSON(`{"devices":[{"allow":true,"access":"rwm"}],
 		"memory":{"limit":2000,"swap":0,"swappiness":0},"cpu":{"shares":0,"quota":0,"period":100000,"mems":"0"},
 		"pids":{"limit":0},"blockIO":{"weight":0,"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":2},{"major":8,"minor":16,"rate":3}]},
 		"hugepageLimits":[{"pageSize":"1GB","limit":4}],"unified":{"c.d":"2"}}`, &upd)
 	got := libcontainer.MergeResources(&base, &upd)
 	want := `{"devices":[{"allow":false,"access":"rwm"}],"memory":{"limit":2000,"swappiness":0},` +
-		`"cpu":{"shares":512,"quota":5000,"period":100000,"cpus":"0","mems":"0"},"pids":{"limit":5},` +
+		`"cpu":{"shares":512,"quota":5000,"period":100000,"cpus":"0","mems":"0"},"pids":{"limit":0},` +
 		`"blockIO":{"weight":100,"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":2},{"major":8,"minor":16,"rate":3}]},` +
 		`"hugepageLimits":[{"pageSize":"2MB","limit":1},{"pageSize":"1GB","limit":4}],"unified":{"a.b":"1","c.d":"2"}}`
 	if s := js(t, got); s != want {
@@ -223,7 +224,7 @@ func TestMergeResources(t *testing.T) {
 	}
 	// The update alone, as written to the cgroup: zeros and devices dropped.
 	delta := libcontainer.MergeResources(nil, &upd)
-	wantDelta := `{"memory":{"limit":2000,"swappiness":0},"cpu":{"period":100000,"mems":"0"},` +
+	wantDelta := `{"memory":{"limit":2000,"swappiness":0},"cpu":{"period":100000,"mems":"0"},"pids":{"limit":0},` +
 		`"blockIO":{"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":2},{"major":8,"minor":16,"rate":3}]},` +
 		`"hugepageLimits":[{"pageSize":"1GB","limit":4}],"unified":{"c.d":"2"}}`
 	if s := js(t, delta); s != wantDelta {
@@ -231,7 +232,7 @@ func TestMergeResources(t *testing.T) {
 	}
 	// An all-zero Docker update changes nothing.
 	var zero specs.LinuxResources
-	mustJSON(`{"cpu":{"shares":0},"blockIO":{"weight":0},"pids":{"limit":0},"memory":{"limit":0}}`, &zero)
+	mustJSON(`{"cpu":{"shares":0},"blockIO":{"weight":0},"pids":{},"memory":{"limit":0}}`, &zero)
 	if s := js(t, libcontainer.MergeResources(&base, &zero)); s != baseJSON {
 		t.Errorf("zero update: got %s, want %s", s, baseJSON)
 	}

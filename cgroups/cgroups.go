@@ -29,6 +29,11 @@ type Config struct {
 
 // Manager owns one container's cgroup.
 type Manager interface {
+	// CheckUnused, before a new container's Apply, refuses a cgroup
+	// that exists with processes in it or frozen (ErrNotEmpty,
+	// ErrFrozen): it is someone else's, and the create's rollback must
+	// not destroy it.
+	CheckUnused() error
 	// Apply creates the cgroup (if needed) and moves pid into it.
 	Apply(pid int) error
 	// Set writes the resource limits. A value the host cannot honour fails

@@ -72,6 +72,7 @@ func (m noneManager) Pids() ([]int, error) {
 func (m noneManager) Freeze() error       { return fmt.Errorf("freeze: %w", m.errNoCgroup()) }
 func (m noneManager) Thaw() error         { return fmt.Errorf("thaw: %w", m.errNoCgroup()) }
 func (noneManager) Frozen() (bool, error) { return false, nil }
+func (noneManager) CheckUnused() error    { return nil } // the caller's cgroup: not the container's
 func (m noneManager) Kill(int) error      { return fmt.Errorf("signal every process: %w", m.errNoCgroup()) }
 func (m noneManager) Stats() (*Stats, error) {
 	return nil, fmt.Errorf("stats: %w", m.errNoCgroup())

@@ -261,6 +261,7 @@ func (m *systemdManager) curCPUMax() cpuMax {
 	return parseCPUMax(s)
 }
 
+func (m *systemdManager) CheckUnused() error     { return m.fs.CheckUnused() }
 func (m *systemdManager) Pids() ([]int, error)   { return m.fs.Pids() }
 func (m *systemdManager) Freeze() error          { return m.fs.Freeze() }
 func (m *systemdManager) Thaw() error            { return m.fs.Thaw() }

@@ -314,3 +314,8 @@ func thawBelow(dir string) {
 func (m *v1Manager) State() State {
 	return State{Driver: DriverV1, Paths: maps.Clone(m.paths), Config: m.cfg}
 }
+
+func (m *v1Manager) CheckUnused() error {
+	procs, _ := m.procsDir() // "" without any hierarchy: nothing to check
+	return checkUnused(procs, m.paths["freezer"], v1Frozen)
+}

@@ -555,14 +555,15 @@ func (m *v1Manager) setRdma(r *specs.LinuxResources) error {
 }
 
 // setUnified: cgroup2 files exist here only on hybrid hosts, and only for
-// the controllers bound to cgroup2 there; anything else cannot be honoured.
+// the controllers bound to cgroup2 there; anything else cannot be honoured
+// ("invalid configuration", runc's words for any unified key on v1).
 func (m *v1Manager) setUnified(r *specs.LinuxResources) error {
 	if len(r.Unified) == 0 {
 		return nil
 	}
 	udir, ok := m.paths[unifiedPathKey]
 	if !ok || m.unifiedMount == "" {
-		return fmt.Errorf("linux.resources.unified: cgroup v2 files on a cgroup v1 host: %w", ErrNotSupported)
+		return fmt.Errorf("linux.resources.unified: invalid configuration: cgroup v2 files on a cgroup v1 host: %w", ErrNotSupported)
 	}
 	avail, err := readControllers(m.unifiedMount)
 	if err != nil {
@@ -578,7 +579,7 @@ func (m *v1Manager) setUnified(r *specs.LinuxResources) error {
 			continue
 		}
 		if !avail[ctrl] {
-			return fmt.Errorf("linux.resources.unified[%q]: controller %s is a cgroup v1 controller on this hybrid host, not in %s: %w",
+			return fmt.Errorf("linux.resources.unified[%q]: invalid configuration: controller %s is a cgroup v1 controller on this hybrid host, not in %s: %w",
 				k, ctrl, m.unifiedMount, ErrNotSupported)
 		}
 		want = append(want, ctrl)

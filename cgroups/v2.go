@@ -298,3 +298,7 @@ func (m *v2Manager) Destroy() error {
 func (m *v2Manager) State() State {
 	return State{Driver: DriverV2, Paths: map[string]string{unifiedPathKey: m.dir}, Config: m.cfg}
 }
+
+func (m *v2Manager) CheckUnused() error {
+	return checkUnused(m.dir, m.dir, v2EffectivelyFrozen)
+}

@@ -291,7 +291,8 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 			dst.CPU = nil
 		}
 	}
-	if p := src.Pids; p != nil && setI(p.Limit) && (only == nil || (only.Pids != nil && setI(only.Pids.Limit))) {
+	// A pids limit of 0 is a value (written as 1, as runc does), not unset.
+	if p := src.Pids; p != nil && p.Limit != nil && (only == nil || (only.Pids != nil && only.Pids.Limit != nil)) {
 		dst.Pids = &specs.LinuxPids{Limit: ptr(*p.Limit)}
 	}
 	if b := src.BlockIO; b != nil {

@@ -220,6 +220,10 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		if err != nil {
 			return fmt.Errorf("cgroup %s: %w", cfg.Cgroup.Path, err)
 		}
+		// Before the rollback can destroy it: a cgroup in use is not ours.
+		if err := m.CheckUnused(); err != nil {
+			return err
+		}
 		mgr = m
 		undo.Push(func() {
 			if err := mgr.Destroy(); err != nil {

@@ -38,7 +38,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	case Running, Created:
 	case Paused:
 		if !o.IgnorePaused {
-			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
+			return 0, fmt.Errorf("cannot exec in a paused container (%s): use --ignore-paused to override", c.state.ID)
 		}
 	default:
 		return 0, fmt.Errorf("cannot exec in container %s: it is %s", c.state.ID, status)

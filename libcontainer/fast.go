@@ -11,14 +11,16 @@ import (
 
 // WriteFastRecord lets start, kill and delete of this container run
 // without Go (internal/fastcmd) when they need nothing the record lacks:
-// no poststart or poststop hooks, a cgroup plain directories remove, and
-// a mount namespace (delete unmounts nothing). Written after the final
+// no poststart or poststop hooks, a cgroup plain directories remove, a
+// mount namespace (delete unmounts nothing) and a pid namespace of its own. Written after the final
 // state, under the lock (create), or once the process runs (run): a record
 // describes a container that was created whole. Without one the Go
 // commands run, so a failure here only costs speed.
 func (c *Container) WriteFastRecord() {
 	cfg := c.state.Config
-	if !cfg.Has(configs.NEWNS) {
+	// Without a pid namespace of its own, kill KILL is the whole cgroup's
+	// (killAllProcesses), which the C kill does not do.
+	if !cfg.Has(configs.NEWNS) || !cfg.OwnsNamespace(configs.NEWPID) {
 		return
 	}
 	if h := cfg.Hooks; h != nil && (len(h.Poststart) > 0 || len(h.Poststop) > 0) {

@@ -108,6 +108,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		// leftover processes may still run.
 		return c.killCgroup(sig)
 	}
+	if sig == unix.SIGKILL && !c.state.Config.OwnsNamespace(configs.NEWPID) {
+		return c.killAllProcesses()
+	}
 	// The pidfd first: the status check below (init's start time) then
 	// covers the process it names, and no reused pid gets the signal.
 	fd, err := c.openInitPidfd()
@@ -148,6 +151,28 @@ func (c *Container) openInitPidfd() (int, error) {
 // namespace whose children outlived it), or a thread's.
 func pidGone(err error) bool {
 	return err == unix.ESRCH || err == unix.EINVAL
+}
+
+// killAllProcesses is SIGKILL for a container without a pid namespace of
+// its own: init's death does not take the others with it (in
+// pid_namespaces(7) only a namespace's init does that), so every process
+// of the cgroup is killed, as runc does, init gone or not.
+func (c *Container) killAllProcesses() error {
+	mgr, err := cgroups.Load(c.state.Cgroup)
+	if err != nil {
+		return fmt.Errorf("signal container %s: %w", c.state.ID, err)
+	}
+	pids, err := mgr.Pids()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("signal all processes of container %s: %w", c.state.ID, err)
+	}
+	if len(pids) == 0 && c.Status() == Stopped {
+		return fmt.Errorf("cannot signal container %s: container not running", c.state.ID)
+	}
+	if err := mgr.Kill(int(unix.SIGKILL)); err != nil {
+		return fmt.Errorf("signal all processes of container %s: %w", c.state.ID, err)
+	}
+	return nil
 }
 
 func (c *Container) killCgroup(sig unix.Signal) error {

@@ -337,8 +337,6 @@ func TestConvertErrors(t *testing.T) {
 		}, "linux.cgroupsPath", "slice:prefix:name"},
 		{"device rule type", func(s *specs.Spec, _ *Options, _ string) { s.Linux.Resources.Devices[0].Type = "p" },
 			"linux.resources.devices[0].type", "unknown device type"},
-		{"device rule access", func(s *specs.Spec, _ *Options, _ string) { s.Linux.Resources.Devices[0].Access = "rwx" },
-			"linux.resources.devices[0].access", "r, w and m"},
 		{"personality domain", func(s *specs.Spec, _ *Options, _ string) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
 		}, "linux.personality.domain", "unknown domain"},

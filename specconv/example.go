@@ -101,6 +101,13 @@ func Example(rootless bool) (*specs.Spec, error) {
 	return s, nil
 }
 
+// DropNamespace removes every namespace of type t from s.
+func DropNamespace(s *specs.Spec, t specs.LinuxNamespaceType) {
+	s.Linux.Namespaces = slices.DeleteFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == t
+	})
+}
+
 func makeRootless(s *specs.Spec) {
 	lx := s.Linux
 	lx.Resources = nil

@@ -128,3 +128,15 @@ func TestExampleRoundTripAndIndependence(t *testing.T) {
 		}
 	}
 }
+
+func TestDropNamespace(t *testing.T) {
+	s, err := Example(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	DropNamespace(s, specs.CgroupNamespace)
+	want := []specs.LinuxNamespaceType{"pid", "network", "ipc", "uts", "mount"}
+	if got := nsTypes(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("namespaces %v, want %v", got, want)
+	}
+}

@@ -314,6 +314,7 @@ func DeviceRules(rules []specs.LinuxDeviceCgroup) ([]specs.LinuxDeviceCgroup, er
 	if err := checkDeviceRules(rules); err != nil {
 		return nil, err
 	}
+	rules = deviceAccess(rules)
 	out := make([]specs.LinuxDeviceCgroup, 0, 1+len(rules)+len(defaultDeviceRules))
 	if len(rules) == 0 || !isDenyAll(rules[0]) {
 		out = append(out, denyAllDevices)
@@ -344,11 +345,6 @@ func checkDeviceRules(rules []specs.LinuxDeviceCgroup) error {
 		}
 		if r.Minor != nil && *r.Minor < -1 {
 			return fieldErr(f.at(".minor"), "%d is negative", *r.Minor)
-		}
-		for _, ch := range r.Access {
-			if ch != 'r' && ch != 'w' && ch != 'm' {
-				return fieldErr(f.at(".access"), "%q is not a combination of r, w and m", r.Access)
-			}
 		}
 	}
 	return nil

@@ -103,6 +103,12 @@ func (c *Config) Has(t NamespaceType) bool {
 	return false
 }
 
+// OwnsNamespace reports whether the container creates a namespace of type
+// t (has one, not joined by path).
+func (c *Config) OwnsNamespace(t NamespaceType) bool {
+	return c.Has(t) && c.NamespacePath(t) == ""
+}
+
 // NamespacePath returns the path of a joined namespace, "" if created or absent.
 func (c *Config) NamespacePath(t NamespaceType) string {
 	for _, ns := range c.Namespaces {

@@ -243,9 +243,95 @@ v1_mounted() {
 	if [[ -d $frz ]]; then
 		procs=$(cat "$frz/cgroup.procs")
 		echo THAWED >"$frz/freezer.state"
+		rmdir "$frz" # the test's: berth leaves it
 	fi
 	assert_error
 	[[ ${lines[0]} == "berth: "*"cgroup $frz: container's cgroup unexpectedly frozen (thaw it"* ]] || fail "${lines[0]}"
 	[ -z "$procs" ] || fail "processes left in the frozen cgroup: $procs"
 	[ ! -e "$ROOT/$id" ] || fail "state left: $(ls "$ROOT/$id")"
+}
+
+@test "a frozen cgroup refused at create is left as it was: there, frozen, and refused again" {
+	v1_mounted freezer || skip "no v1 freezer hierarchy"
+	id=$(new_id)
+	path=/berth-test-$id
+	register_cgroup "$path"
+	frz=$CGROUP_MNT/freezer$path
+	mkdir "$frz"
+	echo FROZEN >"$frz/freezer.state"
+	UPDATE_CONFIG_ARGS=(--arg p "$path")
+	update_config '.linux.cgroupsPath = $p'
+	UPDATE_CONFIG_ARGS=()
+	local -a out
+	for cmd in "run -d" create; do
+		# shellcheck disable=SC2086 # the command is two words for run -d
+		BERTH_CMD_TIMEOUT=20 run_detached berth $cmd --bundle "$BUNDLE" "$id"
+		out+=("$status ${lines[*]}")
+		[[ -d $frz && $(cat "$frz/freezer.state") == FROZEN ]] || break
+	done
+	state=gone
+	if [[ -d $frz ]]; then
+		state=$(cat "$frz/freezer.state")
+		procs=$(cat "$frz/cgroup.procs")
+		echo THAWED >"$frz/freezer.state"
+		rmdir "$frz"
+	fi
+	[ "$state" = FROZEN ] || fail "the frozen cgroup is $state after: ${out[*]}"
+	[ -z "$procs" ] || fail "processes left in the frozen cgroup: $procs"
+	[ "${#out[@]}" -eq 2 ] || fail "${out[*]}"
+	for o in "${out[@]}"; do
+		[[ $o == "1 berth: cgroup $frz: container's cgroup unexpectedly frozen ("* ]] || fail "$o"
+	done
+	[ ! -e "$ROOT/$id" ] || fail "state left: $(ls "$ROOT/$id")"
+}
+
+@test "create refuses a cgroup that holds another container's processes, and leaves that container running" {
+	id1=$(new_id)
+	id2=$(new_id)
+	path=/berth-test-$id1
+	register_cgroup "$path"
+	UPDATE_CONFIG_ARGS=(--arg p "$path")
+	update_config '.linux.cgroupsPath = $p | .process.args = ["sleep", "1000"]'
+	UPDATE_CONFIG_ARGS=()
+	run_detached berth run -d --bundle "$BUNDLE" "$id1"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id1" pid)
+	procs=$CGROUP_MNT/pids$path/cgroup.procs
+	[ -e "$procs" ] || procs=$CGROUP_MNT/memory$path/cgroup.procs
+	for cmd in "run -d" create; do
+		# shellcheck disable=SC2086 # the command is two words for run -d
+		run_detached berth $cmd --bundle "$BUNDLE" "$id2"
+		assert_error
+		[[ ${lines[0]} == "berth: cgroup $CGROUP_MNT/"*"$path: container's cgroup is not empty: 1 process(es) found ("* ]] || fail "${lines[0]}"
+		[ ! -e "$ROOT/$id2" ] || fail "state of $id2 left"
+		[ "$(cat "$procs")" = "$pid" ] || fail "cgroup holds $(cat "$procs"), want $pid"
+		[ "$(state_field "$id1" status)" = running ] || fail "$id1 is not running"
+	done
+}
+
+@test "with berth spec's config, init and an exec'd process show the same host cgroup paths in every hierarchy" {
+	[[ $(stat -f -c %T "$CGROUP_MNT") != cgroup2fs ]] || skip "a cgroup2-only host: berth spec adds a cgroup namespace there"
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	pid=$(state_field "$id" pid)
+	run berth exec "$id" cat /proc/self/cgroup
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = "$(cat "/proc/$pid/cgroup")" ] || fail "exec: $output; init: $(cat "/proc/$pid/cgroup")"
+	while IFS=: read -r _ ctrl path; do
+		[ "$path" = "/$id" ] || fail "$ctrl: $path, want /$id"
+	done <<<"$output"
+}
+
+@test "a linux.resources.unified key of a cgroup v1 controller is an invalid configuration, in one line naming the key, leaving nothing" {
+	[[ $(stat -f -c %T "$CGROUP_MNT") != cgroup2fs ]] || skip "a cgroup2-only host"
+	v1_mounted memory || skip "no v1 memory hierarchy"
+	id=$(new_id)
+	update_config '.linux.resources.unified = {"memory.min": "131072"}'
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	assert_error
+	[[ ${lines[0]} == 'berth: linux.resources.unified["memory.min"]: invalid configuration: '* ]] || fail "${lines[0]}"
+	[ ! -e "$ROOT/$id" ] || fail "state left"
+	[ ! -e "$CGROUP_MNT/memory/$id" ] || fail "cgroup left"
 }

@@ -348,6 +348,60 @@ trapping_container() {
 	[ "$(cat "$TESTDIR/out/child")" = child ]
 }
 
+# start_hostpid_sleepers: a container without a pid namespace of its own
+# running sleep as init and three more exec'd; sets id and procs (its
+# cgroup.procs file).
+start_hostpid_sleepers() {
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "run: $output"
+	for _ in 1 2 3; do
+		run_detached berth exec -d "$id" sleep 1000
+		[ "$status" -eq 0 ] || fail "exec: $output"
+	done
+	procs=$CGROUP_MNT/pids/$id/cgroup.procs
+	[ -e "$procs" ] || procs=$CGROUP_MNT/memory/$id/cgroup.procs
+	[ "$(wc -l <"$procs")" -eq 4 ] || fail "cgroup holds: $(cat "$procs")"
+}
+
+# all_gone FILE: every pid listed in FILE at the call is dead within 5 s.
+all_gone() {
+	local pids p i
+	pids=$(cat "$1")
+	for ((i = 0; i < 100; i++)); do
+		for p in $pids; do pid_alive "$p" && { sleep 0.05; continue 2; }; done
+		return 0
+	done
+	fail "still alive: $(for p in $pids; do pid_alive "$p" && echo "$p"; done)"
+}
+
+@test "kill KILL of a container without its own pid namespace kills every process of its cgroup, as runc" {
+	start_hostpid_sleepers
+	cp "$procs" "$TESTDIR/pids"
+	run berth kill "$id" KILL
+	[ "$status" -eq 0 ] || fail "$output"
+	all_gone "$TESTDIR/pids"
+	[ "$(state_field "$id" status)" = stopped ]
+}
+
+@test "kill KILL without a pid namespace, once init is gone, kills what is left in the cgroup; then says not running" {
+	start_hostpid_sleepers
+	init=$(state_field "$id" pid)
+	kill -9 "$init"
+	for ((i = 0; i < 100; i++)); do pid_alive "$init" || break; sleep 0.05; done
+	[ "$(state_field "$id" status)" = stopped ]
+	grep -vx "$init" "$procs" >"$TESTDIR/pids" || true
+	[ "$(wc -l <"$TESTDIR/pids")" -eq 3 ] || fail "left: $(cat "$TESTDIR/pids")"
+	run berth kill "$id" KILL
+	[ "$status" -eq 0 ] || fail "$output"
+	all_gone "$TESTDIR/pids"
+	run berth kill "$id" KILL
+	assert_error
+	[[ $output == *"container not running"* ]] || fail "$output"
+}
+
 @test "run works when berth inherits nothing but stdio" {
 	set_args true
 	id=$(new_id)

@@ -70,3 +70,16 @@ load helpers
 	[ "$status" -eq 0 ]
 	[[ $output == *spec-works* ]]
 }
+
+@test "spec adds a cgroup namespace only on a cgroup2-only host, as runc does" {
+	dir=$TESTDIR/newbundle
+	mkdir "$dir"
+	run berth spec --bundle "$dir"
+	[ "$status" -eq 0 ]
+	n=$(jq '[.linux.namespaces[] | select(.type == "cgroup")] | length' "$dir/config.json")
+	if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
+		[ "$n" -eq 1 ] || fail "no cgroup namespace on a cgroup2 host"
+	else
+		[ "$n" -eq 0 ] || fail "a cgroup namespace on a v1/hybrid host"
+	fi
+}

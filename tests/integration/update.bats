@@ -146,8 +146,9 @@ try_devices() {
 	run berth update --resources - "$id" <<<'{"cpu": {"quota": 20000, "period": 100000}}'
 	[ "$status" -eq 0 ]
 	[ "$(cg cpu cpu.cfs_quota_us)" -eq 20000 ]
-	# Docker sends zero shares and weight meaning "unset".
-	run berth update --resources=- "$id" <<<'{"cpu": {"shares": 0, "quota": 30000}, "blockIO": {"weight": 0}, "memory": {"limit": 41943040, "swap": 0}, "pids": {"limit": 0}}'
+	# Docker sends zero shares and weight meaning "unset" (a pids limit
+	# of 0 is a value: runc 1.5 writes 1, and so does berth).
+	run berth update --resources=- "$id" <<<'{"cpu": {"shares": 0, "quota": 30000}, "blockIO": {"weight": 0}, "memory": {"limit": 41943040, "swap": 0}, "pids": {}}'
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$(cg cpu cpu.shares)" -eq 1024 ]
 	[ "$(cg cpu cpu.cfs_quota_us)" -eq 30000 ]
@@ -217,4 +218,56 @@ try_devices() {
 	[[ $output == *"container not running"* ]]
 	run berth update "$id"
 	assert_error
+}
+
+@test "update takes its flags after the container id too, as runc's CLI does" {
+	start_sleeper
+	run berth update "$id" --pids-limit 21 --memory=48m
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg pids pids.max)" -eq 21 ]
+	[ "$(cg memory memory.limit_in_bytes)" -eq 50331648 ]
+	run berth update --cpu-quota 40000 "$id" --cpu-period 100000
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg cpu cpu.cfs_quota_us)" -eq 40000 ]
+	[ "$(cg cpu cpu.cfs_period_us)" -eq 100000 ]
+	run berth update "$id" -r - <<<'{"pids": {"limit": 22}}'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg pids pids.max)" -eq 22 ]
+	# Anything but flags after the id is still a usage error.
+	run berth update "$id" --pids-limit 23 extra
+	assert_error
+	[[ $output == *"wrong number of arguments"* ]] || fail "$output"
+	run berth update "$id" --no-such-flag 1
+	assert_error
+	[[ $output == *"no-such-flag"* ]] || fail "$output"
+	[ "$(cg pids pids.max)" -eq 22 ]
+}
+
+@test "update --pids-limit 0 writes 1 to pids.max, as create does (runc's rule)" {
+	start_sleeper
+	run berth update --pids-limit 0 "$id"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg pids pids.max)" -eq 1 ]
+	[ "$(saved .pids.limit)" -eq 0 ] || fail "saved: $(saved .pids)"
+	run berth update -r - "$id" <<<'{"pids": {"limit": 30}}'
+	[ "$status" -eq 0 ] || fail "$output"
+	run berth update -r - "$id" <<<'{"pids": {"limit": 0}}'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cg pids pids.max)" -eq 1 ]
+}
+
+@test "a device rule's access may hold letters other than r, w and m: only those count, with a warning, as runc" {
+	update_config '.linux.resources.devices = [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwa"}]'
+	set_args sleep 1000
+	id=$(new_id)
+	run_detached berth run -d --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 0 ] || fail "run: $output"
+	[[ $output == *'linux.resources.devices[1].access: "rwa": only r, w and m mean anything, using "rw"'* ]] || fail "no warning: $output"
+	grep -qx 'c 10:200 rw' <<<"$(cg devices devices.list)" || fail "devices.list: $(cg devices devices.list)"
+	run berth update -r - "$id" <<<'{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 200, "access": "mwr"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "x"}]}'
+	[ "$status" -eq 0 ] || fail "update: $output"
+	[[ $output == *'linux.resources.devices[1].access: "x" has none of r, w and m: ignoring the rule'* ]] || fail "no warning: $output"
+	list=$(cg devices devices.list)
+	grep -qx 'c 10:200 rwm' <<<"$list" || fail "devices.list: $list"
+	! grep -q '^c 10:229 ' <<<"$list" || fail "devices.list: $list"
 }
