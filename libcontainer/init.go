@@ -127,11 +127,33 @@ func execProcess(ic *initConfig, path string, msg, rest []byte, proc int) error 
 			}
 			msg = rest
 		}
-		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, cfg.Process.Env); err != nil {
+		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, withHome(cfg.Process)); err != nil {
 			return err
 		}
 	}
 	return nsenter.ExecProcess(msg, path, proc)
+}
+
+// withHome is the process's environment as its execve will get it: with
+// HOME from the container's /etc/passwd when unset or empty (the C stage
+// does the same lookup), for the startContainer hooks that inherit it.
+func withHome(p *configs.Process) []string {
+	for _, kv := range p.Env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok && v != "" {
+			return p.Env
+		}
+	}
+	home := nsenter.HomeDir("/etc/passwd", p.UID)
+	if home == "" {
+		home = "/"
+	}
+	env := make([]string, 0, len(p.Env)+1)
+	for _, kv := range p.Env {
+		if !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "HOME="+home)
 }
 
 func envFD(name string) (int, error) {
