@@ -47,6 +47,10 @@ func main() {
 			os.Exit(ee.code)
 		}
 		logs.Error(strings.ReplaceAll(err.Error(), "\n", " "))
+		var se *statusError
+		if errors.As(err, &se) {
+			os.Exit(se.code)
+		}
 		os.Exit(1)
 	}
 }
