@@ -1,0 +1,29 @@
+package nsenter
+
+/*
+#include "debuglog.h"
+*/
+import "C"
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// EnvLogFD names the environment variable with the fd of init's end of
+// the --debug log socket (debuglog.h); set only with --debug.
+const EnvLogFD = C.BERTH_ENV_LOGFD
+
+// Debugf sends one --debug line from Go init to the parent, through the
+// fd the constructor took (nothing when there is none).
+func Debugf(format string, args ...any) {
+	fd := int(C.berth_log_fd())
+	if fd < 0 {
+		return
+	}
+	unix.Send(fd, []byte(fmt.Sprintf(format, args...)+"\n"), unix.MSG_NOSIGNAL)
+}
+
+// CloseLog closes the log: the parent waits for its EOF.
+func CloseLog() { C.berth_log_close() }
