@@ -57,15 +57,19 @@ func main() {
 
 func versionString() string {
 	maj, min, mic := seccomp.GetLibraryVersion()
-	return fmt.Sprintf("berth version %s\ncommit: %s\nspec: %s\nlibseccomp: %d.%d.%d",
-		version, gitCommit, specs.Version, maj, min, mic)
+	s := fmt.Sprintf("%s version %s\ncommit: %s\nspec: %s\nlibseccomp: %d.%d.%d",
+		versionName(), version, gitCommit, specs.Version, maj, min, mic)
+	if versionName() != "berth" {
+		s += "\nruntime: berth " + version // the number above is berth's
+	}
+	return s
 }
 
 func newApp() *cli.App {
 	cli.VersionPrinter = func(*cli.Context) { fmt.Println(versionString()) }
 	app := &cli.App{
-		Name:    "berth",
-		Usage:   "run OCI containers (runc-compatible command line)",
+		Name:    progName(),
+		Usage:   "Open Container Initiative runtime (berth, with runc's command line)",
 		Version: version,
 		// runc's flags take "-e A=b,c" and "--cgroup cpu,memory:sub" whole.
 		DisableSliceFlagSeparator: true,
@@ -118,7 +122,13 @@ func notImplemented(name, usage string) *cli.Command {
 		Name:            name,
 		Usage:           usage + " (not implemented yet)",
 		SkipFlagParsing: true,
-		Action: func(*cli.Context) error {
+		HideHelpCommand: true,
+		Action: func(ctx *cli.Context) error {
+			// Flags are not parsed (any of runc's get the same answer),
+			// so -h is looked for here.
+			if a := ctx.Args().First(); a == "-h" || a == "--help" {
+				return cli.ShowCommandHelp(ctx.Lineage()[1], name)
+			}
 			return fmt.Errorf("%s: not implemented yet", name)
 		},
 	}
