@@ -24,7 +24,7 @@ func Init() error {
 	// Credentials and capabilities are per thread: everything from here to
 	// execve must happen on this one.
 	runtime.LockOSThread()
-	nsenter.Debugf("init[%d]: child process in init(): Go init", os.Getpid())
+	nsenter.Debugf("init", "child process in init(): Go init")
 	sockFD, err := envFD(nsenter.EnvInitPipe)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func Init() error {
 	if err := enc.Encode(&syncMsg{Type: msgReady, Msg: ic.timings}); err != nil {
 		os.Exit(1)
 	}
-	nsenter.Debugf("init[%d]: init: closing the pipe to signal completion; waiting on exec.fifo", os.Getpid())
+	nsenter.Debugf("init", "init: closing the pipe to signal completion; waiting on exec.fifo")
 	sock.Close()
 	// The parent waits for the log's EOF before create returns.
 	nsenter.CloseLog()

@@ -27,19 +27,23 @@ void berth_log_open(void)
 	logfd = fd;
 }
 
-void berth_debug(const char *fmt, ...)
+void berth_debug(const char *who, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	int n;
+	int n, m;
 
 	if (logfd < 0)
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	n = snprintf(line, sizeof(line) - 1, "%s[%d]: ", who, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
 		return;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';

@@ -15,14 +15,16 @@ import (
 // the --debug log socket (debuglog.h); set only with --debug.
 const EnvLogFD = C.BERTH_ENV_LOGFD
 
-// Debugf sends one --debug line from Go init to the parent, through the
-// fd the constructor took (nothing when there is none).
-func Debugf(format string, args ...any) {
+// Debugf sends one --debug line, "who[pid]: " and the message, from Go
+// init to the parent through the fd the constructor took; without one
+// it does nothing (no getpid either).
+func Debugf(who, format string, args ...any) {
 	fd := int(C.berth_log_fd())
 	if fd < 0 {
 		return
 	}
-	unix.Send(fd, []byte(fmt.Sprintf(format, args...)+"\n"), unix.MSG_NOSIGNAL)
+	msg := fmt.Sprintf("%s[%d]: ", who, unix.Getpid()) + fmt.Sprintf(format, args...) + "\n"
+	unix.Send(fd, []byte(msg), unix.MSG_NOSIGNAL)
 }
 
 // CloseLog closes the log: the parent waits for its EOF.

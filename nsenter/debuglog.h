@@ -10,8 +10,9 @@
 /* berth_log_open takes the fd from the environment (close-on-exec, so
  * hooks and the container's process never get it). */
 void berth_log_open(void);
-/* berth_debug writes one line ("\n" added) if the log is open. */
-__attribute__((format(printf, 1, 2))) void berth_debug(const char *fmt, ...);
+/* berth_debug writes one line, "who[pid]: " and the message, if the log
+ * is open; closed, it costs a compare (the pid is looked up only then). */
+__attribute__((format(printf, 2, 3))) void berth_debug(const char *who, const char *fmt, ...);
 /* berth_log_close closes the log: the parent waits for its EOF. */
 void berth_log_close(void);
 /* berth_log_fd is the log's fd, -1 when closed or never opened. */

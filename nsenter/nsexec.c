@@ -261,7 +261,7 @@ static void fork_init(void)
 		return;
 	}
 	close(p[0]);
-	berth_debug("nsexec[%d]: forked %d: only a child enters the pid or time namespace", getpid(),
+	berth_debug("nsexec", "forked %d: only a child enters the pid or time namespace",
 		    pid);
 	send_pid(BERTH_MSG_FINAL, pid);
 	ok = 1;
@@ -281,7 +281,7 @@ static void log_setup(const struct berth_bootstrap *bs)
 		join |= bs->join[i].flag;
 	ns_names(bs->clone_flags, made, sizeof(made));
 	ns_names(join, joined, sizeof(joined));
-	berth_debug("nsexec[%d]: nsexec container setup (%s)%s%s%s%s%s", getpid(),
+	berth_debug("nsexec", "nsexec container setup (%s)%s%s%s%s%s",
 		    bs->exec ? "exec" : bs->cinit ? "create, C init" : "create, Go init",
 		    join ? ": join " : "", joined, bs->joinfd_flags ? " through init's pidfd" : "",
 		    made[0] ? ": unshare " : "", made);
@@ -362,8 +362,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	size_t len;
 	int eof, proc;
 
-	berth_debug("init[%d]: child process in init(): C init (berth builds the rootfs from a thread "
-		    "in our namespaces)", getpid());
+	berth_debug("init", "child process in init(): C init (berth builds the rootfs from a thread "
+		    "in our namespaces)");
 	if (bs->keyring_len > 0) {
 		char name[BERTH_PATH_MAX];
 		memcpy(name, msgbuf + bs->keyring_off, bs->keyring_len);
@@ -422,8 +422,7 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 			die("%s", err);
 	}
 	send_pid(BERTH_MSG_INITREADY, 0);
-	berth_debug("init[%d]: init: closing the pipe to signal completion; waiting on exec.fifo",
-		    getpid());
+	berth_debug("init", "init: closing the pipe to signal completion; waiting on exec.fifo");
 	close(initfd);
 	initfd = -1;
 	/* The parent waits for the log's EOF before create returns. */

@@ -584,7 +584,7 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 	}
 	/* Only exec's stage still has the log open (create's init closes it
 	 * before waiting on exec.fifo). */
-	berth_debug("exec[%d]: setns_init: about to exec %s", getpid(), path);
+	berth_debug("exec", "setns_init: about to exec %s", path);
 	execve(path, (char *const *)argv, (char *const *)envp);
 	FAIL("exec %s: %s", path, estr(errno));
 }
@@ -840,8 +840,7 @@ void berth_run_exec(int fd)
 	uint8_t *buf;
 	int eof;
 
-	berth_debug("exec[%d]: child process in init(): exec's C stage, in the container's namespaces",
-		    getpid());
+	berth_debug("exec", "child process in init(): exec's C stage, in the container's namespaces");
 	/* EOF on this socket tells the parent that execve succeeded. */
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		report(fd, "exec: fcntl init socket: set close-on-exec");
