@@ -43,58 +43,65 @@ var execCommand = &cli.Command{
 		if ctx.NArg() < 1 {
 			return fmt.Errorf("exec: a container id is required")
 		}
-		detach := ctx.Bool("detach")
-		var sigs *caught
-		if !detach {
-			sigs = caughtSignals()
-		}
-		preserve := ctx.Int("preserve-fds")
-		if err := checkPassed(0, preserve, callerfds.Passed()); err != nil {
-			return err
-		}
-		c, err := loadLocked(ctx)
-		if err != nil {
-			return err
-		}
-		p, err := execProcess(ctx, c.State().Config)
-		if err != nil {
+		// Past the usage check, whatever keeps the process from running
+		// exits 255 (as runc): not a status the process could have.
+		return withStatus(255, runExec(ctx))
+	},
+}
+
+// runExec runs the process and returns its exit status as an exitError.
+func runExec(ctx *cli.Context) error {
+	detach := ctx.Bool("detach")
+	var sigs *caught
+	if !detach {
+		sigs = caughtSignals()
+	}
+	preserve := ctx.Int("preserve-fds")
+	if err := checkPassed(0, preserve, callerfds.Passed()); err != nil {
+		return err
+	}
+	c, err := loadLocked(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := execProcess(ctx, c.State().Config)
+	if err != nil {
+		c.Unlock()
+		return err
+	}
+	opts := &libcontainer.ExecOpts{
+		Process:       p,
+		ConsoleSocket: ctx.String("console-socket"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
+		PidFile:       ctx.String("pid-file"),
+		PreserveFDs:   preserve,
+		IgnorePaused:  ctx.Bool("ignore-paused"),
+		Subreaper:     !detach,
+		SubCgroups:    ctx.StringSlice("cgroup"),
+	}
+	var relay *ttyRelay
+	if !detach && p.Terminal && opts.ConsoleSocket == "" {
+		if relay, err = newTTYRelay(); err != nil {
 			c.Unlock()
 			return err
 		}
-		opts := &libcontainer.ExecOpts{
-			Process:       p,
-			ConsoleSocket: ctx.String("console-socket"),
-			PidfdSocket:   ctx.String("pidfd-socket"),
-			PidFile:       ctx.String("pid-file"),
-			PreserveFDs:   preserve,
-			IgnorePaused:  ctx.Bool("ignore-paused"),
-			Subreaper:     !detach,
-			SubCgroups:    ctx.StringSlice("cgroup"),
+		opts.ConsoleConn = relay.remote
+	}
+	sigs.waitFirst()
+	pid, err := c.Exec(opts)
+	// Other commands on this container need not wait for our process.
+	c.Unlock()
+	if relay != nil {
+		relay.remote.Close()
+		if err != nil {
+			relay.close()
 		}
-		var relay *ttyRelay
-		if !detach && p.Terminal && opts.ConsoleSocket == "" {
-			if relay, err = newTTYRelay(); err != nil {
-				c.Unlock()
-				return err
-			}
-			opts.ConsoleConn = relay.remote
-		}
-		sigs.waitFirst()
-		pid, err := c.Exec(opts)
-		// Other commands on this container need not wait for our process.
-		c.Unlock()
-		if relay != nil {
-			relay.remote.Close()
-			if err != nil {
-				relay.close()
-			}
-		}
-		if err != nil || detach {
-			return err
-		}
-		activeRelay = relay
-		return &exitError{waitForeground(pid, sigs)}
-	},
+	}
+	if err != nil || detach {
+		return err
+	}
+	activeRelay = relay
+	return &exitError{waitForeground(pid, sigs)}
 }
 
 // execProcess builds the process from --process, or from the container's

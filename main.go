@@ -60,21 +60,29 @@ func main() {
 			os.Exit(ee.code)
 		}
 		logs.Error(strings.ReplaceAll(err.Error(), "\n", " "))
+		var se *statusError
+		if errors.As(err, &se) {
+			os.Exit(se.code)
+		}
 		os.Exit(1)
 	}
 }
 
 func versionString() string {
 	maj, min, mic := seccomp.GetLibraryVersion()
-	return fmt.Sprintf("berth version %s\ncommit: %s\nspec: %s\nlibseccomp: %d.%d.%d",
-		version, gitCommit, specs.Version, maj, min, mic)
+	s := fmt.Sprintf("%s version %s\ncommit: %s\nspec: %s\nlibseccomp: %d.%d.%d",
+		versionName(), version, gitCommit, specs.Version, maj, min, mic)
+	if versionName() != "berth" {
+		s += "\nruntime: berth " + version // the number above is berth's
+	}
+	return s
 }
 
 func newApp() *cli.App {
 	cli.VersionPrinter = func(*cli.Context) { fmt.Println(versionString()) }
 	app := &cli.App{
-		Name:    "berth",
-		Usage:   "run OCI containers (runc-compatible command line)",
+		Name:    progName(),
+		Usage:   "Open Container Initiative runtime (berth, with runc's command line)",
 		Version: version,
 		// runc's flags take "-e A=b,c" and "--cgroup cpu,memory:sub" whole.
 		DisableSliceFlagSeparator: true,
@@ -127,7 +135,13 @@ func notImplemented(name, usage string) *cli.Command {
 		Name:            name,
 		Usage:           usage + " (not implemented yet)",
 		SkipFlagParsing: true,
-		Action: func(*cli.Context) error {
+		HideHelpCommand: true,
+		Action: func(ctx *cli.Context) error {
+			// Flags are not parsed (any of runc's get the same answer),
+			// so -h is looked for here.
+			if a := ctx.Args().First(); a == "-h" || a == "--help" {
+				return cli.ShowCommandHelp(ctx.Lineage()[1], name)
+			}
 			return fmt.Errorf("%s: not implemented yet", name)
 		},
 	}

@@ -316,6 +316,7 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	fault.Point("create:namespaces")
+	proc.waitLog()
 	logs.Debugf("create %s: init ready in %s", o.ID, time.Since(t0))
 	// Limits go in once init's own setup is done: a small pids.limit must
 	// not stop the Go runtime of init from starting its threads.

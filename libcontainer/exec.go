@@ -183,6 +183,7 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 	default:
 		return 0, fmt.Errorf("exec: init sent unknown message %q", m.Type)
 	}
+	proc.waitLog()
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, proc.pid); err != nil {
 			return 0, err

@@ -24,6 +24,7 @@ func Init() error {
 	// Credentials and capabilities are per thread: everything from here to
 	// execve must happen on this one.
 	runtime.LockOSThread()
+	nsenter.Debugf("init", "child process in init(): Go init")
 	sockFD, err := envFD(nsenter.EnvInitPipe)
 	if err != nil {
 		return err
@@ -93,7 +94,10 @@ func Init() error {
 	if err := enc.Encode(&syncMsg{Type: msgReady, Msg: ic.timings}); err != nil {
 		os.Exit(1)
 	}
+	nsenter.Debugf("init", "init: closing the pipe to signal completion; waiting on exec.fifo")
 	sock.Close()
+	// The parent waits for the log's EOF before create returns.
+	nsenter.CloseLog()
 
 	// Blocks until `berth start` opens the fifo for reading. The fd stays
 	// open (close-on-exec): start sees EOF once execve succeeded, or reads
@@ -137,11 +141,33 @@ func execProcess(ic *initConfig, path string, msg, rest []byte, proc int) error 
 			}
 			msg = rest
 		}
-		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, cfg.Process.Env); err != nil {
+		if err := runHooks("startContainer", cfg.Hooks.StartContainer, ic.State, withHome(cfg.Process)); err != nil {
 			return err
 		}
 	}
 	return nsenter.ExecProcess(msg, path, proc)
+}
+
+// withHome is the process's environment as its execve will get it: with
+// HOME from the container's /etc/passwd when unset or empty (the C stage
+// does the same lookup), for the startContainer hooks that inherit it.
+func withHome(p *configs.Process) []string {
+	for _, kv := range p.Env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok && v != "" {
+			return p.Env
+		}
+	}
+	home := nsenter.HomeDir("/etc/passwd", p.UID)
+	if home == "" {
+		home = "/"
+	}
+	env := make([]string, 0, len(p.Env)+1)
+	for _, kv := range p.Env {
+		if !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "HOME="+home)
 }
 
 func envFD(name string) (int, error) {

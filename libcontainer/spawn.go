@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -63,7 +64,11 @@ func (s *initSpawn) file(env string) *os.File {
 type initProc struct {
 	pid  int      // the process that runs Go init (after any fork)
 	sock *os.File // the parent's end of the sync socket
+	log  *initLog // --debug only
 }
+
+// waitLog waits until init's debug lines are all relayed (--debug).
+func (p *initProc) waitLog() { p.log.wait(2 * time.Second) }
 
 // spawnInit re-executes berth as init, runs the namespace handshake and
 // returns once init's namespaces are set up. Undo steps go on undo.
@@ -81,6 +86,19 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 	childSock := os.NewFile(uintptr(fds[1]), "init-child")
 	defer childSock.Close()
 	undo.Push(func() { parentSock.Close() })
+	var ilog *initLog
+	if logs.Debugging() {
+		lg, child, err := newInitLog()
+		if err != nil {
+			return nil, err
+		}
+		defer child.Close()
+		s.files = append(s.files, initFile{nsenter.EnvLogFD, child})
+		ilog = lg
+		// Runs after the kills below (a stack): init's last lines say
+		// why it failed.
+		undo.Push(func() { ilog.wait(time.Second) })
+	}
 
 	// Preserved fds keep their numbers (3..3+n-1); ours follow them.
 	extra := make([]*os.File, 0, s.preserve+1+len(s.files))
@@ -157,6 +175,9 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	childSock.Close()
+	if pre != 0 {
+		logs.Debugf("init %d cloned in new %s namespaces", child, nsenter.NamespaceNames(pre))
+	}
 	reaped := false
 	undo.Push(func() {
 		unix.Kill(child, unix.SIGKILL)
@@ -194,7 +215,7 @@ func spawnInit(s *initSpawn, undo *cleanup.Stack) (*initProc, error) {
 		reaped = true
 	}
 	undo.Push(func() { killPid(pid) })
-	return &initProc{pid: pid, sock: parentSock}, nil
+	return &initProc{pid: pid, sock: parentSock, log: ilog}, nil
 }
 
 // precloned is what of b's new namespaces the clone that spawns init

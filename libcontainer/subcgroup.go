@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -70,7 +71,13 @@ func subCgroupDirs(st cgroups.State, args []string) ([]string, error) {
 			if optional && errors.Is(err, os.ErrNotExist) {
 				return nil
 			}
-			return fmt.Errorf("--cgroup %q: sub-cgroup %s: %w", arg, dir, err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			// Checked before anything starts; worded as runc's error for
+			// the write that would fail.
+			return fmt.Errorf("--cgroup %q: not adding pid to cgroup %s: %w", arg, dir, err)
 		}
 		if !slices.Contains(dirs, dir) {
 			dirs = append(dirs, dir)
@@ -90,7 +97,7 @@ func subCgroupDirs(st cgroups.State, args []string) ([]string, error) {
 		for ctrl, sub := range subs {
 			base, ok := st.Paths[ctrl]
 			if !ok || ctrl == "" {
-				return nil, fmt.Errorf("--cgroup %s:%s: the container has no %s cgroup", ctrl, sub, ctrl)
+				return nil, fmt.Errorf("--cgroup %s:%s: unknown controller %s (the container has no %s cgroup)", ctrl, sub, ctrl, ctrl)
 			}
 			if err := add(ctrl+":"+sub, base, sub, false); err != nil {
 				return nil, err
@@ -108,7 +115,7 @@ func checkSubPath(sub string) error {
 	}
 	for _, part := range strings.Split(sub, "/") {
 		if part == ".." {
-			return errors.New(`".." is not allowed: the sub-cgroup must be inside the container's cgroup`)
+			return errors.New(`bad sub cgroup path: ".." is not allowed: the sub-cgroup must be inside the container's cgroup`)
 		}
 	}
 	return nil
@@ -126,7 +133,7 @@ func joinSubCgroups(dirs []string, pid int) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("--cgroup: add pid %d to %s: %w", pid, procs, err)
+			return fmt.Errorf("--cgroup: adding pid %d to %s: %w", pid, procs, err)
 		}
 	}
 	return nil

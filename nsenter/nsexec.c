@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "debuglog.h"
 #include "process.h"
 #include "wire.h"
 
@@ -261,12 +262,30 @@ static void fork_init(void)
 		return;
 	}
 	close(p[0]);
+	berth_debug("nsexec", "forked %d: only a child enters the pid or time namespace",
+		    pid);
 	send_pid(BERTH_MSG_FINAL, pid);
 	ok = 1;
 	if (write(p[1], &ok, 1) != 1)
 		die("release init %d: %s", pid, strerror(errno));
 	/* _exit: no atexit handlers or stdio flushing in the intermediate. */
 	_exit(0);
+}
+
+/* log_setup says what the constructor is about to do (--debug only). */
+static void log_setup(const struct berth_bootstrap *bs)
+{
+	char made[64], joined[64];
+	uint32_t join = bs->joinfd_flags;
+
+	for (uint32_t i = 0; i < bs->njoin; i++)
+		join |= bs->join[i].flag;
+	ns_names(bs->clone_flags, made, sizeof(made));
+	ns_names(join, joined, sizeof(joined));
+	berth_debug("nsexec", "nsexec container setup (%s)%s%s%s%s%s",
+		    bs->exec ? "exec" : bs->cinit ? "create, C init" : "create, Go init",
+		    join ? ": join " : "", joined, bs->joinfd_flags ? " through init's pidfd" : "",
+		    made[0] ? ": unshare " : "", made);
 }
 
 /* make_proc makes a detached procfs of our pid namespace (only a process
@@ -366,6 +385,8 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	size_t len;
 	int eof, proc;
 
+	berth_debug("init", "child process in init(): C init (berth builds the rootfs from a thread "
+		    "in our namespaces)");
 	if (bs->keyring_len > 0) {
 		char name[BERTH_PATH_MAX];
 		memcpy(name, msgbuf + bs->keyring_off, bs->keyring_len);
@@ -426,8 +447,11 @@ __attribute__((noreturn)) static void run_cinit(const struct berth_bootstrap *bs
 	/* Before create can return: from then on the container is created. */
 	catch_stop_signals();
 	send_pid(BERTH_MSG_INITREADY, 0);
+	berth_debug("init", "init: closing the pipe to signal completion; waiting on exec.fifo");
 	close(initfd);
 	initfd = -1;
+	/* The parent waits for the log's EOF before create returns. */
+	berth_log_close();
 	if (berth_wait_and_exec(&p, buf, len, proc, err, sizeof(err)) < 0)
 		dprintf(STDERR_FILENO, "berth init: %s\n", err);
 	_exit(1);
@@ -449,6 +473,7 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	if (fl < 0)
 		die("_BERTH_INITPIPE=%s is not an open fd", env);
 	initfd = fd;
+	berth_log_open();
 	/* Our reads assume blocking I/O; a parent may hand us a non-blocking end. */
 	if ((fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		die("fcntl clear O_NONBLOCK on init socket %d: %s", fd, strerror(errno));
@@ -474,6 +499,8 @@ __attribute__((constructor(102))) static void berth_nsenter(void)
 	}
 	if (berth_parse_bootstrap(msgbuf, BERTH_HDR_LEN + body, &bs, err, sizeof(err)) < 0)
 		die("%s", err);
+	if (berth_log_fd() >= 0)
+		log_setup(&bs);
 	host_root = geteuid() == 0;
 	if (host_root) {
 		set_nondumpable();

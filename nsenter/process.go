@@ -370,9 +370,9 @@ func LookPath(name string, env []string) (string, error) {
 	return C.GoString(&out[0]), nil
 }
 
-// homeDir runs the C stage's HOME lookup on the passwd file at path (for
-// tests): "" for no entry.
-func homeDir(path string, uid uint32) string {
+// HomeDir runs the C stage's HOME lookup on the passwd file at path: ""
+// for no entry. Go init uses it for the startContainer hooks' HOME.
+func HomeDir(path string, uid uint32) string {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	home := C.berth_home_dir(cpath, C.uint32_t(uid))

@@ -240,14 +240,14 @@ func TestHomeDir(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			done := make(chan string, 1)
-			go func() { done <- homeDir(tt.path, tt.uid) }()
+			go func() { done <- HomeDir(tt.path, tt.uid) }()
 			select {
 			case got := <-done:
 				if got != tt.want {
-					t.Fatalf("homeDir(%s, %d) = %q, want %q", tt.path, tt.uid, got, tt.want)
+					t.Fatalf("HomeDir(%s, %d) = %q, want %q", tt.path, tt.uid, got, tt.want)
 				}
 			case <-time.After(5 * time.Second):
-				t.Fatalf("homeDir(%s, %d) still reading after 5s", tt.path, tt.uid)
+				t.Fatalf("HomeDir(%s, %d) still reading after 5s", tt.path, tt.uid)
 			}
 		})
 	}

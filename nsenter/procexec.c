@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "debuglog.h"
 #include "wire.h"
 #include "process.h"
 
@@ -581,6 +582,9 @@ static int exec_parsed(const struct berth_process *p, const uint8_t *buf, size_t
 		if (!nnp && apply_caps(p, err, errlen) < 0)
 			return -1;
 	}
+	/* Only exec's stage still has the log open (create's init closes it
+	 * before waiting on exec.fifo). */
+	berth_debug("exec", "setns_init: about to exec %s", path);
 	execve(path, (char *const *)argv, (char *const *)envp);
 	FAIL("exec %s: %s", path, estr(errno));
 }
@@ -836,6 +840,7 @@ void berth_run_exec(int fd)
 	uint8_t *buf;
 	int eof;
 
+	berth_debug("exec", "child process in init(): exec's C stage, in the container's namespaces");
 	/* EOF on this socket tells the parent that execve succeeded. */
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		report(fd, "exec: fcntl init socket: set close-on-exec");

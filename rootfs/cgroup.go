@@ -237,4 +237,3 @@ func countControllers(super []string) int {
 	}
 	return n
 }
-

@@ -105,4 +105,3 @@ func hostPseudoMounts(mi []byte, rootID uint64) []hostMount {
 	}
 	return out
 }
-

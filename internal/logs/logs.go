@@ -1,9 +1,11 @@
 // Package logs writes berth's log lines: to stderr, and to --log in the
-// text or json format the containerd shim and podman parse.
+// text or json format the containerd shim and podman parse. Debug lines
+// are logrus's format, as runc writes them (`time="..." level=debug
+// msg="..."`, or one JSON object a line with --log-format json); errors
+// and warnings on stderr stay one readable "berth: ..." line.
 package logs
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -42,44 +44,41 @@ func Setup(path, format string, dbg bool) error {
 // Debugging reports whether --debug was given.
 func Debugging() bool { return debug }
 
-// Debugf logs only with --debug.
+// Debugf logs only with --debug: to the --log file if there is one, else
+// to stderr, formatted either way.
 func Debugf(format string, args ...any) {
-	if debug {
-		write("debug", fmt.Sprintf(format, args...), out == nil)
+	if !debug {
+		return
 	}
+	msg := fmt.Sprintf(format, args...)
+	mu.Lock()
+	defer mu.Unlock()
+	w := out
+	if w == nil {
+		w = os.Stderr
+	}
+	w.Write(record(time.Now(), "debug", msg))
 }
 
 // Warnf logs a warning to stderr and the log file.
 func Warnf(format string, args ...any) {
-	write("warning", fmt.Sprintf(format, args...), true)
+	write("warning", fmt.Sprintf(format, args...))
 }
 
 // Error logs the error that ends the command. stderr gets "berth: msg".
 func Error(msg string) {
-	write("error", msg, true)
+	write("error", msg)
 }
 
-func write(level, msg string, toStderr bool) {
+func write(level, msg string) {
 	mu.Lock()
 	defer mu.Unlock()
-	now := time.Now()
 	if out != nil {
-		if asJSON {
-			b, _ := json.Marshal(struct {
-				Level string `json:"level"`
-				Msg   string `json:"msg"`
-				Time  string `json:"time"`
-			}{level, msg, now.Format(time.RFC3339Nano)})
-			out.Write(append(b, '\n'))
-		} else {
-			fmt.Fprintf(out, "time=%q level=%s msg=%q\n", now.Format(time.RFC3339Nano), level, msg)
-		}
+		out.Write(record(time.Now(), level, msg))
 	}
-	if toStderr {
-		if level == "error" {
-			fmt.Fprintf(os.Stderr, "berth: %s\n", msg)
-		} else {
-			fmt.Fprintf(os.Stderr, "berth: %s: %s\n", level, msg)
-		}
+	if level == "error" {
+		fmt.Fprintf(os.Stderr, "berth: %s\n", msg)
+	} else {
+		fmt.Fprintf(os.Stderr, "berth: %s: %s\n", level, msg)
 	}
 }

@@ -43,10 +43,43 @@ start_sleeper() {
 	[ "$status" -eq $((128 + 15)) ]
 }
 
-@test "exec of a missing executable fails with one line and exit 1" {
+@test "exec exits 255 when berth cannot run the process, with the process's own status otherwise" {
+	start_sleeper
+	run berth exec "$ID" false
+	[ "$status" -eq 1 ]
+	run berth exec "$ID" sh -c 'exit 255'
+	[ "$status" -eq 255 ]
+	run berth exec "$ID" sh -c 'exit 42'
+	[ "$status" -eq 42 ]
+	# Each of these is berth's failure: 255 and one line.
+	run berth exec --pid-file "$TESTDIR/no/such/dir/pid" "$ID" true
+	assert_error 255
+	[[ $output == *"--pid-file"* ]] || fail "$output"
+	run berth exec "$ID" no-such-binary
+	assert_error 255
+	run berth exec -u abc "$ID" true
+	assert_error 255
+	run berth exec "$ID"
+	assert_error 255
+	run berth exec no-such-container true
+	assert_error 255
+	run berth pause "$ID"
+	[ "$status" -eq 0 ]
+	run berth exec "$ID" true
+	assert_error 255
+	run berth resume "$ID"
+	[ "$status" -eq 0 ]
+	# A usage error is not an exec failure.
+	run berth exec
+	assert_error 1
+	run berth exec --no-such-flag "$ID" true
+	assert_error 1
+}
+
+@test "exec of a missing executable fails with one line and exit 255" {
 	start_sleeper
 	run berth exec "$ID" no-such-binary
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ $output == *"executable file not found"* ]]
 }
@@ -105,7 +138,7 @@ start_sleeper() {
 	start_sleeper
 	echo '{"args": ["true"], "cwd": "relative"}' >"$TESTDIR/process.json"
 	run berth exec --process "$TESTDIR/process.json" "$ID"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ $output == *"process.cwd"* ]]
 }
 
@@ -154,13 +187,13 @@ start_sleeper() {
 	run berth run --keep --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	run berth exec "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ $output == *"cannot exec in container $ID: it is stopped"* ]]
 }
 
 @test "exec into an unknown container says it does not exist" {
 	run berth exec nosuch-container true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ $output == *"container nosuch-container does not exist"* ]]
 }
 
@@ -169,7 +202,7 @@ start_sleeper() {
 	run berth pause "$ID"
 	[ "$status" -eq 0 ]
 	run berth exec "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ] || fail "status $status"
 	[[ $output == "berth: cannot exec in a paused container ($ID): use --ignore-paused to override" ]] || fail "$output"
 	run berth resume "$ID"
 	[ "$status" -eq 0 ]
@@ -230,18 +263,18 @@ only_init_in_cgroup() {
 		<(awk -F: '$2 != ""' "/proc/$epid/cgroup")
 }
 
-@test "exec --cgroup with a missing or escaping sub-cgroup fails naming --cgroup and starts nothing" {
+@test "exec --cgroup with a missing, escaping or unknown-controller sub-cgroup fails in runc's words, naming --cgroup, and starts nothing" {
 	start_sleeper
 	run berth exec --cgroup memory:nosuch "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ $output == *'--cgroup "memory:nosuch": sub-cgroup '*'/nosuch: '*'no such file or directory'* ]] || fail "$output"
+	[[ $output == *'--cgroup "memory:nosuch": not adding pid to cgroup '*'/nosuch: no such file or directory'* ]] || fail "$output"
 	run berth exec --cgroup ../escape "$ID" true
-	[ "$status" -eq 1 ]
-	[[ $output == *'--cgroup "../escape": ".." is not allowed'* ]] || fail "$output"
+	[ "$status" -eq 255 ]
+	[[ $output == *'--cgroup "../escape": bad sub cgroup path: ".." is not allowed'* ]] || fail "$output"
 	run berth exec --cgroup nosuchctrl:sub "$ID" true
-	[ "$status" -eq 1 ]
-	[[ $output == *"--cgroup nosuchctrl:sub: the container has no nosuchctrl cgroup"* ]] || fail "$output"
+	[ "$status" -eq 255 ]
+	[[ $output == *"--cgroup nosuchctrl:sub: unknown controller nosuchctrl"* ]] || fail "$output"
 	only_init_in_cgroup
 }
 
@@ -251,9 +284,9 @@ only_init_in_cgroup() {
 	mkdir "$(init_cgroup cpuset)/empty"
 	mkdir "$(init_cgroup memory)/empty"
 	run berth exec --cgroup cpuset,memory:empty "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ $output == *"--cgroup: add pid "*"/empty/cgroup.procs: "* ]] || fail "$output"
+	[[ $output == *"--cgroup: adding pid "*"/empty/cgroup.procs: "* ]] || fail "$output"
 	only_init_in_cgroup
 }
 
@@ -272,7 +305,7 @@ only_init_in_cgroup() {
 	[[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) != Y* ]] || skip "AppArmor is enabled here"
 	start_sleeper
 	run berth exec --apparmor some-profile "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ $output == *"process.apparmorProfile: AppArmor is not enabled on this host"* ]] || fail "$output"
 	only_init_in_cgroup
@@ -282,7 +315,7 @@ only_init_in_cgroup() {
 	[ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled here"
 	start_sleeper
 	run berth exec --process-label system_u:system_r:container_t:s0 "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ $output == *"process.selinuxLabel: SELinux is not enabled on this host"* ]] || fail "$output"
 	only_init_in_cgroup

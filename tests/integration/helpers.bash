@@ -42,9 +42,11 @@ fail() {
 	return 1
 }
 
-# assert_error: the last `run` failed with status 1 and one "berth: " line.
+# assert_error [STATUS]: the last `run` failed with STATUS (default 1;
+# exec's is 255) and one "berth: " line.
 assert_error() {
-	[ "$status" -eq 1 ] || fail "status $status, want 1"
+	local want=${1:-1}
+	[ "$status" -eq "$want" ] || fail "status $status, want $want"
 	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got ${#lines[@]}: $output"
 	[[ ${lines[0]} == "berth: "* ]] || fail "does not start with 'berth: ': ${lines[0]}"
 }

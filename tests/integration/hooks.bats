@@ -111,6 +111,33 @@ all_hooks() {
 	done
 }
 
+@test "a startContainer hook without env gets the process's env with HOME as the process gets it: set, or from the container's /etc/passwd" {
+	cat >"$BUNDLE/rootfs/hookbin/env-hook" <<-'EOF'
+		#!/bin/sh -u
+		echo "ONE=$ONE HOME=$HOME" >/hookout/env
+	EOF
+	chmod +x "$BUNDLE/rootfs/hookbin/env-hook"
+	replace_in_rootfs etc/passwd
+	echo 'hookuser:x:1234:1234::/home/hookuser:/bin/sh' >>"$BUNDLE/rootfs/etc/passwd"
+	local c uid env want
+	# uid, process.env (JSON), the hook's line
+	for c in '0|["ONE=two"]|ONE=two HOME=/root' \
+		'0|["ONE=two","HOME="]|ONE=two HOME=/root' \
+		'1234|["ONE=three"]|ONE=three HOME=/home/hookuser' \
+		'4321|["ONE=four"]|ONE=four HOME=/' \
+		'0|["ONE=five","HOME=/set"]|ONE=five HOME=/set'; do
+		IFS='|' read -r uid env want <<<"$c"
+		rm -f "$HOOKS/env"
+		UPDATE_CONFIG_ARGS=(--argjson env "$env" --argjson uid "$uid")
+		update_config '.process.args = ["true"] | .process.env = $env | .process.user.uid = $uid
+			| .hooks = {startContainer: [{path: "/hookbin/env-hook"}]}'
+		UPDATE_CONFIG_ARGS=()
+		run berth run --bundle "$BUNDLE" "$(new_id)"
+		[ "$status" -eq 0 ] || fail "uid $uid env $env: $output"
+		[ "$(cat "$HOOKS/env")" = "$want" ] || fail "uid $uid env $env: hook saw '$(cat "$HOOKS/env")', want '$want'"
+	done
+}
+
 @test "startContainer and poststart hooks run on start" {
 	all_hooks
 	id=$(new_id)

@@ -606,7 +606,7 @@ no_stray_fds() {
 	[ "$status" -eq 0 ]
 	no_stray_fds run berth exec --preserve-fds 1 "$id" sh -c "$FDS_SHOWN" 3<&- 4<&-
 	echo "exec: $output"
-	assert_error
+	assert_error 255
 	[ "$output" = "berth: --preserve-fds 1: fd 3 was not passed to berth" ]
 	[ "$(berth ps "$id" | wc -l)" -eq 2 ] || fail "exec left a process: $(berth ps "$id")"
 	no_stray_fds run berth exec --preserve-fds 1 "$id" sh -c '(ls -l /proc/$$/fd >/tmp/fds); grep -c " 3 -> " /tmp/fds' 3<"$TESTDIR/fd3" 4<&-
@@ -1542,7 +1542,7 @@ make_passwd_fifo() {
 	for spec in "" 1: :1 : abc root 1:abc -1 +1 0x1 " 1" "1 " 1:2:3 4294967295 99999999999; do
 		run berth_within 10 exec -u "$spec" "$ID" id -u
 		echo "-u '$spec': $status $output"
-		assert_error
+		assert_error 255
 		[[ ${lines[0]} == "berth: --user \""* ]]
 		[[ ${lines[0]} =~ (is\ empty|is\ not\ a\ decimal\ number|is\ out\ of\ range) ]]
 	done
@@ -1674,7 +1674,7 @@ plant_fast_record() {
 	berth kill "$id" KILL
 	wait_for_status "$id" stopped
 	run berth exec "$id" true
-	assert_error
+	assert_error 255
 }
 
 # reuse_pid PID: starts a host `sleep` that gets the (free) PID, through
