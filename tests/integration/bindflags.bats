@@ -56,17 +56,6 @@ flags_are() {
 	done
 }
 
-userns_config() {
-	update_config '.linux.namespaces += [{type: "user"}]
-		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
-	local d=$BUNDLE
-	while [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
-}
-
 @test "a bind naming no flag keeps its source's flags; naming one replaces them all" {
 	source_flags ro,noexec,nosymfollow,nodev,relatime
 	bind_with bind

@@ -141,6 +141,30 @@ teardown() {
 	berth_teardown
 }
 
+# traversable [DIR...]: lets an unprivileged host uid (a user namespace's
+# root) reach each DIR, $BUNDLE by default: bats makes its run
+# directories mode 0700.
+traversable() {
+	local d
+	for d in "${@:-$BUNDLE}"; do
+		while [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
+			chmod a+x "$d"
+			d=$(dirname "$d")
+		done
+	done
+}
+
+# userns_config [BUNDLE]: the container gets a user namespace mapping its
+# root to host uid 100000 and gid 200000 (65536 ids each), and the bundle
+# is made reachable for them.
+userns_config() {
+	local b=${1:-$BUNDLE}
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]' "$b"
+	traversable "$b"
+}
+
 # update_config JQ-EXPR [BUNDLE]: rewrites config.json through jq. Extra jq
 # options (--arg, --argjson) go in UPDATE_CONFIG_ARGS (an array).
 update_config() {

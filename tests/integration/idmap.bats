@@ -57,18 +57,6 @@ submount() {
 	touch "$1/sub-file"
 }
 
-# traversable DIR...: lets the host uid of a user namespace's root reach
-# each DIR (bats makes its run directories mode 0700).
-traversable() {
-	local d
-	for d in "$@"; do
-		while [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
-			chmod a+x "$d"
-			d=$(dirname "$d")
-		done
-	done
-}
-
 # userns [BUNDLE]: the container gets a user namespace mapping its root to
 # host uid 100000 and gid 200000.
 userns() {
@@ -76,10 +64,7 @@ userns() {
 	# The container's root (host 100000) cannot make mount points in a
 	# rootfs of host root's: they are made here.
 	mkdir -p "$b/rootfs/mnt/rel" "$b/rootfs/plain"
-	update_config '.linux.namespaces += [{type: "user"}]
-		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-		| .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]' "$b"
-	traversable "$b"
+	userns_config "$b"
 }
 
 # idmount DEST SOURCE OPTIONS-JSON [UIDMAP-JSON GIDMAP-JSON]: a bind mount,

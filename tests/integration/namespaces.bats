@@ -12,23 +12,6 @@ teardown() {
 	return $rc
 }
 
-# traversable: lets an unprivileged host uid (a user namespace's root)
-# reach $BUNDLE: bats makes its run directories mode 0700.
-traversable() {
-	local d=$BUNDLE
-	while [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
-}
-
-userns_config() {
-	update_config '.linux.namespaces += [{type: "user"}]
-		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
-		| .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]'
-	traversable
-}
-
 @test "the process is PID 1 and sees only its own processes" {
 	set_args sh -c 'echo "pid $$"; ls /proc | grep -c "^[0-9]"'
 	id=$(new_id)
