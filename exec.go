@@ -10,9 +10,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/callerfds"
 	"github.com/berth-runtime/berth/libcontainer"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/specconv"
 )
 

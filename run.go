@@ -13,10 +13,10 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sigfwd"
 	"github.com/berth-runtime/berth/libcontainer"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 var runCommand = &cli.Command{

@@ -12,9 +12,9 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/fault"
 	"github.com/berth-runtime/berth/internal/logs"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/libcontainer/seccomp"
 	"github.com/berth-runtime/berth/nsenter"
 	"github.com/berth-runtime/berth/rootfs"

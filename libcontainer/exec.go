@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/cleanup"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/nsenter"
 )
 

@@ -4,9 +4,9 @@ import (
 	"path/filepath"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/fastcmd"
 	"github.com/berth-runtime/berth/internal/logs"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 // WriteFastRecord lets start, kill and delete of this container run

@@ -12,7 +12,7 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/nsenter"
 	"github.com/berth-runtime/berth/rootfs"
 )

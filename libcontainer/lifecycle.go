@@ -10,10 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/fastcmd"
 	"github.com/berth-runtime/berth/internal/fault"
 	"github.com/berth-runtime/berth/internal/logs"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/rootfs"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 )
 
 var apparmorEnabled = sync.OnceValue(func() bool {

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/rtnl"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 // moveNetDevices moves each linux.netDevices link from the host into the

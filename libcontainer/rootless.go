@@ -12,8 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/sigfwd"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 // An unprivileged caller may write a user namespace's maps itself only

@@ -12,11 +12,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/callerfds"
 	"github.com/berth-runtime/berth/internal/cleanup"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sigfwd"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"github.com/berth-runtime/berth/nsenter"
 )
 

@@ -17,11 +17,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/intelrdt"
 	"github.com/berth-runtime/berth/internal/jsondec"
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sysfile"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 // Status values of the OCI state, plus runc's "paused".

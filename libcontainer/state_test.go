@@ -17,9 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-runtime/berth/cgroups"
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/intelrdt"
 	"github.com/berth-runtime/berth/internal/jsondec"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 )
 
 func TestValidateID(t *testing.T) {

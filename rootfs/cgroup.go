@@ -7,8 +7,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/mountinfo"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 

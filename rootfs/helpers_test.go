@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 	"golang.org/x/sys/unix"
 )
 

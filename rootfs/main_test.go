@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 	"golang.org/x/sys/unix"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 )
 
 // SourceMaker serves Env.MountSource: it runs in berth, outside the

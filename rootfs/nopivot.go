@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/mountinfo"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 

@@ -3,7 +3,7 @@ package rootfs
 import (
 	"fmt"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 	"golang.org/x/sys/unix"
 )
 

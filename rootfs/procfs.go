@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/berth-runtime/berth/libcontainer/configs"
+	"github.com/berth-runtime/berth/configs"
 	"golang.org/x/sys/unix"
 )
 

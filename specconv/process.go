@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-runtime/berth/configs"
 	"github.com/berth-runtime/berth/internal/logs"
-	"github.com/berth-runtime/berth/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
