@@ -462,26 +462,11 @@ func (m *v1Manager) setHugetlb(r *specs.LinuxResources) error {
 	if len(r.HugepageLimits) == 0 {
 		return nil
 	}
-	have := hugePageSizes()
-	for i, h := range r.HugepageLimits {
-		if err := checkPageSize(fmt.Sprintf("linux.resources.hugepageLimits[%d].pageSize", i), h.Pagesize, have); err != nil {
-			return err
-		}
+	if err := checkPageSizes(r.HugepageLimits); err != nil {
+		return err
 	}
 	if dir, ok := m.paths["hugetlb"]; ok {
-		for i, h := range r.HugepageLimits {
-			field := fmt.Sprintf("linux.resources.hugepageLimits[%d].limit", i)
-			if err := writeField(field, dir, "hugetlb."+h.Pagesize+".limit_in_bytes", u64(h.Limit)); err != nil {
-				return err
-			}
-			rsvd := "hugetlb." + h.Pagesize + ".rsvd.limit_in_bytes"
-			if probeFile("v1:"+rsvd, dir, rsvd) != "" {
-				if err := writeField(field, dir, rsvd, u64(h.Limit)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return writeHugetlb(dir, "v1", "limit_in_bytes", r.HugepageLimits)
 	}
 	udir, ok := m.paths[unifiedPathKey]
 	if !ok || m.unifiedMount == "" {
@@ -490,7 +475,7 @@ func (m *v1Manager) setHugetlb(r *specs.LinuxResources) error {
 	if err := enableControllers(m.unifiedMount, udir, []string{"hugetlb"}); err != nil {
 		return fmt.Errorf("linux.resources.hugepageLimits: %w", err)
 	}
-	return setHugetlbV2(udir, r.HugepageLimits)
+	return writeHugetlb(udir, "v2", "max", r.HugepageLimits)
 }
 
 func (m *v1Manager) setNetwork(r *specs.LinuxResources) error {

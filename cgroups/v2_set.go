@@ -249,25 +249,34 @@ func (m *v2Manager) setHugetlb(r *specs.LinuxResources) error {
 	if len(r.HugepageLimits) == 0 {
 		return nil
 	}
+	if err := checkPageSizes(r.HugepageLimits); err != nil {
+		return err
+	}
+	return writeHugetlb(m.dir, "v2", "max", r.HugepageLimits)
+}
+
+// checkPageSizes checks every limit's page size against the host's.
+func checkPageSizes(limits []specs.LinuxHugepageLimit) error {
 	have := hugePageSizes()
-	for i, h := range r.HugepageLimits {
+	for i, h := range limits {
 		if err := checkPageSize(fmt.Sprintf("linux.resources.hugepageLimits[%d].pageSize", i), h.Pagesize, have); err != nil {
 			return err
 		}
 	}
-	return setHugetlbV2(m.dir, r.HugepageLimits)
+	return nil
 }
 
-// setHugetlbV2 writes hugetlb.<size>.max and, where the kernel has it,
-// the reservation limit hugetlb.<size>.rsvd.max. Sizes are validated.
-func setHugetlbV2(dir string, limits []specs.LinuxHugepageLimit) error {
+// writeHugetlb writes each limit to hugetlb.<size>.<limit> (v1
+// limit_in_bytes, v2 max) and, where the kernel has it, to the
+// reservation limit hugetlb.<size>.rsvd.<limit> too.
+func writeHugetlb(dir, version, limit string, limits []specs.LinuxHugepageLimit) error {
 	for i, h := range limits {
 		field := fmt.Sprintf("linux.resources.hugepageLimits[%d].limit", i)
-		if err := writeField(field, dir, "hugetlb."+h.Pagesize+".max", u64(h.Limit)); err != nil {
+		if err := writeField(field, dir, "hugetlb."+h.Pagesize+"."+limit, u64(h.Limit)); err != nil {
 			return err
 		}
-		rsvd := "hugetlb." + h.Pagesize + ".rsvd.max"
-		if probeFile("v2:"+rsvd, dir, rsvd) != "" {
+		rsvd := "hugetlb." + h.Pagesize + ".rsvd." + limit
+		if probeFile(version+":"+rsvd, dir, rsvd) != "" {
 			if err := writeField(field, dir, rsvd, u64(h.Limit)); err != nil {
 				return err
 			}

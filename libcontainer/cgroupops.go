@@ -225,7 +225,7 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 		d := dst.Memory
 		nz := func(dp **int64, sp *int64, op func(*specs.LinuxMemory) *int64) {
 			if sp != nil && *sp != 0 && (om == nil || (op(om) != nil && *op(om) != 0)) {
-				*dp = ptr(*sp)
+				*dp = new(*sp)
 			}
 		}
 		nz(&d.Limit, m.Limit, func(x *specs.LinuxMemory) *int64 { return x.Limit })
@@ -234,16 +234,16 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 		nz(&d.Kernel, m.Kernel, func(x *specs.LinuxMemory) *int64 { return x.Kernel })
 		nz(&d.KernelTCP, m.KernelTCP, func(x *specs.LinuxMemory) *int64 { return x.KernelTCP })
 		if m.Swappiness != nil && (om == nil || om.Swappiness != nil) {
-			d.Swappiness = ptr(*m.Swappiness)
+			d.Swappiness = new(*m.Swappiness)
 		}
 		if m.DisableOOMKiller != nil && (om == nil || om.DisableOOMKiller != nil) {
-			d.DisableOOMKiller = ptr(*m.DisableOOMKiller)
+			d.DisableOOMKiller = new(*m.DisableOOMKiller)
 		}
 		if m.UseHierarchy != nil && (om == nil || om.UseHierarchy != nil) {
-			d.UseHierarchy = ptr(*m.UseHierarchy)
+			d.UseHierarchy = new(*m.UseHierarchy)
 		}
 		if m.CheckBeforeUpdate != nil && (om == nil || om.CheckBeforeUpdate != nil) {
-			d.CheckBeforeUpdate = ptr(*m.CheckBeforeUpdate)
+			d.CheckBeforeUpdate = new(*m.CheckBeforeUpdate)
 		}
 		if *d == (specs.LinuxMemory{}) {
 			dst.Memory = nil
@@ -261,25 +261,25 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 		}
 		d := dst.CPU
 		if setU(cp.Shares) && (oc == nil || setU(oc.Shares)) {
-			d.Shares = ptr(*cp.Shares)
+			d.Shares = new(*cp.Shares)
 		}
 		if setI(cp.Quota) && (oc == nil || setI(oc.Quota)) {
-			d.Quota = ptr(*cp.Quota)
+			d.Quota = new(*cp.Quota)
 		}
 		if setU(cp.Period) && (oc == nil || setU(oc.Period)) {
-			d.Period = ptr(*cp.Period)
+			d.Period = new(*cp.Period)
 		}
 		if setI(cp.RealtimeRuntime) && (oc == nil || setI(oc.RealtimeRuntime)) {
-			d.RealtimeRuntime = ptr(*cp.RealtimeRuntime)
+			d.RealtimeRuntime = new(*cp.RealtimeRuntime)
 		}
 		if setU(cp.RealtimePeriod) && (oc == nil || setU(oc.RealtimePeriod)) {
-			d.RealtimePeriod = ptr(*cp.RealtimePeriod)
+			d.RealtimePeriod = new(*cp.RealtimePeriod)
 		}
 		if cp.Burst != nil && (oc == nil || oc.Burst != nil) {
-			d.Burst = ptr(*cp.Burst)
+			d.Burst = new(*cp.Burst)
 		}
 		if cp.Idle != nil && (oc == nil || oc.Idle != nil) {
-			d.Idle = ptr(*cp.Idle)
+			d.Idle = new(*cp.Idle)
 		}
 		if cp.Cpus != "" && (oc == nil || oc.Cpus != "") {
 			d.Cpus = cp.Cpus
@@ -293,7 +293,7 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 	}
 	// A pids limit of 0 is a value (written as 1, as runc does), not unset.
 	if p := src.Pids; p != nil && p.Limit != nil && (only == nil || (only.Pids != nil && only.Pids.Limit != nil)) {
-		dst.Pids = &specs.LinuxPids{Limit: ptr(*p.Limit)}
+		dst.Pids = &specs.LinuxPids{Limit: new(*p.Limit)}
 	}
 	if b := src.BlockIO; b != nil {
 		var ob *specs.LinuxBlockIO
@@ -307,10 +307,10 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 		}
 		d := dst.BlockIO
 		if setW(b.Weight) && (ob == nil || setW(ob.Weight)) {
-			d.Weight = ptr(*b.Weight)
+			d.Weight = new(*b.Weight)
 		}
 		if setW(b.LeafWeight) && (ob == nil || setW(ob.LeafWeight)) {
-			d.LeafWeight = ptr(*b.LeafWeight)
+			d.LeafWeight = new(*b.LeafWeight)
 		}
 		var oWD []specs.LinuxWeightDevice
 		var oT [4][]specs.LinuxThrottleDevice
@@ -347,7 +347,7 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 			dst.Network = &specs.LinuxNetwork{}
 		}
 		if n.ClassID != nil && (on == nil || on.ClassID != nil) {
-			dst.Network.ClassID = ptr(*n.ClassID)
+			dst.Network.ClassID = new(*n.ClassID)
 		}
 		var oPr []specs.LinuxInterfacePriority
 		if on != nil {
@@ -370,10 +370,10 @@ func mergeInto(dst, src, only *specs.LinuxResources) {
 		}
 		nv := dst.Rdma[k]
 		if v.HcaHandles != nil {
-			nv.HcaHandles = ptr(*v.HcaHandles)
+			nv.HcaHandles = new(*v.HcaHandles)
 		}
 		if v.HcaObjects != nil {
-			nv.HcaObjects = ptr(*v.HcaObjects)
+			nv.HcaObjects = new(*v.HcaObjects)
 		}
 		dst.Rdma[k] = nv
 	}
@@ -406,8 +406,6 @@ func mergeKeyed[T any](dst, src, only []T, filter bool, key func(T) string) []T 
 	}
 	return dst
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func setI(p *int64) bool  { return p != nil && *p != 0 }
 func setU(p *uint64) bool { return p != nil && *p != 0 }
