@@ -149,7 +149,7 @@ func execProcess(ctx *cli.Context, cfg *configs.Config) (*configs.Process, error
 	}
 	// Set, even to "": an empty -u is an error, not the default user.
 	if ctx.IsSet("user") {
-		uid, gid, hasGID, err := libcontainer.ParseUser(ctx.String("user"))
+		uid, gid, hasGID, err := parseUser(ctx.String("user"))
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package libcontainer
+package main
 
 import (
 	"strings"
@@ -45,18 +45,18 @@ func TestParseUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			uid, gid, hasGID, err := ParseUser(tt.in)
+			uid, gid, hasGID, err := parseUser(tt.in)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("ParseUser(%q) = %d, %d, %v, %v; want an error containing %q", tt.in, uid, gid, hasGID, err, tt.err)
+					t.Fatalf("parseUser(%q) = %d, %d, %v, %v; want an error containing %q", tt.in, uid, gid, hasGID, err, tt.err)
 				}
 				if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "--user ") {
-					t.Fatalf("ParseUser(%q): error %q is not one line naming --user", tt.in, err)
+					t.Fatalf("parseUser(%q): error %q is not one line naming --user", tt.in, err)
 				}
 				return
 			}
 			if err != nil || uid != tt.uid || gid != tt.gid || hasGID != tt.hasGID {
-				t.Fatalf("ParseUser(%q) = %d, %d, %v, %v; want %d, %d, %v", tt.in, uid, gid, hasGID, err, tt.uid, tt.gid, tt.hasGID)
+				t.Fatalf("parseUser(%q) = %d, %d, %v, %v; want %d, %d, %v", tt.in, uid, gid, hasGID, err, tt.uid, tt.gid, tt.hasGID)
 			}
 		})
 	}
