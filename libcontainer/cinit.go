@@ -31,9 +31,6 @@ func useCInit(cfg *configs.Config, procs []string) bool {
 	if !cfg.Has(configs.NEWNS) || cfg.NoPivot || cfg.Cgroup.Rootless || os.Geteuid() != 0 {
 		return false
 	}
-	if cfg.Process == nil {
-		return false
-	}
 	for _, ns := range cfg.Namespaces {
 		if ns.Type == configs.NEWUSER || (ns.Type == configs.NEWNS && ns.Path != "") {
 			return false

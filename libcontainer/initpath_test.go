@@ -34,7 +34,6 @@ func TestUseCInit(t *testing.T) {
 		}, 1, false},
 		{"--no-pivot", func(c *configs.Config) { c.NoPivot = true }, 1, false},
 		{"rootless cgroup", func(c *configs.Config) { c.Cgroup.Rootless = true }, 1, false},
-		{"no process", func(c *configs.Config) { c.Process = nil }, 1, false},
 		{"createContainer hook", func(c *configs.Config) {
 			c.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/h"}}}
 		}, 1, false},

@@ -34,7 +34,7 @@ const (
 // it is converted; Create with CreateOpts.NotifySocket makes the directory.
 func AddNotifySocket(spec *specs.Spec, root, id string) error {
 	if spec.Process == nil {
-		return nil // Create reports the missing process
+		return nil // Convert reports the missing process
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
