@@ -32,7 +32,7 @@ var createCommand = &cli.Command{
 		if err := checkArgs(ctx, 1, 1); err != nil {
 			return err
 		}
-		_, err := createContainer(ctx, false, nil)
+		_, _, err := createContainer(ctx, false, nil)
 		return err
 	},
 }
@@ -40,28 +40,28 @@ var createCommand = &cli.Command{
 // createContainer loads the bundle and creates the container; sigs (run in
 // the foreground) must have caught the first signals before anything is
 // made.
-func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libcontainer.Container, error) {
+func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libcontainer.Container, *ttyRelay, error) {
 	root, id, err := containerRef(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	listen := listenCount(os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID"), os.Getpid())
 	preserve := ctx.Int("preserve-fds")
 	if err := checkPassed(listen, preserve, callerfds.Passed()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bundle := ctx.String("bundle")
 	if bundle == "" {
 		if bundle, err = os.Getwd(); err != nil {
-			return nil, fmt.Errorf("--bundle: %w", err)
+			return nil, nil, fmt.Errorf("--bundle: %w", err)
 		}
 	}
 	if bundle, err = filepath.Abs(bundle); err != nil {
-		return nil, fmt.Errorf("--bundle: %w", err)
+		return nil, nil, fmt.Errorf("--bundle: %w", err)
 	}
 	spec, err := specconv.Load(bundle)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defaultPath := cgroups.DefaultPath(id)
 	systemd, noCgroup := cgroupManager(ctx)
@@ -71,7 +71,7 @@ func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libconta
 	notify := os.Getenv("NOTIFY_SOCKET") != ""
 	if notify {
 		if err := libcontainer.AddNotifySocket(spec, root, id); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	cfg, err := specconv.Convert(spec, specconv.Options{
@@ -84,7 +84,7 @@ func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libconta
 		DefaultCgroupPath: defaultPath,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("config.json: %w", err)
+		return nil, nil, fmt.Errorf("config.json: %w", err)
 	}
 	preserve += listenEnv(cfg.Process, listen)
 	opts := &libcontainer.CreateOpts{
@@ -104,17 +104,17 @@ func createContainer(ctx *cli.Context, foreground bool, sigs *caught) (*libconta
 	if foreground && cfg.Process != nil && cfg.Process.Terminal && opts.ConsoleSocket == "" {
 		relay, err := newTTYRelay()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.ConsoleConn = relay.remote
 		c, err := libcontainer.Create(root, opts)
 		relay.remote.Close()
 		if err != nil {
 			relay.close()
-			return nil, err
+			return nil, nil, err
 		}
-		activeRelay = relay
-		return c, nil
+		return c, relay, nil
 	}
-	return libcontainer.Create(root, opts)
+	c, err := libcontainer.Create(root, opts)
+	return c, nil, err
 }

@@ -54,7 +54,7 @@ func runExec(ctx *cli.Context) error {
 	detach := ctx.Bool("detach")
 	var sigs *caught
 	if !detach {
-		sigs = caughtSignals()
+		sigs = caughtSignals(ctx)
 	}
 	preserve := ctx.Int("preserve-fds")
 	if err := checkPassed(0, preserve, callerfds.Passed()); err != nil {
@@ -100,8 +100,7 @@ func runExec(ctx *cli.Context) error {
 	if err != nil || detach {
 		return err
 	}
-	activeRelay = relay
-	return &exitError{waitForeground(pid, sigs)}
+	return &exitError{waitForeground(pid, sigs, relay)}
 }
 
 // execProcess builds the process from --process, or from the container's

@@ -28,7 +28,7 @@ func foregroundStartError(err error, detach bool) error {
 // (128+N when killed by signal N). berth is its subreaper here. The
 // signals stay caught: berth exits soon after, and un-catching them costs
 // as much as catching.
-func waitForeground(pid int, s *caught) int {
+func waitForeground(pid int, s *caught, relay *ttyRelay) int {
 	<-s.rest
 	// The signals go to the init through a pidfd, opened while the init
 	// is still ours to reap: a signal that races with the reap below can
@@ -37,7 +37,6 @@ func waitForeground(pid int, s *caught) int {
 	if err != nil {
 		pidfd = -1
 	}
-	relay := activeRelay
 	if relay != nil {
 		relay.start()
 	}

@@ -52,8 +52,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "berth init: %v\n", err)
 		os.Exit(1)
 	}
-	startEarly(os.Args)
+	early := startEarly(os.Args)
 	app := newApp()
+	app.Metadata = map[string]any{earlyKey: early}
 	if err := app.Run(os.Args); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {

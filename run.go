@@ -29,9 +29,9 @@ var runCommand = &cli.Command{
 		if !detach {
 			// Caught before the container exists (createContainer waits),
 			// so none is lost.
-			sigs = caughtSignals()
+			sigs = caughtSignals(ctx)
 		}
-		c, err := createContainer(ctx, !detach, sigs)
+		c, tty, err := createContainer(ctx, !detach, sigs)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ var runCommand = &cli.Command{
 		} else {
 			close(relayed)
 		}
-		code := waitForeground(c.State().InitPid, sigs)
+		code := waitForeground(c.State().InitPid, sigs, tty)
 		<-relayed // ends with init
 		relay.Close()
 		if !ctx.Bool("keep") {

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/berth-runtime/berth/internal/logs"
 	"github.com/berth-runtime/berth/internal/sigfwd"
 )
@@ -52,18 +54,16 @@ func catchSignals() *caught {
 	return s
 }
 
-// early is catchSignals begun as berth starts (startEarly).
-var early *caught
-
 // startEarly begins catchSignals before the CLI runs when the command is
 // a foreground run or exec: os/signal's round trips (~1 ms in all here)
 // then overlap the CLI and the config instead of holding create back.
 // A -d or --detach anywhere in args (even as another flag's value) leaves
 // the catching to the command, which knows.
-func startEarly(args []string) {
+func startEarly(args []string) *caught {
 	if sigfwd.Held() && !mayDetach(args) { // Held: run or exec, holding on
-		early = catchSignals()
+		return catchSignals()
 	}
+	return nil
 }
 
 // mayDetach reports whether some argument could ask for --detach.
@@ -77,9 +77,12 @@ func mayDetach(args []string) bool {
 	return false
 }
 
+// earlyKey is where main keeps startEarly's catch for the command.
+const earlyKey = "berth.early-signals"
+
 // caughtSignals is catchSignals, begun early when startEarly could.
-func caughtSignals() *caught {
-	if early != nil {
+func caughtSignals(ctx *cli.Context) *caught {
+	if early, _ := ctx.App.Metadata[earlyKey].(*caught); early != nil {
 		return early
 	}
 	return catchSignals()

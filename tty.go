@@ -20,8 +20,6 @@ type ttyRelay struct {
 	copied        chan struct{}
 }
 
-var activeRelay *ttyRelay
-
 func newTTYRelay() (*ttyRelay, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
