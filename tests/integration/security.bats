@@ -1753,8 +1753,8 @@ reuse_pid() {
 	echo "$output"
 	for _ in $(seq 100); do pid_alive "$RECVTTY_PID" || break; sleep 0.05; done
 	tty=$(tr -d '\r' <"$TESTDIR/tty.out")
-	[ "$status" -eq 1 ] || fail "exec -t ran on a pty the container chose: tty $tty"
-	assert_error
+	[ "$status" -eq 255 ] || fail "exec -t ran on a pty the container chose: tty $tty"
+	assert_error 255
 	[[ $output == *"/dev/pts/ptmx"* ]]
 }
 
