@@ -61,8 +61,14 @@ run_tests() {
 # ---------------------------------------------------------------- helpers ---
 
 CG=/sys/fs/cgroup
-TEMPLATE=/bundle/config.json
 BERTH_BIN=/bin/berth
+# The bundle was made on the build host (cgroup v1 hybrid): its namespaces
+# are berth spec's there. The lanes use berth spec's namespaces for this
+# VM (a cgroup namespace on a cgroup2-only host, as runc's spec).
+TEMPLATE=/tmp/template.json
+mkdir -p /tmp/spec
+"$BERTH_BIN" spec --bundle /tmp/spec
+jq --slurpfile s /tmp/spec/config.json '.linux.namespaces = $s[0].linux.namespaces' /bundle/config.json >"$TEMPLATE"
 CMD_TIMEOUT=60
 
 # berth ARG...: the runtime with the test's --root and the lane's
