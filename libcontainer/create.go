@@ -90,20 +90,8 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 			locked.Unlock()
 		}
 	}()
-	if cfg.Process == nil {
-		return nil, errors.New("config.json: process: missing (berth cannot create a container without a process)")
-	}
-	if err := checkLSM(cfg); err != nil {
-		return nil, err
-	}
-	if err := checkRootless(cfg, os.Geteuid(), os.Getegid()); err != nil {
-		return nil, err
-	}
-	filter, err := compileSeccomp(root, cfg)
+	filter, err := checkCreate(root, o)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkConsole(cfg.Process.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
 		return nil, err
 	}
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
@@ -112,40 +100,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	defer pidfdSock.close()
 
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("create --root %s: %w", root, err)
+	if c, err = newStateDir(root, o, &undo); err != nil {
+		return nil, err
 	}
-	dir := filepath.Join(root, o.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %s %w", o.ID, ErrExist)
-		}
-		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
-	}
-	undo.Push(func() { os.RemoveAll(dir) })
-	if !cfg.Has(configs.NEWNS) {
-		// Init mounts below the rootfs in the host's namespace: a failed
-		// create takes them down as delete does (after init is killed).
-		undo.Push(func() {
-			if err := rootfs.UnmountBelow(cfg.Rootfs); err != nil {
-				logs.Warnf("rollback: %v", err)
-			}
-		})
-	}
-	fault.Point("create:statedir")
-	if o.NotifySocket {
-		if err := makeNotifyDir(dir); err != nil {
-			return nil, err
-		}
-	}
-	c = &Container{root: root, dir: dir, state: State{
-		ID:          o.ID,
-		Bundle:      cfg.Bundle,
-		Rootfs:      cfg.Rootfs,
-		Annotations: cfg.Annotations,
-		Config:      cfg,
-		InCreate:    true,
-	}}
 	// Held for the whole create: a parallel start or delete of this id
 	// waits for it to finish or fail.
 	if err := c.Lock(); err != nil {
@@ -153,19 +110,9 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	}
 	locked = c
 
-	fifoPath := filepath.Join(dir, fifoName)
-	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
-		return nil, fmt.Errorf("mkfifo %s: %w", fifoPath, err)
-	}
-	if uid, gid, ok := rootIDs(cfg); ok {
-		// Init reopens the fifo as the container's root.
-		if err := chownFifo(fifoPath, int(uid), int(gid)); err != nil {
-			return nil, err
-		}
-	}
-	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	fifoPath, fifo, err := makeFifo(c.dir, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
+		return nil, err
 	}
 	defer fifo.Close()
 
@@ -204,69 +151,16 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	// the bootstrap, and joins the cgroup (onReady) before it unshares a
 	// cgroup namespace.
 	var mgr cgroups.Manager
-	makeCgroup := func() error {
-		// Durable now, off the critical path: the parent would otherwise
-		// wait here for berth init's exec.
-		if err := c.saveConfig(); err != nil {
-			return err
-		}
-		m, err := cgroups.New(cgroups.Config{
-			Path:     cfg.Cgroup.Path,
-			Systemd:  cfg.Cgroup.Systemd,
-			Rootless: cfg.Cgroup.Rootless,
-			Disabled: cfg.Cgroup.Disabled,
-			ID:       o.ID,
-		})
-		if err != nil {
-			return fmt.Errorf("cgroup %s: %w", cfg.Cgroup.Path, err)
-		}
-		// Before the rollback can destroy it: a cgroup in use is not ours.
-		if err := m.CheckUnused(); err != nil {
-			return err
-		}
-		mgr = m
-		undo.Push(func() {
-			if err := mgr.Destroy(); err != nil {
-				logs.Warnf("rollback: %v", err)
-			}
-		})
-
-		// From here on berth may leave a cgroup and an init behind if it
-		// is killed: a state naming them lets delete --force clean up.
-		c.state.Cgroup = mgr.State()
-		if err := c.save(); err != nil {
-			return err
-		}
-		fault.Point("create:cgroup")
-		return nil
-	}
 	spawn := &initSpawn{
-		preserve:      o.PreserveFDs,
-		files:         files,
-		subreaper:     o.Subreaper,
-		boot:          boot,
-		whileStarting: makeCgroup,
-		onReady: func(pid int) error {
-			if err := mgr.Apply(pid); err != nil {
-				return err
-			}
-			if rdt := c.state.IntelRdt; rdt != nil {
-				if err := rdt.Apply(pid); err != nil {
-					return fmt.Errorf("linux.intelRdt: %w", err)
-				}
-			}
-			resetAffinity(pid)
-			if cfg.Process.OOMScoreAdj != nil {
-				p := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
-				if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
-					return fmt.Errorf("process.oomScoreAdj: %w", err)
-				}
-			}
-			if boot.IDMap {
-				return writeIDMaps(pid, cfg)
-			}
-			return nil
+		preserve:  o.PreserveFDs,
+		files:     files,
+		subreaper: o.Subreaper,
+		boot:      boot,
+		whileStarting: func() (err error) {
+			mgr, err = c.makeCgroup(&undo)
+			return err
 		},
+		onReady: func(pid int) error { return c.placeInit(mgr, boot.IDMap, pid) },
 	}
 	var nst *nsThread
 	if cinit {
@@ -318,34 +212,186 @@ func Create(root string, o *CreateOpts) (c *Container, err error) {
 	fault.Point("create:namespaces")
 	proc.waitLog()
 	logs.Debugf("create %s: init ready in %s", o.ID, time.Since(t0))
-	// Limits go in once init's own setup is done: a small pids.limit must
-	// not stop the Go runtime of init from starting its threads.
-	if r := cfg.Cgroup.Resources; r != nil {
-		if err := mgr.Set(r); err != nil {
+	if err := c.finishCreate(o, mgr, pidfdSock); err != nil {
+		return nil, err
+	}
+	logs.Debugf("create %s: done in %s", o.ID, time.Since(t0))
+	return c, nil
+}
+
+// checkCreate refuses, before anything is made, what create cannot do,
+// and compiles the seccomp filter.
+func checkCreate(root string, o *CreateOpts) (*seccomp.Compiled, error) {
+	cfg := o.Config
+	if cfg.Process == nil {
+		return nil, errors.New("config.json: process: missing (berth cannot create a container without a process)")
+	}
+	if err := checkLSM(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkRootless(cfg, os.Geteuid(), os.Getegid()); err != nil {
+		return nil, err
+	}
+	filter, err := compileSeccomp(root, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkConsole(cfg.Process.Terminal, o.ConsoleConn != nil, o.ConsoleSocket); err != nil {
+		return nil, err
+	}
+	return filter, nil
+}
+
+// newStateDir makes <root>/<id> (the id taken atomically by mkdir) and
+// the container that lives there, pushing their undos.
+func newStateDir(root string, o *CreateOpts, undo *cleanup.Stack) (*Container, error) {
+	cfg := o.Config
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create --root %s: %w", root, err)
+	}
+	dir := filepath.Join(root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %s %w", o.ID, ErrExist)
+		}
+		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
+	}
+	undo.Push(func() { os.RemoveAll(dir) })
+	if !cfg.Has(configs.NEWNS) {
+		// Init mounts below the rootfs in the host's namespace: a failed
+		// create takes them down as delete does (after init is killed).
+		undo.Push(func() {
+			if err := rootfs.UnmountBelow(cfg.Rootfs); err != nil {
+				logs.Warnf("rollback: %v", err)
+			}
+		})
+	}
+	fault.Point("create:statedir")
+	if o.NotifySocket {
+		if err := makeNotifyDir(dir); err != nil {
 			return nil, err
 		}
 	}
+	return &Container{root: root, dir: dir, state: State{
+		ID:          o.ID,
+		Bundle:      cfg.Bundle,
+		Rootfs:      cfg.Rootfs,
+		Annotations: cfg.Annotations,
+		Config:      cfg,
+		InCreate:    true,
+	}}, nil
+}
 
+// makeFifo makes exec.fifo, owned by the container's root (init reopens
+// it as that user), and an O_PATH fd of it for init.
+func makeFifo(dir string, cfg *configs.Config) (string, *os.File, error) {
+	path := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return "", nil, fmt.Errorf("mkfifo %s: %w", path, err)
+	}
+	if uid, gid, ok := rootIDs(cfg); ok {
+		if err := chownFifo(path, int(uid), int(gid)); err != nil {
+			return "", nil, err
+		}
+	}
+	f, err := os.OpenFile(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return path, f, nil
+}
+
+// makeCgroup makes the container's cgroup while berth init execs: its
+// constructor waits for the bootstrap, and joins the cgroup (placeInit)
+// before it unshares a cgroup namespace.
+func (c *Container) makeCgroup(undo *cleanup.Stack) (cgroups.Manager, error) {
+	cfg := c.state.Config
+	// Durable now, off the critical path: the parent would otherwise
+	// wait here for berth init's exec.
+	if err := c.saveConfig(); err != nil {
+		return nil, err
+	}
+	mgr, err := cgroups.New(cgroups.Config{
+		Path:     cfg.Cgroup.Path,
+		Systemd:  cfg.Cgroup.Systemd,
+		Rootless: cfg.Cgroup.Rootless,
+		Disabled: cfg.Cgroup.Disabled,
+		ID:       c.state.ID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", cfg.Cgroup.Path, err)
+	}
+	// Before the rollback can destroy it: a cgroup in use is not ours.
+	if err := mgr.CheckUnused(); err != nil {
+		return nil, err
+	}
+	undo.Push(func() {
+		if err := mgr.Destroy(); err != nil {
+			logs.Warnf("rollback: %v", err)
+		}
+	})
+	// From here on berth may leave a cgroup and an init behind if it
+	// is killed: a state naming them lets delete --force clean up.
+	c.state.Cgroup = mgr.State()
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	fault.Point("create:cgroup")
+	return mgr, nil
+}
+
+// placeInit puts init, waiting for berth, where the config says: its
+// cgroup and resctrl groups, the cgroup's CPUs, its OOM score, and the
+// id maps of its new user namespace.
+func (c *Container) placeInit(mgr cgroups.Manager, idmap bool, pid int) error {
+	cfg := c.state.Config
+	if err := mgr.Apply(pid); err != nil {
+		return err
+	}
+	if rdt := c.state.IntelRdt; rdt != nil {
+		if err := rdt.Apply(pid); err != nil {
+			return fmt.Errorf("linux.intelRdt: %w", err)
+		}
+	}
+	resetAffinity(pid)
+	if cfg.Process.OOMScoreAdj != nil {
+		p := "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
+		if err := os.WriteFile(p, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if idmap {
+		return writeIDMaps(pid, cfg)
+	}
+	return nil
+}
+
+// finishCreate ends a create whose init is ready: the limits, the final
+// state, the fast record and pid file, and last the pidfd (only a
+// container that exists is handed out).
+func (c *Container) finishCreate(o *CreateOpts, mgr cgroups.Manager, pidfdSock *pidfdSocket) error {
+	// Limits go in once init's own setup is done: a small pids.limit must
+	// not stop the Go runtime of init from starting its threads.
+	if r := c.state.Config.Cgroup.Resources; r != nil {
+		if err := mgr.Set(r); err != nil {
+			return err
+		}
+	}
 	fault.Point("create:before-state")
 	c.state.Created = time.Now().UTC()
 	c.state.InCreate = false
 	if err := c.save(); err != nil {
-		return nil, err
+		return err
 	}
 	if !o.DeferFastRecord {
 		c.WriteFastRecord()
 	}
 	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, pid); err != nil {
-			return nil, err
+		if err := writePidFile(o.PidFile, c.state.InitPid); err != nil {
+			return err
 		}
 	}
-	// Last: only a container that exists is handed out.
-	if err := pidfdSock.send("standard"); err != nil {
-		return nil, err
-	}
-	logs.Debugf("create %s: done in %s", o.ID, time.Since(t0))
-	return c, nil
+	return pidfdSock.send("standard")
 }
 
 // runCreateHooks runs the prestart and createRuntime hooks, in berth's
