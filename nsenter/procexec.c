@@ -779,7 +779,9 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *e
 
 	*eof = 0;
 	if ((r = read_full(fd, hdr, sizeof(hdr))) != 0) {
-		*eof = r > 0;
+		/* A reset is an end too: berth closed the socket with our
+		 * MOUNTS record unread (it failed first, and says why). */
+		*eof = r > 0 || errno == ECONNRESET;
 		snprintf(err, errlen, "read process: %s", r > 0 ? "unexpected EOF" : estr(errno));
 		return NULL;
 	}
@@ -795,7 +797,7 @@ uint8_t *berth_read_process(int fd, struct berth_process *p, size_t *len, int *e
 	}
 	memcpy(buf, hdr, sizeof(hdr));
 	if ((r = read_full(fd, buf + BERTH_HDR_LEN, hdr[1])) != 0) {
-		*eof = r > 0;
+		*eof = r > 0 || errno == ECONNRESET;
 		snprintf(err, errlen, "read process: %s", r > 0 ? "unexpected EOF" : estr(errno));
 		free(buf);
 		return NULL;
