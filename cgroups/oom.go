@@ -26,12 +26,22 @@ type OOMWatcher interface {
 // WatchOOM sets up OOM notification for the memory cgroup of st, or
 // returns nil when there is none (no memory controller).
 func WatchOOM(st State) (OOMWatcher, error) {
+	// Each watcher is returned only without an error: a nil *oomV1 in the
+	// interface would not compare equal to nil.
 	if dir, ok := st.Paths["memory"]; ok && st.Driver == DriverV1 {
-		return watchOOMv1(dir)
+		w, err := watchOOMv1(dir)
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
 	}
 	if dir, ok := st.Paths[""]; ok && st.Driver == DriverV2 {
 		if _, err := os.Stat(filepath.Join(dir, "memory.events")); err == nil {
-			return watchOOMv2(dir)
+			w, err := watchOOMv2(dir)
+			if err != nil {
+				return nil, err
+			}
+			return w, nil
 		}
 	}
 	return nil, nil

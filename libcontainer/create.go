@@ -345,13 +345,8 @@ func (c *Container) makeCgroup(undo *cleanup.Stack) (cgroups.Manager, error) {
 // id maps of its new user namespace.
 func (c *Container) placeInit(mgr cgroups.Manager, idmap bool, pid int) error {
 	cfg := c.state.Config
-	if err := mgr.Apply(pid); err != nil {
+	if err := c.joinGroups(mgr, pid); err != nil {
 		return err
-	}
-	if rdt := c.state.IntelRdt; rdt != nil {
-		if err := rdt.Apply(pid); err != nil {
-			return fmt.Errorf("linux.intelRdt: %w", err)
-		}
 	}
 	resetAffinity(pid)
 	if cfg.Process.OOMScoreAdj != nil {

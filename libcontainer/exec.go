@@ -117,13 +117,8 @@ func (c *Container) Exec(o *ExecOpts) (pid int, err error) {
 		files:     files,
 		subreaper: o.Subreaper,
 		onReady: func(pid int) error {
-			if err := mgr.Apply(pid); err != nil {
+			if err := c.joinGroups(mgr, pid); err != nil {
 				return err
-			}
-			if rdt := c.state.IntelRdt; rdt != nil {
-				if err := rdt.Apply(pid); err != nil {
-					return fmt.Errorf("linux.intelRdt: %w", err)
-				}
 			}
 			if err := joinSubCgroups(subDirs, pid); err != nil {
 				return err
